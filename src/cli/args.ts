@@ -1,0 +1,50 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The flags every command takes. */
+export const GLOBAL_OPTIONS = {
+  home: { type: "string" },
+  config: { type: "string" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+export interface Parsed<O extends Options> {
+  values: { [K in keyof O]?: O[K] extends { type: "boolean" } ? boolean : O[K] extends { multiple: true } ? string[] : string };
+  positionals: string[];
+}
+
+/**
+ * Strict parsing with node:util parseArgs; any unknown flag, missing value or
+ * wrong count of positionals is a UsageError naming the problem.
+ */
+export function parseCommandArgs<O extends Options>(
+  argv: readonly string[],
+  options: O,
+  positionals: { min: number; max: number; names: string },
+): Parsed<O & typeof GLOBAL_OPTIONS> {
+  let result;
+  try {
+    result = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new UsageError(msg.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option/, "unknown option"));
+  }
+  const n = result.positionals.length;
+  if (!(result.values as Record<string, unknown>)["help"] && (n < positionals.min || n > positionals.max)) {
+    const expected = positionals.min === positionals.max ? `${positionals.min}` : `${positionals.min} to ${positionals.max}`;
+    throw new UsageError(`expected ${expected} argument(s) (${positionals.names}); got ${n}`);
+  }
+  return result as unknown as Parsed<O & typeof GLOBAL_OPTIONS>;
+}
+
+/** Parses a whole non-negative integer flag such as `--port 0`. */
+export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name}: expected a whole number; got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${name}: expected a number from ${min} to ${max}; got ${value}`);
+  return n;
+}

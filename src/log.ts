@@ -1,0 +1,37 @@
+import { pino, type Logger, type DestinationStream } from "pino";
+
+export type { Logger } from "pino";
+
+/** Paths pino redacts wherever they appear in a log object. */
+export const REDACT_PATHS = [
+  "apiKey",
+  "api_key",
+  "*.apiKey",
+  "*.api_key",
+  "*.*.api_key",
+  "headers['api-key']",
+  "*.headers['api-key']",
+  "config.in.api_key",
+];
+
+export interface LoggerOptions {
+  level?: string;
+  destination?: DestinationStream;
+  base?: Record<string, unknown>;
+}
+
+/** The one place a pino logger is made; binaries call it in their composition root. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const opts = {
+    level: options.level ?? "info",
+    redact: { paths: REDACT_PATHS, censor: "***" },
+    base: options.base ?? { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return options.destination ? pino(opts, options.destination) : pino(opts);
+}
+
+/** A logger that drops everything (library default when none is passed). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

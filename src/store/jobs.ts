@@ -1,0 +1,166 @@
+import { NotFoundError } from "../errors.js";
+import type { Db } from "./open.js";
+
+export type JobStatus = "queued" | "running" | "success" | "error" | "killed" | "skipped";
+export type JobKind = "issue" | "scheduled" | "run";
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  schedule: string | null;
+  scheduledTime: number | null;
+  status: JobStatus;
+  database: string;
+  table: string;
+  priority: number;
+  /** The load config as stored (YAML, API key as its `${ENV}` reference or `***`). */
+  config: string;
+  /** The cursor owner (a schedule's name, or the load's identity for one-off jobs). */
+  stream: string;
+  records: number;
+  skippedRecords: number;
+  bytes: number;
+  createdAt: number;
+  startAt: number | null;
+  endAt: number | null;
+  error: string | null;
+  configDiff: string | null;
+  pid: number | null;
+}
+
+interface JobRow {
+  id: number; kind: JobKind; schedule: string | null; scheduled_time: number | null; status: JobStatus;
+  database_name: string; table_name: string; priority: number; config: string; stream: string; records: number;
+  skipped_records: number; bytes: number; created_at: number; start_at: number | null; end_at: number | null;
+  error: string | null; config_diff: string | null; pid: number | null;
+}
+
+function toJob(r: JobRow): Job {
+  return {
+    id: r.id, kind: r.kind, schedule: r.schedule, scheduledTime: r.scheduled_time, status: r.status,
+    database: r.database_name, table: r.table_name, priority: r.priority, config: r.config, stream: r.stream,
+    records: r.records, skippedRecords: r.skipped_records, bytes: r.bytes, createdAt: r.created_at,
+    startAt: r.start_at, endAt: r.end_at, error: r.error, configDiff: r.config_diff, pid: r.pid,
+  };
+}
+
+export interface NewJob {
+  kind: JobKind;
+  schedule?: string | null;
+  scheduledTime?: number | null;
+  database: string;
+  table: string;
+  priority?: number;
+  config: string;
+  stream: string;
+  status?: "queued" | "running" | "skipped";
+  error?: string | null;
+  pid?: number | null;
+}
+
+export interface JobLogLine {
+  seq: number;
+  at: number;
+  level: string;
+  message: string;
+}
+
+/** Jobs and their logs. Times are epoch milliseconds. */
+export class JobStore {
+  constructor(private readonly db: Db, private readonly now: () => number) {}
+
+  createJob(job: NewJob): Job {
+    const now = this.now();
+    const status = job.status ?? "queued";
+    const info = this.db
+      .prepare(
+        `INSERT INTO jobs (kind, schedule, scheduled_time, status, database_name, table_name, priority, config, stream,
+                           created_at, start_at, end_at, error, pid)
+         VALUES (@kind, @schedule, @scheduledTime, @status, @database, @table, @priority, @config, @stream,
+                 @now, @startAt, @endAt, @error, @pid)`,
+      )
+      .run({
+        kind: job.kind, schedule: job.schedule ?? null, scheduledTime: job.scheduledTime ?? null, status,
+        database: job.database, table: job.table, priority: job.priority ?? 0, config: job.config, stream: job.stream,
+        now, startAt: status === "running" ? now : null, endAt: status === "skipped" ? now : null,
+        error: job.error ?? null, pid: job.pid ?? null,
+      });
+    return this.getJob(Number(info.lastInsertRowid));
+  }
+
+  markRunning(id: number, pid: number): void {
+    this.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ? WHERE id = ?`).run(this.now(), pid, id);
+  }
+
+  /** Progress counters, written as slices commit. */
+  recordProgress(id: number, p: { records: number; skippedRecords: number; bytes: number }): void {
+    this.db
+      .prepare(`UPDATE jobs SET records = ?, skipped_records = ?, bytes = ? WHERE id = ?`)
+      .run(p.records, p.skippedRecords, p.bytes, id);
+  }
+
+  finishJob(
+    id: number,
+    result: { status: "success" | "error" | "killed"; records: number; skippedRecords: number; bytes: number; error?: string | null; configDiff?: string | null },
+  ): Job {
+    this.db
+      .prepare(
+        `UPDATE jobs SET status = @status, records = @records, skipped_records = @skipped, bytes = @bytes, end_at = @now,
+                 error = @error, config_diff = @configDiff WHERE id = @id`,
+      )
+      .run({
+        id, status: result.status, records: result.records, skipped: result.skippedRecords, bytes: result.bytes,
+        now: this.now(), error: result.error ?? null, configDiff: result.configDiff ?? null,
+      });
+    return this.getJob(id);
+  }
+
+  getJob(id: number): Job {
+    const row = this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    if (!row) throw new NotFoundError(`Job ${id} does not exist`, { hints: ["Use 'itd job:list' to show the list of jobs."] });
+    return toJob(row);
+  }
+
+  /** Newest first. */
+  listJobs(filter: { schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit ?? -1 };
+    if (filter.schedule !== undefined) {
+      where.push("schedule = @schedule");
+      params["schedule"] = filter.schedule;
+    }
+    if (filter.status !== undefined) {
+      where.push("status = @status");
+      params["status"] = filter.status;
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
+  }
+
+  appendLog(jobId: number, level: string, message: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO job_logs (job_id, seq, at, level, message)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_logs WHERE job_id = ?), ?, ?, ?)`,
+      )
+      .run(jobId, jobId, this.now(), level, message);
+  }
+
+  logs(jobId: number): JobLogLine[] {
+    return this.db.prepare(`SELECT seq, at, level, message FROM job_logs WHERE job_id = ? ORDER BY seq`).all(jobId) as JobLogLine[];
+  }
+
+  /**
+   * Jobs left `running` by a process that is gone: marked `error` (interrupted).
+   * `isAlive(pid)` decides; returns the jobs it marked.
+   */
+  recoverInterrupted(isAlive: (pid: number) => boolean): Job[] {
+    const running = (this.db.prepare(`SELECT * FROM jobs WHERE status = 'running'`).all() as JobRow[]).map(toJob);
+    const dead = running.filter((j) => j.pid === null || !isAlive(j.pid));
+    const mark = this.db.prepare(
+      `UPDATE jobs SET status = 'error', end_at = ?, error = 'interrupted: the process running this job died' WHERE id = ? AND status = 'running'`,
+    );
+    for (const j of dead) mark.run(this.now(), j.id);
+    return dead.map((j) => this.getJob(j.id));
+  }
+}

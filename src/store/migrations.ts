@@ -1,0 +1,46 @@
+/**
+ * Numbered migrations of state.db, tracked by PRAGMA user_version.
+ * Never edit a released migration; add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: jobs, their logs, and cursors (kept apart so pruning history never loses a cursor)
+  `
+  CREATE TABLE jobs (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind           TEXT NOT NULL CHECK (kind IN ('issue', 'scheduled', 'run')),
+    schedule       TEXT,
+    scheduled_time INTEGER,
+    status         TEXT NOT NULL CHECK (status IN ('queued', 'running', 'success', 'error', 'killed', 'skipped')),
+    database_name  TEXT NOT NULL,
+    table_name     TEXT NOT NULL,
+    priority       INTEGER NOT NULL DEFAULT 0,
+    config         TEXT NOT NULL,
+    stream         TEXT NOT NULL,
+    records        INTEGER NOT NULL DEFAULT 0,
+    skipped_records INTEGER NOT NULL DEFAULT 0,
+    bytes          INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER NOT NULL,
+    start_at       INTEGER,
+    end_at         INTEGER,
+    error          TEXT,
+    config_diff    TEXT,
+    pid            INTEGER
+  );
+  CREATE UNIQUE INDEX jobs_slot ON jobs (schedule, scheduled_time) WHERE schedule IS NOT NULL AND scheduled_time IS NOT NULL AND status <> 'error' AND status <> 'killed';
+  CREATE INDEX jobs_status ON jobs (status);
+  CREATE TABLE job_logs (
+    job_id  INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    level   TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+  );
+  CREATE TABLE cursors (
+    stream      TEXT PRIMARY KEY,
+    config_diff TEXT NOT NULL,
+    job_id      INTEGER,
+    updated_at  INTEGER NOT NULL
+  );
+  `,
+];

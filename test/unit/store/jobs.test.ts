@@ -1,0 +1,85 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../../src/clock.js";
+import { openStore, type Store } from "../../../src/store/index.js";
+
+describe("the state store", () => {
+  let store: Store | undefined;
+  afterEach(() => store?.close());
+
+  function fresh(): { store: Store; home: string; clock: FakeClock } {
+    const home = join(mkdtempSync(join(tmpdir(), "itd-store-")), "home");
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    store = openStore(home, clock);
+    return { store, home, clock };
+  }
+
+  it("creates the home 0700 and state.db 0600", () => {
+    const { home } = fresh();
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, "state.db")).mode & 0o777).toBe(0o600);
+  });
+
+  it("is migrated once even when opened twice", () => {
+    const { home, clock } = fresh();
+    const second = openStore(home, clock);
+    expect(second.db.pragma("user_version", { simple: true })).toBe(1);
+    second.close();
+  });
+
+  it("walks a job from queued to running to success and keeps its log in order", () => {
+    const { store: s, clock } = fresh();
+    const job = s.jobs.createJob({ kind: "issue", database: "db1", table: "t1", config: "in: {}", stream: "s" });
+    expect(job.status).toBe("queued");
+    clock.advance(1000);
+    s.jobs.markRunning(job.id, 4242);
+    s.jobs.appendLog(job.id, "info", "first");
+    s.jobs.appendLog(job.id, "info", "second");
+    clock.advance(2000);
+    const done = s.jobs.finishJob(job.id, { status: "success", records: 10, skippedRecords: 1, bytes: 99 });
+    expect(done).toMatchObject({ status: "success", records: 10, skippedRecords: 1, pid: 4242 });
+    expect((done.endAt ?? 0) - (done.startAt ?? 0)).toBe(2000);
+    expect(s.jobs.logs(job.id).map((l) => l.message)).toEqual(["first", "second"]);
+  });
+
+  it("lists jobs newest first and filters by schedule", () => {
+    const { store: s } = fresh();
+    const a = s.jobs.createJob({ kind: "issue", database: "db1", table: "t1", config: "", stream: "x" });
+    const b = s.jobs.createJob({ kind: "scheduled", schedule: "daily", scheduledTime: 1, database: "db1", table: "t1", config: "", stream: "daily" });
+    expect(s.jobs.listJobs().map((j) => j.id)).toEqual([b.id, a.id]);
+    expect(s.jobs.listJobs({ schedule: "daily" }).map((j) => j.id)).toEqual([b.id]);
+  });
+
+  it("refuses a second live job for the same schedule slot", () => {
+    const { store: s } = fresh();
+    s.jobs.createJob({ kind: "scheduled", schedule: "daily", scheduledTime: 60, database: "db1", table: "t1", config: "", stream: "daily" });
+    expect(() =>
+      s.jobs.createJob({ kind: "scheduled", schedule: "daily", scheduledTime: 60, database: "db1", table: "t1", config: "", stream: "daily" }),
+    ).toThrow(/UNIQUE/);
+  });
+
+  it("marks jobs left running by a dead process as interrupted errors", () => {
+    const { store: s } = fresh();
+    const alive = s.jobs.createJob({ kind: "issue", database: "db1", table: "t1", config: "", stream: "a", status: "running", pid: 1 });
+    const dead = s.jobs.createJob({ kind: "issue", database: "db1", table: "t1", config: "", stream: "b", status: "running", pid: 999_999 });
+    const marked = s.jobs.recoverInterrupted((pid) => pid === 1);
+    expect(marked.map((j) => j.id)).toEqual([dead.id]);
+    expect(s.jobs.getJob(dead.id)).toMatchObject({ status: "error", error: expect.stringContaining("interrupted") });
+    expect(s.jobs.getJob(alive.id).status).toBe("running");
+  });
+
+  it("keeps cursors apart from jobs and overwrites them per stream", () => {
+    const { store: s } = fresh();
+    s.cursors.save("daily", { in: { start_time: "2026-01-01T00:00:00Z" } }, 1);
+    s.cursors.save("daily", { in: { start_time: "2026-01-02T00:00:00Z" } }, 2);
+    expect(s.cursors.get("daily")).toMatchObject({ configDiff: { in: { start_time: "2026-01-02T00:00:00Z" } }, jobId: 2 });
+    expect(s.cursors.get("other")).toBeUndefined();
+  });
+
+  it("says which job is missing", () => {
+    const { store: s } = fresh();
+    expect(() => s.jobs.getJob(77)).toThrow("Job 77 does not exist");
+  });
+});
