@@ -32,3 +32,165 @@ export type Row = CellValue[];
 /** out.mode (design §5). */
 export const OUT_MODES = ["append", "replace", "truncate", "replace_on_new_data"] as const;
 export type OutMode = (typeof OUT_MODES)[number];
+
+/** A column as the warehouse reports it: an itd type, or `time` for the time column. */
+export type TableColumnType = ColumnType | "time";
+
+export interface TableColumn {
+  name: string;
+  type: TableColumnType;
+}
+
+/** One database of `database:list`. */
+export interface DatabaseInfo {
+  name: string;
+  /** User tables (itd's own `_itd*` tables not counted). */
+  tables: number;
+  /** Bytes on disk: the database file plus its write-ahead log. */
+  sizeBytes: number;
+}
+
+/** One table of `table:list`. */
+export interface TableInfo {
+  name: string;
+  rows: number;
+  /** Columns, `time` included. */
+  columns: number;
+  /** When the last slice into this table was committed (ms since the epoch); null if never loaded. */
+  lastImportAt: number | null;
+}
+
+/** `table:show`. */
+export interface TableDescription {
+  database: string;
+  name: string;
+  /** In table order, `time` included. */
+  columns: TableColumn[];
+  rows: number;
+  /** Smallest and largest `time` (unix seconds); null when the table is empty. */
+  minTime: number | null;
+  maxTime: number | null;
+}
+
+/** `itd query`: column names and rows as arrays. */
+export interface QueryResult {
+  columns: string[];
+  rows: CellValue[][];
+}
+
+/** Positional (`?`) or named (`:name`) parameters of a query. */
+export type QueryParams = readonly CellValue[] | Readonly<Record<string, CellValue>>;
+
+/** One committed slice, as recorded in a database's `_itd_loads` ledger. */
+export interface LedgerRow {
+  stream: string;
+  jobId: string;
+  slice: string;
+  table: string;
+  /** The cursor passed to `Slice.commit`, as JSON round-trips it. */
+  cursor: unknown;
+  rows: number;
+  /** Milliseconds since the epoch. */
+  committedAt: number;
+}
+
+/** The latest committed cursor of a stream. */
+export interface CommittedCursor {
+  cursor: unknown;
+  jobId: string;
+  slice: string;
+  /** Milliseconds since the epoch. */
+  committedAt: number;
+}
+
+export interface LedgerFilter {
+  stream?: string;
+  jobId?: string;
+}
+
+export interface BeginLoadOptions {
+  database: string;
+  table: string;
+  mode: OutMode;
+  /** The load's columns, in row order; `time` is not one of them (it is each row's last value). */
+  columns: readonly ColumnSpec[];
+  jobId: string;
+  /** What the cursor belongs to (a schedule name, a config's identity); the ledger is keyed by (stream, jobId, slice). */
+  stream: string;
+  /**
+   * Rows a slice keeps in memory before it opens its SQLite transaction and
+   * writes them (default 10 000). Small slices therefore hold the database's
+   * write lock only during `commit()`.
+   */
+  bufferRows?: number;
+}
+
+export interface LoadResult {
+  /** Rows of the committed slices. */
+  rows: number;
+  /** Committed slices. */
+  slices: number;
+  /** Whether the table was replaced by this load's rows (replace, truncate, replace_on_new_data with rows). */
+  replaced: boolean;
+  /** Schema notes, e.g. a column whose declared type differs from the table's (the table's is kept). */
+  warnings: string[];
+}
+
+/** One load of rows into one table with one mode (design §5). */
+export interface Load {
+  readonly database: string;
+  readonly table: string;
+  readonly mode: OutMode;
+  /** Starts a slice: its rows and its ledger row are committed in one SQLite transaction. One slice at a time. */
+  beginSlice(sliceId: string): Slice;
+  /**
+   * Ends the load. For replace, truncate and replace_on_new_data, swaps the
+   * staging table in (one transaction, with the ledger rows). No slice may be open.
+   */
+  finish(): LoadResult;
+  /** Rolls back an open slice and drops the staging table; append slices already committed stay. Idempotent. */
+  abort(): void;
+}
+
+export interface Slice {
+  readonly id: string;
+  /** Rows inserted so far (buffered or written). */
+  readonly rows: number;
+  /** Adds rows: values in the load's column order, then `time`. */
+  insert(rows: readonly Row[]): void;
+  /** Commits the rows together with the slice's ledger row (append) or its staging rows (other modes). */
+  commit(cursor: unknown): void;
+  /** Forgets the slice's rows. Idempotent. */
+  rollback(): void;
+}
+
+export interface CreateOptions {
+  /** Succeed quietly when it already exists. */
+  ifNotExists?: boolean;
+}
+
+/** The embedded warehouse: one SQLite file per database under `<home>/warehouse/`. */
+export interface Warehouse {
+  readonly home: string;
+  /** `<home>/warehouse`. */
+  readonly dir: string;
+  databasePath(database: string): string;
+  listDatabases(): DatabaseInfo[];
+  databaseExists(database: string): boolean;
+  /** Returns true when it created the database. */
+  createDatabase(database: string, options?: CreateOptions): boolean;
+  listTables(database: string): TableInfo[];
+  tableExists(database: string, table: string): boolean;
+  /** Creates a table with only the `time` column. Returns true when it created it. */
+  createTable(database: string, table: string, options?: CreateOptions): boolean;
+  describeTable(database: string, table: string): TableDescription;
+  /** Runs one read-only statement on a read-only connection. */
+  query(database: string, sql: string, params?: QueryParams): QueryResult;
+  beginLoad(options: BeginLoadOptions): Load;
+  /** The latest committed cursor of a stream; undefined when none, or when the database does not exist. */
+  lastCursor(database: string, stream: string): CommittedCursor | undefined;
+  /** Ledger rows in commit order. */
+  ledger(database: string, filter?: LedgerFilter): LedgerRow[];
+  /** Aborts open loads and closes every connection. Idempotent. */
+  close(): void;
+}

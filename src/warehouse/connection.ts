@@ -1,0 +1,57 @@
+/**
+ * Opening SQLite connections to a database file: WAL, a 5 s busy timeout,
+ * synchronous=NORMAL, 0600 files; read-only connections for queries.
+ */
+import Database from "better-sqlite3";
+import { ItdError, StoreError } from "../errors.js";
+import { secureDatabaseFiles } from "./layout.js";
+import { migrateMetadata } from "./metadata.js";
+
+export type Connection = Database.Database;
+
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/** A read-write connection to an existing database file, with itd's tables in place. */
+export function openWritable(file: string): Connection {
+  const conn = open(file, false);
+  try {
+    conn.pragma("journal_mode = WAL");
+    conn.pragma("synchronous = NORMAL");
+    migrateMetadata(conn);
+    secureDatabaseFiles(file);
+  } catch (err) {
+    conn.close();
+    throw asStoreError(err, `Cannot prepare database file ${file}`);
+  }
+  return conn;
+}
+
+/** A read-only connection (`query_only` too) to an existing database file. */
+export function openReadonly(file: string): Connection {
+  const conn = open(file, true);
+  conn.pragma("query_only = ON");
+  return conn;
+}
+
+function open(file: string, readonly: boolean): Connection {
+  try {
+    return new Database(file, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw asStoreError(err, `Cannot open database file ${file}`);
+  }
+}
+
+/** SQLite's error code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`...), if any. */
+export function sqliteCode(err: unknown): string | undefined {
+  if (err instanceof Database.SqliteError) return err.code;
+  return undefined;
+}
+
+/** Wraps a SQLite failure in a StoreError (retryable when the database was busy or locked); ItdErrors pass through. */
+export function asStoreError(err: unknown, message: string): Error {
+  if (err instanceof ItdError) return err;
+  const code = sqliteCode(err) ?? "";
+  const retryable = code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+  const detail = err instanceof Error ? err.message : String(err);
+  return new StoreError(`${message}: ${detail}`, { cause: err, retryable });
+}

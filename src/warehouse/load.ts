@@ -1,0 +1,229 @@
+/**
+ * The sink (design §5). `append` writes each slice straight into the table
+ * with its ledger row; `replace`, `truncate` and `replace_on_new_data` write
+ * slices into a staging table that `finish()` swaps in with one transaction,
+ * so readers never see a half-written or empty table.
+ */
+import type { Clock } from "../clock.js";
+import { ItdError } from "../errors.js";
+import type { Connection } from "./connection.js";
+import { asStoreError, openWritable } from "./connection.js";
+import { alreadyCommitted, isCommitted, recordSlice } from "./ledger.js";
+import { quoteIdent, stagingTableName } from "./names.js";
+import {
+  TIME,
+  TIME_COLUMN,
+  addColumns,
+  createTableSql,
+  createTableWith,
+  planKeepColumns,
+  readTableColumns,
+  tableExistsIn,
+  writeColumnTypes,
+} from "./schema.js";
+import { SliceImpl } from "./slice.js";
+import type { SliceHost } from "./slice.js";
+import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
+import type { BeginLoadOptions, Load, LoadResult, OutMode, Slice, TableColumn } from "./types.js";
+import { RowWriter } from "./writer.js";
+
+export const DEFAULT_BUFFER_ROWS = 10_000;
+
+/** What a load needs from its warehouse. */
+export interface LoadContext {
+  /** The database file (it exists). */
+  file: string;
+  clock: Clock;
+  /** Staging tables of this warehouse's open loads (never dropped as stale). */
+  live: Set<string>;
+  /** The load is over (finished or aborted). */
+  ended(load: Load): void;
+}
+
+/** Names, columns and the database are already checked by the caller. */
+export function beginLoad(ctx: LoadContext, opts: BeginLoadOptions): Load {
+  const conn = openWritable(ctx.file);
+  try {
+    return new LoadImpl(ctx, conn, opts);
+  } catch (err) {
+    conn.close();
+    throw asStoreError(err, `Cannot start loading into ${opts.database}.${opts.table}`);
+  }
+}
+
+interface Target {
+  /** Where slices insert: the table (append) or its staging table. */
+  table: string;
+  /** Staging modes: the table's columns after the swap. */
+  columns: TableColumn[];
+  warnings: string[];
+}
+
+interface Committed {
+  slice: string;
+  cursorJson: string;
+  rows: number;
+}
+
+const usesStaging = (mode: OutMode): boolean => mode !== "append";
+
+class LoadImpl implements Load, SliceHost {
+  readonly database: string;
+  readonly table: string;
+  readonly mode: OutMode;
+  readonly writer: RowWriter;
+  readonly width: number;
+  readonly bufferRows: number;
+  private readonly target: Target;
+  private readonly committedSlices: Committed[] = [];
+  private readonly sliceIds = new Set<string>();
+  private current: SliceImpl | undefined;
+  private state: "open" | "finished" | "aborted" = "open";
+
+  constructor(
+    private readonly ctx: LoadContext,
+    readonly conn: Connection,
+    private readonly opts: BeginLoadOptions,
+  ) {
+    this.database = opts.database;
+    this.table = opts.table;
+    this.mode = opts.mode;
+    this.width = opts.columns.length + 1;
+    this.bufferRows = Math.max(1, opts.bufferRows ?? DEFAULT_BUFFER_ROWS);
+    this.target = conn.transaction(() => (usesStaging(opts.mode) ? this.prepareStaging() : this.prepareAppend())).immediate();
+    if (usesStaging(opts.mode)) ctx.live.add(this.target.table);
+    try {
+      this.writer = new RowWriter(conn, this.target.table, [...opts.columns.map((c) => c.name), TIME_COLUMN]);
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** Append: create the table or add the load's new columns. */
+  private prepareAppend(): Target {
+    const { conn, table, opts } = this;
+    dropStaleStaging(conn, table, this.ctx.live);
+    const existing = readTableColumns(conn, table);
+    if (existing === undefined) {
+      createTableWith(conn, table, opts.columns);
+      return { table, columns: [], warnings: [] };
+    }
+    const plan = planKeepColumns(table, existing, opts.columns);
+    if (plan.added.length > 0) addColumns(conn, table, plan);
+    return { table, columns: [], warnings: plan.warnings };
+  }
+
+  /** Other modes: drop stale staging tables, create this load's. */
+  private prepareStaging(): Target {
+    const { conn, table, opts } = this;
+    dropStaleStaging(conn, table, this.ctx.live);
+    const stage = stagingTableName(opts.jobId, table);
+    if (this.ctx.live.has(stage) || tableExistsIn(conn, stage)) {
+      throw new ItdError("conflict", `Job ${opts.jobId} is already loading into ${opts.database}.${table}`);
+    }
+    const existing = opts.mode === "truncate" ? readTableColumns(conn, table) : undefined;
+    const plan =
+      existing === undefined
+        ? { columns: [TIME, ...opts.columns.map((c) => ({ name: c.name, type: c.type }))], warnings: [] }
+        : planKeepColumns(table, existing, opts.columns);
+    conn.exec(createTableSql(stage, plan.columns));
+    registerStaging(conn, { stageTable: stage, table, jobId: opts.jobId, ...currentOwner() }, this.ctx.clock.now());
+    return { table: stage, columns: plan.columns, warnings: plan.warnings };
+  }
+
+  beginSlice(sliceId: string): Slice {
+    this.assertOpen();
+    if (this.current !== undefined) {
+      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back first`);
+    }
+    const { stream, jobId } = this.opts;
+    if (this.sliceIds.has(sliceId) || isCommitted(this.conn, stream, jobId, sliceId)) {
+      throw alreadyCommitted(stream, jobId, sliceId);
+    }
+    this.current = new SliceImpl(sliceId, this);
+    return this.current;
+  }
+
+  beforeCommit(slice: string, cursorJson: string, rows: number): void {
+    if (usesStaging(this.mode)) return;
+    this.record({ slice, cursorJson, rows }, this.ctx.clock.now());
+  }
+
+  committed(slice: string, cursorJson: string, rows: number): void {
+    this.sliceIds.add(slice);
+    this.committedSlices.push({ slice, cursorJson, rows });
+  }
+
+  ended(slice: SliceImpl): void {
+    if (this.current === slice) this.current = undefined;
+  }
+
+  finish(): LoadResult {
+    this.assertOpen();
+    if (this.current !== undefined) {
+      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back before finish()`);
+    }
+    const rows = this.committedSlices.reduce((n, s) => n + s.rows, 0);
+    let replaced = false;
+    if (usesStaging(this.mode)) {
+      replaced = this.mode !== "replace_on_new_data" || rows > 0;
+      try {
+        this.conn.transaction(() => this.swap(replaced)).immediate();
+      } catch (err) {
+        throw asStoreError(err, `Cannot finish loading into ${this.database}.${this.table}`);
+      }
+    }
+    this.end("finished");
+    return { rows, slices: this.committedSlices.length, replaced, warnings: [...this.target.warnings] };
+  }
+
+  /** One transaction: the table becomes the staging table (or stays, with no new data), plus the ledger rows. */
+  private swap(replace: boolean): void {
+    const { conn, table } = this;
+    const stage = this.target.table;
+    if (replace) {
+      conn.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+      conn.exec(`ALTER TABLE ${quoteIdent(stage)} RENAME TO ${quoteIdent(table)}`);
+      unregisterStaging(conn, stage);
+      writeColumnTypes(conn, table, this.target.columns);
+    } else {
+      dropStaging(conn, stage);
+    }
+    const now = this.ctx.clock.now();
+    for (const s of this.committedSlices) this.record(s, now);
+  }
+
+  private record(s: Committed, committedAt: number): void {
+    const { stream, jobId } = this.opts;
+    recordSlice(this.conn, { stream, jobId, slice: s.slice, table: this.table, cursorJson: s.cursorJson, rows: s.rows, committedAt });
+  }
+
+  abort(): void {
+    if (this.state !== "open") return;
+    try {
+      this.current?.rollback();
+      if (usesStaging(this.mode)) this.conn.transaction(() => dropStaging(this.conn, this.target.table)).immediate();
+    } catch {
+      // Left for the stale-staging cleanup of the next load on this table.
+    } finally {
+      this.end("aborted");
+    }
+  }
+
+  private end(state: "finished" | "aborted"): void {
+    this.state = state;
+    if (usesStaging(this.mode)) this.ctx.live.delete(this.target.table);
+    try {
+      this.conn.close();
+    } finally {
+      this.ctx.ended(this);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.state !== "open") {
+      throw new ItdError("internal", `The load into ${this.database}.${this.table} is already ${this.state}`);
+    }
+  }
+}

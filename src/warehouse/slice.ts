@@ -1,0 +1,111 @@
+/**
+ * One slice of a load: its rows and (in append mode) its ledger row are
+ * committed in one SQLite transaction. Rows wait in memory until
+ * `bufferRows` of them gather, so small slices take the write lock only while
+ * committing; bigger ones open the transaction early and keep memory flat.
+ */
+import { DataError, ItdError } from "../errors.js";
+import type { Connection } from "./connection.js";
+import { asStoreError } from "./connection.js";
+import { encodeCursor } from "./ledger.js";
+import type { Row, Slice } from "./types.js";
+import type { RowWriter } from "./writer.js";
+
+/** What a slice needs from its load. */
+export interface SliceHost {
+  readonly conn: Connection;
+  readonly writer: RowWriter;
+  /** Values per row: the load's columns plus time. */
+  readonly width: number;
+  readonly bufferRows: number;
+  /** Runs inside the slice's transaction just before COMMIT (append: the ledger row). */
+  beforeCommit(slice: string, cursorJson: string, rows: number): void;
+  /** After COMMIT (staging modes: remember the cursor for finish()). */
+  committed(slice: string, cursorJson: string, rows: number): void;
+  /** The slice is over, committed or not. */
+  ended(slice: SliceImpl): void;
+}
+
+type SliceState = "open" | "committed" | "rolled_back";
+
+export class SliceImpl implements Slice {
+  private buffer: Row[] = [];
+  private count = 0;
+  private state: SliceState = "open";
+
+  constructor(
+    readonly id: string,
+    private readonly host: SliceHost,
+  ) {}
+
+  get rows(): number {
+    return this.count;
+  }
+
+  insert(rows: readonly Row[]): void {
+    this.assertOpen("insert into");
+    const { width } = this.host;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!Array.isArray(row) || row.length !== width) {
+        throw new DataError(
+          `Row ${this.count + i + 1} of slice '${this.id}' has ${Array.isArray(row) ? row.length : "no"} values; ` +
+            `expected ${width} (${width - 1} columns, then time)`,
+        );
+      }
+    }
+    for (const row of rows) this.buffer.push(row);
+    this.count += rows.length;
+    if (this.buffer.length >= this.host.bufferRows) this.guard(() => this.flush());
+  }
+
+  commit(cursor: unknown): void {
+    this.assertOpen("commit");
+    const cursorJson = encodeCursor(cursor);
+    this.guard(() => {
+      this.flush();
+      this.host.beforeCommit(this.id, cursorJson, this.count);
+      if (this.host.conn.inTransaction) this.host.conn.exec("COMMIT");
+    });
+    this.state = "committed";
+    this.host.committed(this.id, cursorJson, this.count);
+    this.host.ended(this);
+  }
+
+  rollback(): void {
+    if (this.state !== "open") return;
+    this.buffer = [];
+    this.state = "rolled_back";
+    try {
+      if (this.host.conn.open && this.host.conn.inTransaction) this.host.conn.exec("ROLLBACK");
+    } finally {
+      this.host.ended(this);
+    }
+  }
+
+  /** Opens the transaction if needed and writes the buffered rows. */
+  private flush(): void {
+    const { conn } = this.host;
+    if (!conn.inTransaction) conn.exec("BEGIN IMMEDIATE");
+    if (this.buffer.length > 0) {
+      this.host.writer.write(this.buffer);
+      this.buffer = [];
+    }
+  }
+
+  /** Any failure while writing rolls the whole slice back: nothing of it stays. */
+  private guard(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.rollback();
+      throw asStoreError(err, `Slice '${this.id}' failed`);
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state !== "open") {
+      throw new ItdError("internal", `Cannot ${what} slice '${this.id}': it is ${this.state.replace("_", " ")}`);
+    }
+  }
+}
