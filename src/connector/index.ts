@@ -1,0 +1,54 @@
+/**
+ * connector/: load.yml, guess, conversion to typed rows, window planning
+ * (design §1). The sources (campaign, list, export_data) join here later.
+ */
+export { LoadConfigError, type ConfigProblem } from "./config-errors.js";
+export {
+  columnSchema,
+  inFields,
+  inSectionSchema,
+  outFields,
+  outSectionSchema,
+  execSectionSchema,
+  filtersSectionSchema,
+  IN_KEY_ALIASES,
+  DATA_TYPES,
+  DATE_RANGES,
+  resolveDateRange,
+  retryOptionsOf,
+  timeoutOptionsOf,
+  type DataType,
+  type DateRange,
+  type Env,
+  type InConfig,
+  type LoadColumn,
+  type OutConfig,
+  type RawInConfig,
+  type RawOutConfig,
+} from "./config-schema.js";
+export {
+  parseLoadConfig,
+  readLoadConfigFile,
+  validateLoadConfig,
+  serializeLoadConfig,
+  loadConfigDocument,
+  mergeConfigDiff,
+  setConfigKeys,
+  deepMerge,
+  loadConfigWarnings,
+  type LoadConfig,
+  type RawLoadConfig,
+} from "./config.js";
+export { toCompactYaml } from "./compact-yaml.js";
+export { columnName, uniqueNames, MAX_COLUMN_NAME_LENGTH } from "./naming.js";
+export { guessColumns, findNewFields, type GuessOptions } from "./guess.js";
+export { createRowConverter, type RowConverter, type RowConverterOptions } from "./convert.js";
+export { planExportWindows, configDiffFor, type PlanInput, type ExportPlan } from "./plan.js";
+export {
+  parseTimestamp,
+  formatTimestamp,
+  toTimestampText,
+  parseRfc3339,
+  formatRfc3339,
+  timestampFormatOf,
+} from "./timestamp.js";
