@@ -117,3 +117,62 @@ export interface TimeoutOptions {
 }
 
 export const DEFAULT_TIMEOUTS: TimeoutOptions = { connect: 30_000, headers: 300_000, idle: 120_000 };
+
+/** One exported record (a line of data.json): a JSON object. */
+export type JsonRecord = Record<string, unknown>;
+
+/** One row of data.csv, keyed by the header. */
+export type CsvRecord = Record<string, string>;
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call (an in-flight stream is destroyed); combined with the client's own signal. */
+  signal?: AbortSignal;
+}
+
+/** One HTTP attempt, reported to `onRequest` when it ends (for metrics). */
+export interface RequestEvent {
+  endpoint: Endpoint;
+  /** The HTTP status, or undefined when no response came (connect error, headers timeout). */
+  status: number | undefined;
+  /** Iterable's code or itd's (Timeout, ConnectionError, MalformedResponse) when the attempt failed. */
+  errorCode?: string;
+  /** From sending the request to the end of its body (or the failure), ms. */
+  durationMs: number;
+  /** 1-based attempt within the call. */
+  attempt: number;
+}
+
+/**
+ * The Iterable client (src/iterable/client.ts). Streamed endpoints keep memory
+ * flat whatever the response size. A stream that breaks after records were
+ * yielded throws an IterableApiError with `midStream: true`; wrap the whole
+ * consumer attempt in `retryStream` to start it over.
+ */
+export interface IterableClient {
+  /** The base URL requests go to (no secret in it). */
+  readonly baseUrl: string;
+  /** Every campaign, following pages until `nextPageUrl` is absent. */
+  campaigns(options?: { pageSize?: number } & CallOptions): AsyncIterable<Campaign>;
+  /** Metrics rows of the given campaigns (one request for all ids: batch them as the caller sees fit). */
+  campaignMetrics(params: MetricsParams, options?: CallOptions): AsyncIterable<CampaignMetrics>;
+  lists(options?: CallOptions): Promise<IterableList[]>;
+  /** Members of a list (emails, or userIds with preferUserId), streamed. */
+  listUsers(listId: number, options?: { preferUserId?: boolean } & CallOptions): AsyncIterable<string>;
+  listUsersBatches(listId: number, options?: { preferUserId?: boolean } & CallOptions): AsyncIterable<string[]>;
+  /** data.json records one by one (flattens exportJsonBatches). */
+  exportJson(params: ExportParams, options?: CallOptions): AsyncIterable<JsonRecord>;
+  /** data.json records in batches (one per network chunk): what bulk consumers use. */
+  exportJsonBatches(params: ExportParams, options?: CallOptions): AsyncIterable<JsonRecord[]>;
+  exportCsv(params: ExportParams, options?: CallOptions): AsyncIterable<CsvRecord>;
+  exportCsvBatches(params: ExportParams, options?: CallOptions): AsyncIterable<CsvRecord[]>;
+  /**
+   * Runs `attempt` and runs it again (after the same backoff, up to the same
+   * retry limit) when it fails with a retryable IterableApiError that the
+   * endpoint could not retry itself (a mid-stream break). The consumer resets
+   * its own state at the start of each attempt.
+   */
+  retryStream<R>(endpoint: Endpoint, attempt: (attemptNo: number) => Promise<R>, options?: CallOptions): Promise<R>;
+  /** Closes the client's own connection pool (not a dispatcher passed in). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,21 @@
+/** The iterable/ folder's door: Iterable's HTTP client and its contract. */
+export * from "./types.js";
+export { createIterableClient, DEFAULT_PAGE_SIZE, type IterableClientOptions } from "./client.js";
+export { IterableApiError, describeFailure, type AttemptFailure, type IterableErrorCode } from "./errors.js";
+export {
+  RateBudgets,
+  DEFAULT_RATE_LIMITS,
+  budgetKeyId,
+  rateGroupOf,
+  marginOf,
+  type RateGroup,
+  type RateLimit,
+  type RateLimits,
+} from "./rate-budget.js";
+export { backoffCeiling, backoffDelay, parseRetryAfter, retryWait, isRetryableStatus, isRetryableErrorCode } from "./retry.js";
+export { formatDateTime } from "./queries.js";
+export { parseCsv, CsvParser, CsvRecordParser } from "./parsers/csv.js";
+export { NdjsonParser } from "./parsers/ndjson.js";
+export { TextLineParser } from "./parsers/lines.js";
+export { MalformedInput } from "./parsers/malformed.js";
+export { parseMetricsCsv } from "./parsers/metrics.js";

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { MalformedInput } from "../../../../src/iterable/parsers/malformed.js";
+import { parseMetricsCsv } from "../../../../src/iterable/parsers/metrics.js";
+
+describe("parseMetricsCsv", () => {
+  it("keeps the labels as keys and turns cells into numbers", () => {
+    const csv = 'id,Total Email Sends,"Revenue, USD","Purchases / M (Email)"\r\n101,1200,3456.78,1.5\r\n102,7,0,\r\n';
+    expect(parseMetricsCsv(csv).rows).toEqual([
+      { id: 101, "Total Email Sends": 1200, "Revenue, USD": 3456.78, "Purchases / M (Email)": 1.5 },
+      { id: 102, "Total Email Sends": 7, "Revenue, USD": 0 },
+    ]);
+  });
+
+  it("omits empty cells (a batch mixing mediums)", () => {
+    const csv = "id,Total Email Sends,Total Pushes Sent\n1,10,\n2,,20\n";
+    expect(parseMetricsCsv(csv).rows).toEqual([
+      { id: 1, "Total Email Sends": 10 },
+      { id: 2, "Total Pushes Sent": 20 },
+    ]);
+  });
+
+  it("keeps labels with escaped quotes", () => {
+    const csv = 'id,"The ""best"" metric"\n5,1\n';
+    expect(parseMetricsCsv(csv).rows).toEqual([{ id: 5, 'The "best" metric': 1 }]);
+  });
+
+  it("gives no rows for a header-only or empty body", () => {
+    expect(parseMetricsCsv("id,Total Email Sends\r\n").rows).toEqual([]);
+    expect(parseMetricsCsv("").rows).toEqual([]);
+  });
+
+  it("leaves out cells that are not numbers and names their labels", () => {
+    const result = parseMetricsCsv("id,Sends,Note\n1,5,n/a\n");
+    expect(result.rows).toEqual([{ id: 1, Sends: 5 }]);
+    expect(result.nonNumericLabels).toEqual(["Note"]);
+  });
+
+  it("refuses a body whose first column is not id", () => {
+    expect(() => parseMetricsCsv("<html>oops</html>\n")).toThrow(MalformedInput);
+  });
+});
