@@ -1,0 +1,210 @@
+/**
+ * Where records live in time. Events: UTC hour buckets per type; bucket h
+ * holds about eventsPerDay/24 records whose times rise with their index, so a
+ * window maps to an index range per hour (binary search, no generation).
+ * Users: `users` slots spread over the year after dataStart, slot s updated
+ * at a rising time and holding user perm(s). A cursor walks the window and
+ * generates only the records inside it.
+ */
+import type { TimeWindow } from "../iterable/types.js";
+import { RecordContext } from "./context.js";
+import type { GeneratorConfig } from "./options.js";
+import { hash32, unit } from "./prng.js";
+import { prepareUser } from "./fields-user.js";
+import { fillRecord, type Shape } from "./shapes.js";
+import { DAY_MS, exportTime, HOUR_MS } from "./time.js";
+import { worldFor } from "./world.js";
+import type { FakeCampaign } from "./campaigns.js";
+
+const COUNT_SALT = 0xc0;
+const BUCKET_SALT = 0xb0;
+/** Users' profile updates spread over this span after dataStart. */
+export const USER_SPAN_MS = 365 * DAY_MS;
+
+/** A window `[start, end)` in epoch ms. */
+export type Window = TimeWindow;
+
+/** Records in hour `h` for a type: eventsPerDay/24 ± 10%, rounded stochastically so the mean holds. */
+export function bucketCount(cfg: GeneratorConfig, typeIndex: number, h: number): number {
+  const mean = cfg.eventsPerDay / 24;
+  const x = mean * (0.9 + 0.2 * unit(hash32(cfg.seed, typeIndex, h, COUNT_SALT)));
+  return Math.floor(x + unit(hash32(cfg.seed, typeIndex, h, COUNT_SALT + 1)));
+}
+
+function eventTime(h: number, bucketSeed: number, n: number, k: number): number {
+  return h * HOUR_MS + 1000 * Math.floor(((k + unit(hash32(bucketSeed, k))) * 3600) / n);
+}
+
+/** The first index in [0, n) whose time is ≥ t (n when none). */
+function lowerBound(n: number, t: number, timeOf: (k: number) => number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timeOf(mid) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The effective bounds of a window: clipped to [dataStart, now). */
+function bounds(cfg: GeneratorConfig, w: Window): Window {
+  return { start: Math.max(w.start, cfg.dataStart), end: Math.min(w.end, cfg.now ?? Number.POSITIVE_INFINITY) };
+}
+
+export interface Cursor {
+  /**
+   * The next record's values, or undefined when the window is exhausted. The
+   * array is reused by the following call (copy it to keep it).
+   */
+  next(): unknown[] | undefined;
+  readonly shape: Shape;
+}
+
+function pickCampaign(c: RecordContext, shape: Shape): FakeCampaign | undefined {
+  const pool = shape.medium ? c.world.byMedium[shape.medium] : c.world.campaigns;
+  const from = pool.length > 0 ? pool : c.world.campaigns;
+  return from.length > 0 ? from[c.rng.int(from.length)] : undefined;
+}
+
+class EventCursor implements Cursor {
+  private readonly c: RecordContext;
+  private readonly values: unknown[];
+  private readonly lo: number;
+  private readonly hi: number;
+  private readonly lastHour: number;
+  private readonly pool: number;
+  private readonly campaignIndex: number;
+  /** Only records of this campaign (ignored by types without campaignId). */
+  private readonly campaignId: number | undefined;
+  private hour: number;
+  private bucketSeed = 0;
+  private n = 0;
+  private k = 0;
+  private kEnd = 0;
+
+  constructor(
+    private readonly cfg: GeneratorConfig,
+    readonly shape: Shape,
+    window: Window,
+    campaignId: number | undefined,
+  ) {
+    this.campaignIndex = shape.campaignIndex;
+    this.values = new Array<unknown>(shape.fields.length);
+    this.campaignId = this.campaignIndex >= 0 ? campaignId : undefined;
+    this.c = new RecordContext(cfg, worldFor(cfg), shape.typeIndex);
+    const b = bounds(cfg, window);
+    this.lo = b.start;
+    this.hi = b.end;
+    this.hour = Math.floor(b.start / HOUR_MS) - 1;
+    this.lastHour = b.end > b.start ? Math.floor((b.end - 1) / HOUR_MS) : this.hour;
+    this.pool = Math.max(1, cfg.users);
+  }
+
+  /** Moves to the next hour with records in the window; false when none is left. */
+  private nextHour(): boolean {
+    while (this.hour < this.lastHour) {
+      const h = ++this.hour;
+      const n = bucketCount(this.cfg, this.shape.typeIndex, h);
+      if (n === 0) continue;
+      const seed = hash32(this.cfg.seed, this.shape.typeIndex, h, BUCKET_SALT);
+      const timeOf = (k: number): number => eventTime(h, seed, n, k);
+      this.bucketSeed = seed;
+      this.n = n;
+      this.k = lowerBound(n, this.lo, timeOf);
+      this.kEnd = lowerBound(n, this.hi, timeOf);
+      if (this.k < this.kEnd) return true;
+    }
+    return false;
+  }
+
+  /** How many records the window holds (ignoring a campaign filter), without generating them. */
+  count(): number {
+    let total = 0;
+    while (this.nextHour()) total += this.kEnd - this.k;
+    return total;
+  }
+
+  next(): unknown[] | undefined {
+    for (;;) {
+      if (this.k >= this.kEnd && !this.nextHour()) return undefined;
+      const k = this.k++;
+      const c = this.c;
+      c.hour = this.hour;
+      c.index = k;
+      c.t = eventTime(this.hour, this.bucketSeed, this.n, k);
+      c.ts = exportTime(c.t);
+      c.rng.reset(hash32(this.bucketSeed, k, 1));
+      c.user = c.rng.int(this.pool);
+      c.campaign = this.campaignIndex >= 0 ? pickCampaign(c, this.shape) : undefined;
+      if (this.campaignId !== undefined && c.campaign?.id !== this.campaignId) continue;
+      const values = fillRecord(this.shape, c, this.values);
+      if (this.campaignId !== undefined && values[this.campaignIndex] !== this.campaignId) continue;
+      return values;
+    }
+  }
+}
+
+/** The slot-to-user bijection: u = (a·s + b) mod users, with a coprime to users. */
+function permutation(cfg: GeneratorConfig): (s: number) => number {
+  const n = cfg.users;
+  if (n <= 1) return (s) => s;
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  let a = 1 + (hash32(cfg.seed, 0xa) % Math.min(n, 1 << 20));
+  while (gcd(a, n) !== 1) a++;
+  const b = hash32(cfg.seed, 0xb) % n;
+  return (s) => (a * s + b) % n;
+}
+
+/** When slot `s`'s profile was last updated: rising with s, whole seconds. */
+export function slotTime(cfg: GeneratorConfig, s: number): number {
+  const offset = ((s + unit(hash32(cfg.seed, 0x51, s))) * USER_SPAN_MS) / cfg.users;
+  return cfg.dataStart + Math.floor(offset / 1000) * 1000;
+}
+
+class UserCursor implements Cursor {
+  private readonly c: RecordContext;
+  private readonly values: unknown[];
+  private readonly perm: (s: number) => number;
+  private s: number;
+  private readonly sEnd: number;
+
+  constructor(
+    private readonly cfg: GeneratorConfig,
+    readonly shape: Shape,
+    window: Window,
+  ) {
+    this.c = new RecordContext(cfg, worldFor(cfg), shape.typeIndex);
+    this.perm = permutation(cfg);
+    this.values = new Array<unknown>(shape.fields.length);
+    const b = bounds(cfg, window);
+    const timeOf = (s: number): number => slotTime(cfg, s);
+    this.s = lowerBound(cfg.users, b.start, timeOf);
+    this.sEnd = b.end > b.start ? lowerBound(cfg.users, b.end, timeOf) : this.s;
+  }
+
+  count(): number {
+    return Math.max(0, this.sEnd - this.s);
+  }
+
+  next(): unknown[] | undefined {
+    if (this.s >= this.sEnd) return undefined;
+    const s = this.s++;
+    const c = this.c;
+    c.hour = 0;
+    c.index = s;
+    prepareUser(c, this.perm(s), slotTime(this.cfg, s));
+    return fillRecord(this.shape, c, this.values);
+  }
+}
+
+/** A cursor over the records of `shape` in `window` (clipped to [dataStart, now)), optionally of one campaign. */
+export function openCursor(cfg: GeneratorConfig, shape: Shape, window: Window, campaignId?: number): Cursor {
+  if (shape.type === "user") return new UserCursor(cfg, shape, window);
+  return new EventCursor(cfg, shape, window, campaignId);
+}
+
+/** How many records `window` holds for `shape` (before any campaign filter), computed without generating them. */
+export function countRecords(cfg: GeneratorConfig, shape: Shape, window: Window): number {
+  return shape.type === "user" ? new UserCursor(cfg, shape, window).count() : new EventCursor(cfg, shape, window, undefined).count();
+}

@@ -1,0 +1,83 @@
+/**
+ * The fake's options and the pure generator configuration derived from them.
+ * Everything the fake serves is a function of a GeneratorConfig, so tests and
+ * oracles can compute what a window holds without HTTP.
+ */
+import type { Clock } from "../clock.js";
+import type { FaultSpec } from "./faults.js";
+import type { RateLimitOverrides } from "./rate-limit.js";
+
+export interface FakeIterableOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (an ephemeral port; read it from `FakeIterable.port`). */
+  port?: number;
+  /** The one valid `Api-Key`; default "fake-api-key". */
+  apiKey?: string;
+  /** Seed of all generated data; default 1. */
+  seed?: number;
+  /** Records per day for each export data type; default 1000. */
+  eventsPerDay?: number;
+  /** User profiles; default 1000. */
+  users?: number;
+  /** Campaigns; default 50. */
+  campaigns?: number;
+  /** Lists; default 5. */
+  lists?: number;
+  /** A frozen "now" (epoch ms); when undefined the clock's time at each request. */
+  now?: number | undefined;
+  /** Where data begins (epoch ms); default 2025-01-01T00:00:00Z. */
+  dataStart?: number;
+  /** Answer 429 past Iterable's documented limits; default true. */
+  rateLimits?: boolean;
+  rateLimitOverrides?: RateLimitOverrides;
+  /** Faults to inject, as objects or spec strings (`export:500@2`). */
+  faults?: readonly (FaultSpec | string)[];
+  /** The clock for "now" (when not frozen) and rate-limit windows; default the system clock. */
+  clock?: Clock;
+}
+
+/** What generated data depends on. */
+export interface GeneratorConfig {
+  seed: number;
+  eventsPerDay: number;
+  users: number;
+  campaigns: number;
+  lists: number;
+  dataStart: number;
+  /** Records at or after `now` do not exist yet; undefined = no upper bound (the server always sets it). */
+  now?: number | undefined;
+}
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 0,
+  apiKey: "fake-api-key",
+  seed: 1,
+  eventsPerDay: 1000,
+  users: 1000,
+  campaigns: 50,
+  lists: 5,
+  dataStart: Date.UTC(2025, 0, 1),
+} as const;
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`fake-iterable: ${name} must be a whole number ≥ 0; got ${String(value)}`);
+  return v;
+}
+
+/** The generator configuration the server uses for these options (with `now` left to each request). */
+export function generatorConfig(opts: FakeIterableOptions = {}): GeneratorConfig {
+  const dataStart = opts.dataStart ?? DEFAULTS.dataStart;
+  if (!Number.isFinite(dataStart)) throw new Error(`fake-iterable: dataStart must be epoch milliseconds; got ${String(dataStart)}`);
+  return {
+    seed: count("seed", opts.seed, DEFAULTS.seed),
+    eventsPerDay: count("eventsPerDay", opts.eventsPerDay, DEFAULTS.eventsPerDay),
+    users: count("users", opts.users, DEFAULTS.users),
+    campaigns: count("campaigns", opts.campaigns, DEFAULTS.campaigns),
+    lists: count("lists", opts.lists, DEFAULTS.lists),
+    dataStart,
+    now: opts.now,
+  };
+}
