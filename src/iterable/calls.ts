@@ -23,6 +23,8 @@ export interface CallRequest {
   query?: URLSearchParams;
   accept: string;
   signal: AbortSignal | undefined;
+  /** Told the size of every body chunk received (progress display). */
+  onBytes?: (bytes: number) => void;
 }
 
 /** A streaming body parser: `push` appends what a chunk completes, `end` flushes. Throws MalformedInput. */
@@ -200,7 +202,9 @@ export function createCaller(deps: CallDeps): Caller {
         };
         let failure: AttemptFailure;
         try {
+          const onBytes = req.onBytes;
           for await (const chunk of body as AsyncIterable<Buffer>) {
+            onBytes?.(chunk.length);
             const out: T[] = [];
             parser.push(chunk, out);
             if (out.length > 0) {

@@ -137,10 +137,12 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     redact,
   });
   const clientSignal = options.signal;
-  const request = (endpoint: CallRequest["endpoint"], accept: string, call: CallOptions | undefined, query?: URLSearchParams): CallRequest =>
-    query === undefined
-      ? { endpoint, accept, signal: combineSignals(clientSignal, call?.signal) }
-      : { endpoint, accept, query, signal: combineSignals(clientSignal, call?.signal) };
+  const request = (endpoint: CallRequest["endpoint"], accept: string, call: CallOptions | undefined, query?: URLSearchParams): CallRequest => {
+    const req: CallRequest = { endpoint, accept, signal: combineSignals(clientSignal, call?.signal) };
+    if (query !== undefined) req.query = query;
+    if (call?.onBytes !== undefined) req.onBytes = call.onBytes;
+    return req;
+  };
 
   async function* campaigns(opts: { pageSize?: number } & CallOptions = {}): AsyncGenerator<Campaign, void, undefined> {
     const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;

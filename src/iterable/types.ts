@@ -128,6 +128,8 @@ export type CsvRecord = Record<string, string>;
 export interface CallOptions {
   /** Cancels the call (an in-flight stream is destroyed); combined with the client's own signal. */
   signal?: AbortSignal;
+  /** Told the size of every streamed body chunk as it arrives (progress display). */
+  onBytes?: (bytes: number) => void;
 }
 
 /** One HTTP attempt, reported to `onRequest` when it ends (for metrics). */

@@ -1,0 +1,17 @@
+/**
+ * `npm run bench`: every benchmark, figures printed as markdown and saved to
+ * bench-results/. Sized for a 2-core machine. `--quick` for a short run.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { clientBench, clientBenchMarkdown } from "./client.js";
+
+const quick = process.argv.includes("--quick");
+const out: string[] = [`# itd benchmarks (${new Date().toISOString()}, node ${process.version})`, ""];
+
+const client = await clientBench({ rounds: quick ? 2 : 5, eventsPerDay: quick ? 200_000 : 1_000_000 });
+out.push("## Iterable client: export streaming and parsing", "", clientBenchMarkdown(client), "");
+
+const text = out.join("\n");
+process.stdout.write(text + "\n");
+mkdirSync("bench-results", { recursive: true });
+writeFileSync("bench-results/latest.md", text + "\n");
