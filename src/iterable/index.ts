@@ -19,3 +19,4 @@ export { NdjsonParser } from "./parsers/ndjson.js";
 export { TextLineParser } from "./parsers/lines.js";
 export { MalformedInput } from "./parsers/malformed.js";
 export { parseMetricsCsv } from "./parsers/metrics.js";
+export { parseRateLimitsSpec } from "./rate-limits-spec.js";

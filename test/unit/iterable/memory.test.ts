@@ -75,6 +75,8 @@ describe("memory", () => {
     expect(lastId).toBe(RECORDS - 1);
     expect(bytesSent).toBeGreaterThan(100 * MB);
     expect(maxHeap / MB).toBeLessThan(60);
-    expect(maxRss / MB).toBeLessThan(60);
+    // RSS also holds this process's own test server and what the allocator has not returned yet:
+    // a loose bound here; test/integration/export-memory.test.ts checks RSS with the server elsewhere.
+    expect(maxRss / MB).toBeLessThan(150);
   });
 });
