@@ -3,6 +3,14 @@ import { UsageError } from "../errors.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** A wrong flag or argument count: the CLI shows the command's usage line with it. */
+export class ArgumentError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ArgumentError";
+  }
+}
+
 /** The flags every command takes. */
 export const GLOBAL_OPTIONS = {
   home: { type: "string" },
@@ -30,12 +38,12 @@ export function parseCommandArgs<O extends Options>(
     result = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new UsageError(msg.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option/, "unknown option"));
+    throw new ArgumentError(msg.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option/, "unknown option"));
   }
   const n = result.positionals.length;
   if (!(result.values as Record<string, unknown>)["help"] && (n < positionals.min || n > positionals.max)) {
     const expected = positionals.min === positionals.max ? `${positionals.min}` : `${positionals.min} to ${positionals.max}`;
-    throw new UsageError(`expected ${expected} argument(s) (${positionals.names}); got ${n}`);
+    throw new ArgumentError(`expected ${expected} argument(s) (${positionals.names}); got ${n}`);
   }
   return result as unknown as Parsed<O & typeof GLOBAL_OPTIONS>;
 }

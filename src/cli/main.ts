@@ -1,4 +1,5 @@
 import { ItdError } from "../errors.js";
+import { ArgumentError } from "./args.js";
 import type { Command, CommandContext } from "./command.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { COMMANDS } from "./registry.js";
@@ -25,7 +26,7 @@ function findCommand(name: string): Command | undefined {
 /** Writes an error the way TD does (`Error: …`), plus hints, and returns the exit code. */
 export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, verbose: boolean, command?: Command): number {
   if (err instanceof ItdError) {
-    if (err.code === "usage" && command) ctx.stderr.write(`usage: ${command.usage.split("\n")[0] ?? ""}\n`);
+    if (err instanceof ArgumentError && command) ctx.stderr.write(`usage: ${command.usage.split("\n")[0] ?? ""}\n`);
     ctx.stderr.write(`Error: ${err.message}\n`);
     for (const hint of err.hints) ctx.stderr.write(`${hint}\n`);
     if (verbose && err.stack) ctx.stderr.write(`${err.stack}\n`);

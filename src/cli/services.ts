@@ -1,4 +1,7 @@
 import { systemClock, type Clock } from "../clock.js";
+import { retryOptionsOf, timeoutOptionsOf, type LoadConfig } from "../connector/index.js";
+import { createIterableClient, DEFAULT_TIMEOUTS, parseRateLimitsSpec, RateBudgets, type IterableClient } from "../iterable/index.js";
+import { createLogger, silentLogger, type Logger } from "../log.js";
 import { resolveHome } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
@@ -11,12 +14,39 @@ import type { CommandContext } from "./command.js";
 export class Services {
   readonly home: string;
   readonly clock: Clock;
+  readonly logger: Logger;
+  /** One rate budget per API key for everything this process does. */
+  readonly budgets: RateBudgets;
+  private readonly signal: AbortSignal;
+  private readonly clients: IterableClient[] = [];
   private storeInstance: Store | undefined;
   private warehouseInstance: Warehouse | undefined;
 
-  constructor(ctx: Pick<CommandContext, "env" | "cwd">, homeFlag: string | undefined, clock: Clock = systemClock) {
+  constructor(ctx: Pick<CommandContext, "env" | "cwd" | "signal">, homeFlag: string | undefined, options: { verbose?: boolean; clock?: Clock } = {}) {
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd });
-    this.clock = clock;
+    this.clock = options.clock ?? systemClock;
+    this.signal = ctx.signal;
+    // The CLI prints its own output; pino logs go to stderr only with --verbose.
+    this.logger = options.verbose ? createLogger({ level: "debug", destination: process.stderr as never }) : silentLogger();
+    this.budgets = new RateBudgets(this.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
+  }
+
+  /** An Iterable client for a load config (its key, region or base_url, retries, timeouts). */
+  iterableClient(config: LoadConfig): IterableClient {
+    const c = config.in;
+    const client = createIterableClient({
+      apiKey: c.api_key,
+      region: c.region,
+      ...(c.base_url !== undefined ? { baseUrl: c.base_url } : {}),
+      retry: retryOptionsOf(c),
+      timeouts: { ...DEFAULT_TIMEOUTS, ...timeoutOptionsOf(c) },
+      budgets: this.budgets,
+      logger: this.logger,
+      clock: this.clock,
+      signal: this.signal,
+    });
+    this.clients.push(client);
+    return client;
   }
 
   get store(): Store {
@@ -29,18 +59,23 @@ export class Services {
     return this.warehouseInstance;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
     this.warehouseInstance?.close();
     this.storeInstance?.close();
   }
 }
 
 /** Runs `fn` with services and always closes them. */
-export async function withServices<T>(ctx: CommandContext, homeFlag: string | undefined, fn: (s: Services) => Promise<T> | T): Promise<T> {
-  const services = new Services(ctx, homeFlag);
+export async function withServices<T>(
+  ctx: CommandContext,
+  flags: { home?: string | undefined; verbose?: boolean | undefined },
+  fn: (s: Services) => Promise<T> | T,
+): Promise<T> {
+  const services = new Services(ctx, flags.home, { verbose: flags.verbose === true });
   try {
     return await fn(services);
   } finally {
-    services.close();
+    await services.close();
   }
 }

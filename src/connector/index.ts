@@ -52,3 +52,7 @@ export {
   formatRfc3339,
   timestampFormatOf,
 } from "./timestamp.js";
+export { sourceFor, type RunContext, type Source, type SourceRecord, type SourceSlice } from "./sources/index.js";
+export { readSample, type Sample } from "./sample.js";
+export { runLoadJob, committedCursor, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
+export { issueStreamFor } from "./stream.js";

@@ -14,7 +14,7 @@ export const databaseListCommand: Command = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
-    return withServices(ctx, values.home, (s) => {
+    return withServices(ctx, values, (s) => {
       const rows = s.warehouse.listDatabases().map((d) => [d.name, d.tables, formatBytes(d.sizeBytes)]);
       ctx.stdout.write(renderRows(format, ["Name", "Tables", "Size"], rows));
       return 0;
@@ -29,7 +29,7 @@ export const tableListCommand: Command = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 1, names: "[DATABASE]" });
     const format = parseFormat(values.format);
-    return withServices(ctx, values.home, (s) => {
+    return withServices(ctx, values, (s) => {
       const dbs = positionals[0] !== undefined ? [positionals[0]] : s.warehouse.listDatabases().map((d) => d.name);
       const rows = dbs.flatMap((db) =>
         s.warehouse.listTables(db).map((t) => [db, t.name, t.rows, t.columns, formatTdTime(t.lastImportAt)]),
@@ -48,7 +48,7 @@ export const tableShowCommand: Command = {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 2, max: 2, names: "DATABASE TABLE" });
     const format = parseFormat(values.format);
     const [db, table] = positionals as [string, string];
-    return withServices(ctx, values.home, (s) => {
+    return withServices(ctx, values, (s) => {
       const d = s.warehouse.describeTable(db, table);
       if (format === "json") {
         ctx.stdout.write(JSON.stringify({ ...d, minTime: d.minTime, maxTime: d.maxTime }, null, 2) + "\n");
@@ -89,7 +89,7 @@ Examples:
     const format = parseFormat(values.format);
     const db = values.database;
     if (db === undefined) throw new UsageError("--database option required");
-    return withServices(ctx, values.home, (s) => {
+    return withServices(ctx, values, (s) => {
       const result = s.warehouse.query(db, positionals[0] as string);
       ctx.stdout.write(renderRows(format, result.columns, result.rows));
       return 0;

@@ -1,0 +1,133 @@
+import { resolve } from "node:path";
+import { issueStreamFor, readLoadConfigFile, runLoadJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
+import { NotFoundError, UsageError } from "../../errors.js";
+import { isProcessAlive } from "../../pid.js";
+import { parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { formatBytes } from "../format-time.js";
+import { parseFormat } from "../output.js";
+import { ProgressLine } from "../progress.js";
+import { withServices, type Services } from "../services.js";
+
+/** TD's get_table: the database and table must exist, unless --auto-create-table creates them. */
+export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream): void {
+  const w = s.warehouse;
+  if (!w.databaseExists(database)) {
+    if (!autoCreate) {
+      throw new NotFoundError(`Database '${database}' does not exist`, {
+        hints: ["Use 'itd database:list' to show the list of databases, or add --auto-create-table."],
+      });
+    }
+    w.createDatabase(database);
+    stderr.write(`Database '${database}' is created.\n`);
+  }
+  if (!w.tableExists(database, table)) {
+    if (!autoCreate) {
+      throw new NotFoundError(`Table '${database}.${table}' does not exist`, {
+        hints: [`Use 'itd table:list ${database}' to show the list of tables, or add --auto-create-table.`],
+      });
+    }
+    w.createTable(database, table);
+    stderr.write(`Table '${database}.${table}' is created.\n`);
+  }
+}
+
+export const connectorIssueCommand: Command = {
+  name: "connector:issue",
+  summary: "Run a load now, in the foreground, and record it as a job",
+  usage: `itd connector:issue load.yml --database DB --table TABLE [--time-column COL] [--auto-create-table] [-f table|json]
+
+Imports into the warehouse table DB.TABLE, printing the job's log as it goes (and a progress line on a
+terminal). Exits 0 only when the job succeeds. Re-running an incremental load continues from its cursor;
+re-running a load whose previous run failed continues where that one stopped.
+
+Examples:
+  itd connector:issue load.yml --database td_sample_db --table td_sample_table
+  itd connector:issue load.yml --database td_sample_db --table td_sample_table --time-column created_at --auto-create-table`,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(
+      ctx.argv,
+      {
+        database: { type: "string" },
+        table: { type: "string" },
+        "time-column": { type: "string" },
+        "auto-create-table": { type: "boolean" },
+        wait: { type: "boolean", short: "w" },
+        format: { type: "string", short: "f" },
+      },
+      { min: 1, max: 1, names: "load.yml" },
+    );
+    const format = parseFormat(values.format);
+    if (values.database === undefined) throw new UsageError("--database option required");
+    if (values.table === undefined) throw new UsageError("--table option required");
+    const database = values.database;
+    const table = values.table;
+    const file = positionals[0] as string;
+
+    return withServices(ctx, values, async (s) => {
+      let config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
+      if (values["time-column"] !== undefined) config = setConfigKeys(config, { out: { time_column: values["time-column"] } }, ctx.env);
+      ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
+      const { jobs, cursors } = s.store;
+      jobs.recoverInterrupted(isProcessAlive);
+      const stream = issueStreamFor(config, database, table);
+      const job = jobs.createJob({
+        kind: "issue",
+        database,
+        table,
+        config: serializeLoadConfig(config, { redact: true }),
+        stream,
+        status: "running",
+        pid: process.pid,
+      });
+      const quiet = format === "json";
+      if (!quiet) ctx.stdout.write(`Job ${job.id} is running.\n`);
+      const progress = new ProgressLine(ctx.stderr, () => s.clock.now());
+      const outcome = await runLoadJob(
+        { client: s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger },
+        {
+          jobId: job.id,
+          config,
+          database,
+          table,
+          timeColumn: config.out.time_column,
+          stream,
+          signal: ctx.signal,
+          onProgress: (p) => progress.update(p),
+          onLog: (_level, message) => {
+            progress.clear();
+            if (!quiet) ctx.stdout.write(`  ${message}\n`);
+          },
+        },
+      );
+      progress.clear();
+      const done = jobs.finishJob(job.id, {
+        status: outcome.status,
+        records: outcome.records,
+        skippedRecords: outcome.skipped,
+        bytes: outcome.bytes,
+        error: outcome.error ?? null,
+        configDiff: outcome.configDiff === null ? null : JSON.stringify(outcome.configDiff),
+      });
+      const seconds = ((done.endAt ?? 0) - (done.startAt ?? 0)) / 1000;
+      if (quiet) {
+        ctx.stdout.write(
+          JSON.stringify({ job_id: done.id, status: done.status, records: done.records, skipped_records: done.skippedRecords, bytes: done.bytes, duration: seconds, error: done.error, config_diff: outcome.configDiff }, null, 2) + "\n",
+        );
+      } else {
+        ctx.stdout.write(
+          [
+            `Status     : ${done.status}`,
+            `Records    : ${done.records}${done.skippedRecords ? ` (${done.skippedRecords} invalid skipped)` : ""}`,
+            `Received   : ${formatBytes(done.bytes)}`,
+            `Duration   : ${seconds.toFixed(1)} s`,
+            ...(done.error ? [`Error      : ${done.error}`] : []),
+            `Use 'itd job:show ${done.id}' to show the status.`,
+            "",
+          ].join("\n"),
+        );
+      }
+      return done.status === "success" ? 0 : done.status === "killed" ? 130 : 1;
+    });
+  },
+};

@@ -1,0 +1,57 @@
+import { resolve } from "node:path";
+import { createRowConverter, guessColumns, readLoadConfigFile, readSample } from "../../connector/index.js";
+import type { CellValue } from "../../warehouse/index.js";
+import { intFlag, parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { parseFormat, renderRows } from "../output.js";
+import { withServices } from "../services.js";
+
+/** Ruby's `inspect`, as TD's preview shows cells: strings double-quoted, null as nil. */
+export function inspectCell(v: CellValue): string {
+  if (v === null) return "nil";
+  if (typeof v === "string") return JSON.stringify(v);
+  return String(v);
+}
+
+export const connectorPreviewCommand: Command = {
+  name: "connector:preview",
+  summary: "Show the first rows of a load as they would be stored, without writing anything",
+  usage: `itd connector:preview load.yml [-f table|tsv|csv|json] [--limit N] [--time-column COL]
+
+Example:
+  itd connector:preview load.yml`,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(
+      ctx.argv,
+      { format: { type: "string", short: "f" }, limit: { type: "string" }, "time-column": { type: "string" } },
+      { min: 1, max: 1, names: "load.yml" },
+    );
+    const format = parseFormat(values.format);
+    const limit = intFlag("limit", values.limit, 1, 10_000) ?? 20;
+    const file = positionals[0] as string;
+    return withServices(ctx, values, async (s) => {
+      const config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
+      const client = s.iterableClient(config);
+      const { records, source } = await readSample(config, client, { now: s.clock.now(), limit, signal: ctx.signal });
+      const columns = config.in.columns ?? guessColumns(records, { epochMillisFields: source.epochMillisFields });
+      const converter = createRowConverter({
+        columns,
+        timeColumn: values["time-column"] ?? config.out.time_column,
+        uploadTime: Math.floor(s.clock.now() / 1000),
+        skipInvalidRecords: config.in.skip_invalid_records,
+      });
+      const rows = records.flatMap((r, i) => {
+        const row = converter.convert(r, i + 1);
+        return row === undefined ? [] : [row];
+      });
+      const headers = [...converter.columns.map((c) => `${c.name}:${c.type}`), "time:long"];
+      if (format === "table") ctx.stdout.write(renderRows(format, headers, rows.map((r) => r.map(inspectCell))));
+      else ctx.stdout.write(renderRows(format, headers, rows));
+      if (converter.skipped > 0) ctx.stdout.write(`${converter.skipped} invalid record(s) would be skipped.\n`);
+      if (config.in.columns === undefined) ctx.stdout.write(`in.columns is missing: these columns were guessed; run 'itd connector:guess ${file}' to write them.\n`);
+      ctx.stdout.write(`Update ${file} and use 'itd connector:preview ${file}' to preview again.\n`);
+      ctx.stdout.write(`Use 'itd connector:issue ${file} --database DB --table TABLE' to run the load.\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,220 @@
+import type { Clock } from "../clock.js";
+import { errorMessage, ItdError } from "../errors.js";
+import type { IterableClient } from "../iterable/index.js";
+import type { Logger } from "../log.js";
+import type { JobStore } from "../store/index.js";
+import type { CursorStore } from "../store/index.js";
+import type { Warehouse } from "../warehouse/index.js";
+import type { LoadConfig } from "./config.js";
+import { createRowConverter, type RowConverter } from "./convert.js";
+import { sourceFor, type Source } from "./sources/index.js";
+import { formatRfc3339, parseRfc3339 } from "./timestamp.js";
+
+export interface LoadJobDeps {
+  client: IterableClient;
+  warehouse: Warehouse;
+  jobs: JobStore;
+  cursors: CursorStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface LoadJobSpec {
+  jobId: number;
+  config: LoadConfig;
+  database: string;
+  table: string;
+  /** `--time-column`, over `out.time_column`. */
+  timeColumn?: string | undefined;
+  /** The cursor owner: a schedule's name, or `issueStreamFor(...)`. */
+  stream: string;
+  /** A scheduled run's slot (epoch ms). */
+  scheduledTime?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: LoadProgress) => void) | undefined;
+  /** Told every job log line as it is written (the CLI shows them). */
+  onLog?: ((level: "info" | "warn" | "error", message: string) => void) | undefined;
+}
+
+export interface LoadProgress {
+  records: number;
+  skipped: number;
+  bytes: number;
+  slice: string;
+  slicesDone: number;
+  slicesTotal: number;
+  elapsedMs: number;
+}
+
+export interface LoadOutcome {
+  status: "success" | "error" | "killed";
+  records: number;
+  skipped: number;
+  bytes: number;
+  error?: string;
+  /** The stream's cursor after this run (null when the source has none). */
+  configDiff: unknown;
+  unknownFields: ReadonlyMap<string, number>;
+}
+
+/** Where a run starts: the committed cursor of its stream (ledger first: it commits with the rows), if any. */
+export function committedCursor(deps: Pick<LoadJobDeps, "warehouse" | "cursors">, database: string, stream: string): { diff: unknown; jobId: number | null } | undefined {
+  const ledger = deps.warehouse.lastCursor(database, stream);
+  if (ledger && ledger.cursor !== null && ledger.cursor !== undefined) return { diff: ledger.cursor, jobId: Number(ledger.jobId) };
+  const stored = deps.cursors.get(stream);
+  return stored ? { diff: stored.configDiff, jobId: stored.jobId } : undefined;
+}
+
+function startOf(diff: unknown): number | undefined {
+  const text = (diff as { in?: { start_time?: unknown } } | null)?.in?.start_time;
+  return typeof text === "string" ? parseRfc3339(text) : undefined;
+}
+
+/**
+ * Incremental runs always continue from the committed cursor. Other runs start
+ * over, except an append run whose predecessor on the stream failed after
+ * committing some slices: it continues where that one stopped, so nothing is
+ * imported twice.
+ */
+function shouldResume(jobs: JobStore, config: LoadConfig, cursorJobId: number | null, thisJob: number): boolean {
+  if (config.in.incremental) return true;
+  if (config.out.mode !== "append" || cursorJobId === null || cursorJobId === thisJob) return false;
+  try {
+    return jobs.getJob(cursorJobId).status !== "success";
+  } catch {
+    return false; // its history was pruned: it finished long ago
+  }
+}
+
+/**
+ * Runs one load job to its end and records it: the source's slices, each
+ * converted and committed with its ledger row, the cursor advanced after each
+ * commit. Never throws for a failed job: the outcome says `error` and why.
+ */
+export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<LoadOutcome> {
+  const { jobs, clock } = deps;
+  const log = (level: "info" | "warn" | "error", message: string): void => {
+    jobs.appendLog(spec.jobId, level, message);
+    deps.logger[level]({ jobId: spec.jobId, stream: spec.stream }, message);
+    spec.onLog?.(level, message);
+  };
+  const startedAt = clock.now();
+  let records = 0;
+  let skipped = 0;
+  let bytes = 0;
+  let configDiff: unknown = null;
+  const unknownFields = new Map<string, number>();
+  const outcome = (status: LoadOutcome["status"], error?: string): LoadOutcome => {
+    const o: LoadOutcome = { status, records, skipped, bytes, configDiff, unknownFields };
+    if (error !== undefined) o.error = error;
+    return o;
+  };
+
+  let load: ReturnType<Warehouse["beginLoad"]> | undefined;
+  try {
+    const config = spec.config;
+    let cursorStart: number | undefined;
+    const previous = committedCursor(deps, spec.database, spec.stream);
+    if (previous && shouldResume(deps.jobs, config, previous.jobId, spec.jobId)) {
+      configDiff = previous.diff;
+      cursorStart = startOf(previous.diff);
+      if (cursorStart !== undefined) {
+        log("info", `continuing from the committed cursor start_time ${formatRfc3339(cursorStart)} (job ${previous.jobId ?? "?"})`);
+      }
+    }
+    const columns = config.in.columns;
+    if (columns === undefined || columns.length === 0) {
+      throw new ItdError("config", `${config.source}: in.columns: missing; run 'itd connector:guess' to write them`);
+    }
+    const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart });
+    log("info", `${source.description} into ${spec.database}.${spec.table} (mode ${config.out.mode})`);
+    const converterOptions = {
+      columns,
+      timeColumn: spec.timeColumn ?? config.out.time_column,
+      uploadTime: Math.floor(startedAt / 1000),
+      skipInvalidRecords: config.in.skip_invalid_records,
+    };
+    const probe = createRowConverter(converterOptions);
+    load = deps.warehouse.beginLoad({
+      database: spec.database,
+      table: spec.table,
+      mode: config.out.mode,
+      columns: probe.columns,
+      jobId: String(spec.jobId),
+      stream: spec.stream,
+    });
+    const onBytes = (n: number): void => {
+      bytes += n;
+    };
+    let slicesDone = 0;
+    const report = (label: string): void =>
+      spec.onProgress?.({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: source.slices.length, elapsedMs: clock.now() - startedAt });
+
+    for (const slice of source.slices) {
+      if (spec.signal?.aborted) throw spec.signal.reason;
+      const before = { records, skipped };
+      let converter: RowConverter = probe;
+      const sliceRows = await deps.client.retryStream(
+        source.endpoint,
+        async (attempt) => {
+          records = before.records;
+          skipped = before.skipped;
+          converter = createRowConverter(converterOptions);
+          if (attempt > 1) log("warn", `slice ${slice.label}: attempt ${attempt} after a broken response`);
+          const open = (load as NonNullable<typeof load>).beginSlice(slice.id);
+          let rows = 0;
+          let position = before.records + before.skipped;
+          try {
+            const readOptions: { signal?: AbortSignal; onBytes: (n: number) => void } = { onBytes };
+            if (spec.signal) readOptions.signal = spec.signal;
+            for await (const batch of slice.read(readOptions)) {
+              const converted = [];
+              for (const record of batch) {
+                const row = converter.convert(record, ++position);
+                if (row !== undefined) converted.push(row);
+              }
+              open.insert(converted);
+              rows += converted.length;
+              records = before.records + rows;
+              skipped = before.skipped + converter.skipped;
+              report(slice.label);
+            }
+            open.commit(slice.cursor);
+            return rows;
+          } catch (err) {
+            open.rollback();
+            throw err;
+          }
+        },
+        spec.signal ? { signal: spec.signal } : {},
+      );
+      for (const [field, count] of converter.unknownFields) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
+      slicesDone++;
+      if (slice.cursor !== null) {
+        configDiff = slice.cursor;
+        if (config.out.mode === "append") deps.cursors.save(spec.stream, slice.cursor, spec.jobId);
+      }
+      jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
+      log("info", `slice ${slice.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
+      report(slice.label);
+    }
+    const result = load.finish();
+    load = undefined;
+    for (const w of result.warnings) log("warn", w);
+    if (configDiff !== null) deps.cursors.save(spec.stream, configDiff, spec.jobId);
+    if (result.replaced) log("info", `table ${spec.database}.${spec.table} replaced by this run's ${result.rows} rows`);
+    if (unknownFields.size > 0) {
+      const list = [...unknownFields].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} (${n})`);
+      log("warn", `fields not in in.columns were not imported: ${list.join(", ")}; run 'itd connector:guess' to add them`);
+    }
+    if (skipped > 0) log("warn", `${skipped} invalid records skipped (in.skip_invalid_records)`);
+    log("info", `done: ${records} records in ${((clock.now() - startedAt) / 1000).toFixed(1)} s`);
+    return outcome("success");
+  } catch (err) {
+    load?.abort();
+    const killed = spec.signal?.aborted === true;
+    const message = killed ? `killed: ${errorMessage(spec.signal?.reason)}` : errorMessage(err);
+    log("error", message);
+    return outcome(killed ? "killed" : "error", message);
+  }
+}
