@@ -1,0 +1,22 @@
+/** Slots as people read them, for CLI output (luxon; not for hot paths). */
+import { DateTime } from "luxon";
+import { validateTimezone } from "./timezone.js";
+
+export interface SlotDescription {
+  /** `2026-03-08 03:00:00 EDT (-04:00)`; zones without an abbreviation show the offset only. */
+  readonly local: string;
+  /** `2026-03-08 07:00:00 UTC`. */
+  readonly utc: string;
+}
+
+/** An instant in a zone and in UTC. Throws ScheduleError for a bad zone. */
+export function describeSlot(ms: number, tz: string): SlotDescription {
+  const zone = validateTimezone(tz);
+  const local = DateTime.fromMillis(ms, { zone, locale: "en-US" });
+  const abbreviation = local.toFormat("ZZZZ");
+  const named = /^(GMT|UTC)[+-]/.test(abbreviation) ? "" : ` ${abbreviation}`;
+  return {
+    local: `${local.toFormat("yyyy-MM-dd HH:mm:ss")}${named} (${local.toFormat("ZZ")})`,
+    utc: `${DateTime.fromMillis(ms, { zone: "utc" }).toFormat("yyyy-MM-dd HH:mm:ss")} UTC`,
+  };
+}
