@@ -137,6 +137,18 @@ export class JobStore {
     return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
   }
 
+  /**
+   * Deletes finished jobs (and their logs) that ended before `before`; queued
+   * and running jobs stay, and cursors live elsewhere. Returns how many went.
+   */
+  prune(before: number): number {
+    return this.db.transaction(() => {
+      const where = `end_at IS NOT NULL AND end_at < ? AND status IN ('success', 'error', 'killed', 'skipped')`;
+      this.db.prepare(`DELETE FROM job_logs WHERE job_id IN (SELECT id FROM jobs WHERE ${where})`).run(before);
+      return this.db.prepare(`DELETE FROM jobs WHERE ${where}`).run(before).changes;
+    })();
+  }
+
   appendLog(jobId: number, level: string, message: string): void {
     this.db
       .prepare(

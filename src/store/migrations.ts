@@ -43,4 +43,29 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   );
   `,
+  // 2: schedules (connector sessions made by the CLI) and the daemon's heartbeat
+  `
+  CREATE TABLE schedules (
+    name          TEXT PRIMARY KEY,
+    cron          TEXT NOT NULL,
+    timezone      TEXT NOT NULL,
+    delay         INTEGER NOT NULL DEFAULT 0,
+    database_name TEXT NOT NULL,
+    table_name    TEXT NOT NULL,
+    time_column   TEXT,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    catchup       TEXT NOT NULL DEFAULT 'all' CHECK (catchup IN ('all', 'latest', 'none')),
+    config        TEXT NOT NULL,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE TABLE daemon (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    pid          INTEGER NOT NULL,
+    host         TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+  );
+  `,
 ];

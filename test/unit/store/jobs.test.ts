@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../../src/clock.js";
+import { MIGRATIONS } from "../../../src/store/migrations.js";
 import { openStore, type Store } from "../../../src/store/index.js";
 
 describe("the state store", () => {
@@ -25,7 +26,7 @@ describe("the state store", () => {
   it("is migrated once even when opened twice", () => {
     const { home, clock } = fresh();
     const second = openStore(home, clock);
-    expect(second.db.pragma("user_version", { simple: true })).toBe(1);
+    expect(second.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     second.close();
   });
 
