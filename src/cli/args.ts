@@ -24,6 +24,29 @@ export interface Parsed<O extends Options> {
   positionals: string[];
 }
 
+/** `--priority -2` → `--priority=-2`: parseArgs would take `-2` for a flag. */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const valued = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== "string") continue;
+    valued.add(`--${name}`);
+    if (o.short !== undefined) valued.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (valued.has(a) && next !== undefined && /^-\d/.test(next)) {
+      const long = a.startsWith("--") ? a : `--${Object.entries(options).find(([, o]) => `-${o.short ?? ""}` === a)?.[0] ?? ""}`;
+      out.push(`${long}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /**
  * Strict parsing with node:util parseArgs; any unknown flag, missing value or
  * wrong count of positionals is a UsageError naming the problem.
@@ -34,8 +57,9 @@ export function parseCommandArgs<O extends Options>(
   positionals: { min: number; max: number; names: string },
 ): Parsed<O & typeof GLOBAL_OPTIONS> {
   let result;
+  const all: Options = { ...GLOBAL_OPTIONS, ...options };
   try {
-    result = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    result = parseArgs({ args: joinNegativeValues(argv, all), options: all, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new ArgumentError(msg.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option/, "unknown option"));

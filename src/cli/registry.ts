@@ -1,9 +1,15 @@
 import type { Command } from "./command.js";
+import { connectorCreateCommand } from "./commands/connector-create.js";
 import { connectorGuessCommand } from "./commands/connector-guess.js";
 import { connectorIssueCommand } from "./commands/connector-issue.js";
+import { connectorDeleteCommand, connectorHistoryCommand, connectorListCommand, connectorShowCommand } from "./commands/connector-list.js";
 import { connectorPreviewCommand } from "./commands/connector-preview.js";
+import { connectorRunCommand } from "./commands/connector-run.js";
+import { connectorUpdateCommand } from "./commands/connector-update.js";
 import { fakeIterableCommand } from "./commands/fake-iterable.js";
+import { jobPruneCommand } from "./commands/job-prune.js";
 import { jobListCommand, jobShowCommand } from "./commands/job.js";
+import { scheduleNextCommand } from "./commands/schedule-next.js";
 import { databaseListCommand, queryCommand, tableListCommand, tableShowCommand } from "./commands/warehouse.js";
 
 /** Every `itd` command, in the order `itd help` lists them. */
@@ -11,8 +17,17 @@ export const COMMANDS: readonly Command[] = [
   connectorGuessCommand,
   connectorPreviewCommand,
   connectorIssueCommand,
+  connectorCreateCommand,
+  connectorListCommand,
+  connectorShowCommand,
+  connectorUpdateCommand,
+  connectorDeleteCommand,
+  connectorHistoryCommand,
+  connectorRunCommand,
+  scheduleNextCommand,
   jobShowCommand,
   jobListCommand,
+  jobPruneCommand,
   databaseListCommand,
   tableListCommand,
   tableShowCommand,

@@ -56,3 +56,4 @@ export { sourceFor, type RunContext, type Source, type SourceRecord, type Source
 export { readSample, type Sample } from "./sample.js";
 export { runLoadJob, committedCursor, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
 export { issueStreamFor } from "./stream.js";
+export { runScheduleJob } from "./scheduled.js";

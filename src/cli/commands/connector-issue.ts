@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { issueStreamFor, readLoadConfigFile, runLoadJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import { isProcessAlive } from "../../pid.js";
+import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes } from "../format-time.js";
@@ -12,6 +13,9 @@ import { withServices, type Services } from "../services.js";
 /** TD's get_table: the database and table must exist, unless --auto-create-table creates them. */
 export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream): void {
   const w = s.warehouse;
+  // Both names first: nothing is created when either is invalid.
+  checkDatabaseName(database);
+  checkTableName(table);
   if (!w.databaseExists(database)) {
     if (!autoCreate) {
       throw new NotFoundError(`Database '${database}' does not exist`, {

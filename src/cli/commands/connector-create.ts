@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { load } from "js-yaml";
+import { readLoadConfigFile } from "../../connector/index.js";
+import { ItdError, UsageError } from "../../errors.js";
+import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
+import { parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { checkConfigShape, dumpSchedule, loadCatalog } from "../schedule-catalog.js";
+import { withServices } from "../services.js";
+import { ensureTarget } from "./connector-issue.js";
+
+/** The load config document of a file, as written (`${ENV}` kept), after checking its shape. */
+export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  await readLoadConfigFile(path, env).catch((err: unknown) => {
+    // A `${VAR}` unset here may well be set for the daemon: check the shape only.
+    if (err instanceof ItdError && /environment variable/.test(err.message)) return undefined;
+    throw err;
+  });
+  const doc = load(readFileSync(path, "utf8"));
+  checkConfigShape(doc, path);
+  return doc;
+}
+
+export const connectorCreateCommand: Command = {
+  name: "connector:create",
+  summary: "Create a schedule: a load that the daemon runs on a cron",
+  usage: `itd connector:create NAME CRON DATABASE TABLE load.yml [--time-column COL] [-t|--timezone TZ] [-D|--delay SECONDS]
+                     [--priority -2..2] [--catchup all|latest|none] [--auto-create-table]
+
+CRON: 5 fields (min hour day month weekday), or 6 with seconds first; @hourly @daily @weekly @monthly @yearly;
+"" for no schedule (run only with connector:run). TZ: an IANA name (default UTC). The run of each slot starts
+DELAY seconds after it and imports up to the slot's time.
+
+Examples:
+  itd connector:create daily_import "10 0 * * *" td_sample_db td_sample_table load.yml -t Asia/Tokyo -D 600
+  itd connector:create hourly_opens @hourly td_sample_db opens opens.yml --time-column created_at --catchup latest`,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(
+      ctx.argv,
+      {
+        "time-column": { type: "string" },
+        timezone: { type: "string", short: "t" },
+        delay: { type: "string", short: "D" },
+        priority: { type: "string" },
+        catchup: { type: "string" },
+        "auto-create-table": { type: "boolean" },
+      },
+      { min: 5, max: 5, names: "NAME CRON DATABASE TABLE load.yml" },
+    );
+    const [name, cron, database, table, file] = positionals as [string, string, string, string, string];
+    // Validate everything before writing anything.
+    checkScheduleName(name);
+    checkCron(cron);
+    const timezone = validateTimezone(values.timezone ?? "UTC");
+    const delay = checkDelay(values.delay ?? "0");
+    const priority = checkPriority(values.priority ?? "0");
+    const catchup = checkCatchup(values.catchup ?? "all");
+    const config = await readConfigDocument(resolve(ctx.cwd, file), ctx.env);
+    if (values["time-column"] === "") throw new UsageError("--time-column: expected a column name");
+    return withServices(ctx, values, (s) => {
+      const catalog = loadCatalog(s, ctx.env);
+      const taken = catalog.schedules.find((x) => x.name === name);
+      if (taken) {
+        throw new ItdError("conflict", `BulkLoadSession: ${name} create failed: Name has already been taken${taken.source !== "cli" ? ` (by ${taken.source})` : ""}`);
+      }
+      ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
+      const created = s.store.schedules.create({
+        name, cron, timezone, delay, database, table, timeColumn: values["time-column"] ?? null, priority, catchup, config, paused: false,
+      });
+      ctx.stdout.write(dumpSchedule(s, { ...created, source: "cli" }));
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,97 @@
+import { describeSlot, SlotCalculator } from "../../schedule/index.js";
+import { intFlag, parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { formatTdTime } from "../format-time.js";
+import { parseFormat, renderRows } from "../output.js";
+import { assertEditable, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { withServices } from "../services.js";
+import { durationSeconds } from "./job.js";
+
+const FORMAT = { format: { type: "string", short: "f" } } as const;
+
+export const connectorListCommand: Command = {
+  name: "connector:list",
+  summary: "List the schedules (made with the CLI and from schedules/*.yml)",
+  usage: "itd connector:list [-f table|tsv|csv|json]\n\nExample:\n  itd connector:list",
+  async run(ctx) {
+    const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
+    const format = parseFormat(values.format);
+    return withServices(ctx, values, (s) => {
+      const catalog = loadCatalog(s, ctx.env);
+      for (const p of catalog.problems) ctx.stderr.write(`Warning: ${p}\n`);
+      const calc = new SlotCalculator();
+      const now = s.clock.now();
+      const rows = catalog.schedules.map((d) => {
+        const next = d.cron === "" || d.paused ? undefined : calc.next(d.cron, d.timezone, now);
+        const last = s.store.jobs.listJobs({ schedule: d.name, limit: 1 })[0];
+        return [
+          d.name, d.cron, d.timezone, d.delay, d.database, d.table,
+          d.paused ? "paused" : next === undefined ? "" : describeSlot(next, d.timezone).local,
+          last?.status ?? "", d.source,
+        ];
+      });
+      ctx.stdout.write(renderRows(format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Source"], rows));
+      return 0;
+    });
+  },
+};
+
+export const connectorShowCommand: Command = {
+  name: "connector:show",
+  summary: "Show a schedule: its settings, config, config diff and next runs",
+  usage: "itd connector:show NAME\n\nExample:\n  itd connector:show daily_import",
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "NAME" });
+    return withServices(ctx, values, (s) => {
+      const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
+      ctx.stdout.write(dumpSchedule(s, d, { nextRuns: 3 }));
+      return 0;
+    });
+  },
+};
+
+export const connectorDeleteCommand: Command = {
+  name: "connector:delete",
+  summary: "Delete a schedule (its job history stays)",
+  usage: "itd connector:delete NAME\n\nExample:\n  itd connector:delete daily_import",
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "NAME" });
+    return withServices(ctx, values, (s) => {
+      const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
+      assertEditable(d, "delete");
+      const dump = dumpSchedule(s, d);
+      s.store.schedules.delete(d.name);
+      ctx.stdout.write(`Deleted session\n--\n${dump}`);
+      return 0;
+    });
+  },
+};
+
+export const connectorHistoryCommand: Command = {
+  name: "connector:history",
+  summary: "Show a schedule's runs, newest first",
+  usage: "itd connector:history NAME [-n LIMIT] [-f table|tsv|csv|json]\n\nExample:\n  itd connector:history daily_import -n 20",
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(
+      ctx.argv,
+      { ...FORMAT, limit: { type: "string", short: "n" } },
+      { min: 1, max: 1, names: "NAME" },
+    );
+    const format = parseFormat(values.format);
+    const limit = intFlag("limit", values.limit, 1) ?? 20;
+    const name = positionals[0] as string;
+    return withServices(ctx, values, (s) => {
+      const catalog = loadCatalog(s, ctx.env);
+      // A deleted schedule's history stays readable.
+      const known = catalog.schedules.some((d) => d.name === name) || s.store.jobs.listJobs({ schedule: name, limit: 1 }).length > 0;
+      if (!known) findSchedule(catalog, name);
+      const now = s.clock.now();
+      const rows = s.store.jobs.listJobs({ schedule: name, limit }).map((j) => [
+        j.id, j.status, j.records, j.database, j.table, j.priority, formatTdTime(j.startAt), durationSeconds(j, now) ?? "",
+        formatTdTime(j.scheduledTime),
+      ]);
+      ctx.stdout.write(renderRows(format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows));
+      return 0;
+    });
+  },
+};

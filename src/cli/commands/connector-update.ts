@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { load } from "js-yaml";
+import { ConfigError } from "../../errors.js";
+import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
+import { scheduleStream, type NewSchedule } from "../../store/index.js";
+import { ArgumentError, parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { assertEditable, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { withServices } from "../services.js";
+import { readConfigDocument } from "./connector-create.js";
+
+/** TD's `-s` takes an optional value: a bare `-s` means "no schedule" (""). */
+export function optionalScheduleValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    out.push(a);
+    if (a === "-s" || a === "--schedule") {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("-") && next.length > 1)) out.push("");
+    }
+  }
+  return out;
+}
+
+export const connectorUpdateCommand: Command = {
+  name: "connector:update",
+  summary: "Change a schedule made with the CLI",
+  usage: `itd connector:update NAME [load.yml] [-n NEWNAME] [-d DATABASE] [-t TABLE] [-s [CRON]] [-z TZ] [-D DELAY]
+                     [-T TIME_COLUMN] [--priority P] [--catchup all|latest|none] [--config-diff FILE] [--pause|--resume]
+
+As in TD, -t is the table here (the timezone is -z); a bare -s removes the cron (runs only with connector:run).
+--config-diff FILE replaces the stored cursor (e.g. {in: {start_time: '2026-01-01T00:00:00Z'}}).
+
+Examples:
+  itd connector:update daily_import -s "30 1 * * *" -z Asia/Tokyo
+  itd connector:update daily_import load.yml --pause`,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(
+      optionalScheduleValue(ctx.argv),
+      {
+        config: { type: "string", short: "c" },
+        newname: { type: "string", short: "n" },
+        database: { type: "string", short: "d" },
+        table: { type: "string", short: "t" },
+        schedule: { type: "string", short: "s" },
+        timezone: { type: "string", short: "z" },
+        delay: { type: "string", short: "D" },
+        "time-column": { type: "string", short: "T" },
+        priority: { type: "string" },
+        catchup: { type: "string" },
+        "config-diff": { type: "string" },
+        pause: { type: "boolean" },
+        resume: { type: "boolean" },
+      },
+      { min: 1, max: 2, names: "NAME [load.yml]" },
+    );
+    const [name, positionalConfig] = positionals as [string, string | undefined];
+    if (positionalConfig !== undefined && values.config !== undefined) throw new ArgumentError("give the config once: as an argument or with -c");
+    if (values.pause && values.resume) throw new ArgumentError("--pause and --resume contradict each other");
+    const configFile = positionalConfig ?? values.config;
+    const changes = [configFile, values.newname, values.database, values.table, values.schedule, values.timezone, values.delay,
+      values["time-column"], values.priority, values.catchup, values["config-diff"], values.pause, values.resume];
+    if (changes.every((c) => c === undefined)) throw new ArgumentError("nothing to update");
+
+    const config = configFile === undefined ? undefined : await readConfigDocument(resolve(ctx.cwd, configFile), ctx.env);
+    let diff: unknown;
+    if (values["config-diff"] !== undefined) {
+      const path = resolve(ctx.cwd, values["config-diff"]);
+      try {
+        diff = load(readFileSync(path, "utf8"));
+      } catch (err) {
+        throw new ConfigError(`--config-diff: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+      }
+      const start = (diff as { in?: { start_time?: unknown } } | null)?.in?.start_time;
+      if (diff === null || typeof diff !== "object" || (start !== undefined && typeof start !== "string")) {
+        throw new ConfigError(`--config-diff: ${path}: expected a mapping like {in: {start_time: '2026-01-01T00:00:00Z'}}`);
+      }
+    }
+    return withServices(ctx, values, (s) => {
+      const catalog = loadCatalog(s, ctx.env);
+      const current = findSchedule(catalog, name);
+      assertEditable(current, "update");
+      const next: NewSchedule = {
+        name: values.newname !== undefined ? checkScheduleName(values.newname) : current.name,
+        cron: values.schedule !== undefined ? checkCron(values.schedule) : current.cron,
+        timezone: values.timezone !== undefined ? validateTimezone(values.timezone) : current.timezone,
+        delay: values.delay !== undefined ? checkDelay(values.delay) : current.delay,
+        database: values.database ?? current.database,
+        table: values.table ?? current.table,
+        timeColumn: values["time-column"] !== undefined ? values["time-column"] || null : current.timeColumn,
+        priority: values.priority !== undefined ? checkPriority(values.priority) : current.priority,
+        catchup: values.catchup !== undefined ? checkCatchup(values.catchup) : current.catchup,
+        config: config ?? current.config,
+        paused: values.pause ? true : values.resume ? false : current.paused,
+      };
+      if (next.name !== name && catalog.schedules.some((d) => d.name === next.name)) {
+        throw new ConfigError(`BulkLoadSession: ${name} update failed: Name ${next.name} has already been taken`);
+      }
+      const updated = s.store.db.transaction(() => {
+        const u = s.store.schedules.update(name, next);
+        if (diff !== undefined) s.store.cursors.save(scheduleStream(u.name), diff, null);
+        return u;
+      })();
+      ctx.stdout.write(dumpSchedule(s, { ...updated, source: "cli" }));
+      return 0;
+    });
+  },
+};
