@@ -102,7 +102,19 @@ try {
   itd("connector:issue", "campaigns.yml", "--database", "demo_db", "--table", "campaigns", "--auto-create-table");
   itd("query", "-d", "demo_db", "SELECT message_medium, count(*) AS campaigns, sum(total_email_sends) AS email_sends FROM campaigns GROUP BY message_medium");
 
-  say("7. The job history");
+  say("7. Schedule it: a daily import at 00:10 Tokyo time, 10 minutes' delay");
+  itd("schedule:next", "10 0 * * *", "-t", "Asia/Tokyo", "-n", "3");
+  writeFileSync(join(DIR, "hourly.yml"), readFileSync(join(DIR, "load.yml"), "utf8").replace(/  end_time: .*\n/, ""));
+  itd("connector:create", "daily_sends", "10 0 * * *", "demo_db", "daily_sends", "load.yml", "-t", "Asia/Tokyo", "-D", "600", "--auto-create-table");
+  itd("connector:create", "opens_6h", "0 */6 * * *", "demo_db", "sends_6h", "hourly.yml", "--auto-create-table");
+  itd("connector:list");
+  itd("connector:show", "opens_6h");
+
+  say("8. Backfill the last day's four 6-hour slots here (without a daemon); each run ends at its slot");
+  itd("connector:run", "opens_6h", day(-1), "-n", "4", "--foreground");
+  itd("connector:history", "opens_6h");
+
+  say("9. The job history");
   itd("job:list");
   itd("database:list");
   process.stdout.write(`\nThe demo's home is ${DIR}/home; try: ITD_HOME=${DIR}/home bin/itd job:show 1 -v\n`);

@@ -64,6 +64,7 @@ Examples:
       if (foreground) {
         jobs.recoverInterrupted(isProcessAlive);
         for (const j of queued) {
+          jobs.markRunning(j.id, process.pid); // its start time is now, not when it was queued
           const { job } = await runScheduleJob(
             { clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs, cursors: s.store.cursors, clock: s.clock, logger: s.logger, env: ctx.env },
             d,
