@@ -104,7 +104,7 @@ try {
 
   say("7. Schedule it: a daily import at 00:10 Tokyo time, 10 minutes' delay");
   itd("schedule:next", "10 0 * * *", "-t", "Asia/Tokyo", "-n", "3");
-  writeFileSync(join(DIR, "hourly.yml"), readFileSync(join(DIR, "load.yml"), "utf8").replace(/  end_time: .*\n/, ""));
+  writeFileSync(join(DIR, "hourly.yml"), readFileSync(join(DIR, "load.yml"), "utf8").replace(/ {2}end_time: .*\n/, ""));
   itd("connector:create", "daily_sends", "10 0 * * *", "demo_db", "daily_sends", "load.yml", "-t", "Asia/Tokyo", "-D", "600", "--auto-create-table");
   itd("connector:create", "opens_6h", "0 */6 * * *", "demo_db", "sends_6h", "hourly.yml", "--auto-create-table");
   itd("connector:list");
