@@ -1,0 +1,313 @@
+/**
+ * The daemon's config file (`itd daemon --config FILE`; design §6): where the
+ * home and the schedule files are, the health/metrics endpoint, concurrency,
+ * shutdown grace, history retention, catch-up cap, log level and the Iterable
+ * rate budgets. Every key is optional; a missing file means all defaults.
+ *
+ * Which file: `--config FILE`, else `$ITD_CONFIG`, else `./config/itd.yml`
+ * when it exists, else none. Problems are reported all at once, one line each,
+ * as for load.yml: `<file>: <key>: <what is allowed>; got <what was found>`.
+ *
+ * `parseDaemonConfig` is pure (text in, config out); `readDaemonConfig` does the
+ * file lookup and resolves relative paths in the file against its directory.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { loadAll, YAMLException } from "js-yaml";
+import { z } from "zod";
+import { closest, describeValue, joinPath, problemLine, type ConfigProblem } from "../connector/config-errors.js";
+import { ConfigError } from "../errors.js";
+import type { RateGroup, RateLimit, RateLimits } from "../iterable/index.js";
+
+// ---------------------------------------------------------------------------
+// Durations and rate limits
+
+const DURATION_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
+
+const DURATION = /^(\d+)(s|m|h|d|w)$/;
+
+/** `"90d"` → ms; `"0"` or `0` → 0 (keep forever); anything else → undefined. */
+export function parseRetention(value: string | number): number | undefined {
+  if (value === 0 || value === "0") return 0;
+  if (typeof value !== "string") return undefined;
+  const m = DURATION.exec(value.trim());
+  if (m === null) return undefined;
+  return Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
+}
+
+const RATE_GROUPS = ["export", "getUsers", "metrics", "campaigns", "lists"] as const satisfies readonly RateGroup[];
+
+const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+const RATE = /^(\d+)\s*\/\s*(\d+)?(ms|s|min|m|h)$/;
+
+/** `"4/60s"` → `{ limit: 4, windowMs: 60000 }` (`"100/s"` = per second); undefined if malformed or not positive. */
+export function parseRate(value: string): RateLimit | undefined {
+  const m = RATE.exec(value.trim());
+  if (m === null) return undefined;
+  const limit = Number(m[1]);
+  const windowMs = Number(m[2] ?? "1") * (WINDOW_UNITS[m[3] as string] as number);
+  if (!(limit >= 1) || !(windowMs > 0)) return undefined;
+  return { limit, windowMs };
+}
+
+// ---------------------------------------------------------------------------
+// The schema
+
+/** What each key accepts, in words: the first half of every problem line. */
+const ALLOWED = {
+  home: "expected a directory path",
+  schedules_dir: "expected a directory path",
+  http_port: "expected an integer from 0 to 65535 (0 = no HTTP server)",
+  http_host: "expected a host name or IP address such as 127.0.0.1",
+  max_concurrent_jobs: "expected an integer ≥ 1",
+  shutdown_grace: "expected a number of seconds ≥ 0",
+  history_retention: 'expected a duration such as 90d, 12h, 2w or 30m, or "0" to keep history forever',
+  catchup_cap: "expected an integer ≥ 1",
+  log_level: "expected one of trace, debug, info, warn, error, fatal",
+  rate_limits: `expected a mapping of group to N/WINDOW (groups: ${RATE_GROUPS.join(", ")})`,
+} as const;
+
+const RATE_ALLOWED = "expected N/WINDOW with WINDOW in ms, s, m, min or h, such as 4/60s or 100/1s";
+
+function customIssue(ctx: z.core.$RefinementCtx, input: unknown): typeof z.NEVER {
+  ctx.issues.push({ code: "custom", message: "", input });
+  return z.NEVER;
+}
+
+const rateSchema = z
+  .string()
+  .transform((v, ctx) => parseRate(v) ?? customIssue(ctx, v))
+  .describe("N requests per WINDOW, such as 4/60s (WINDOW in ms, s, m, min or h).");
+
+const rateLimitsSchema = z
+  .strictObject({
+    export: rateSchema.optional().describe("Budget for /api/export/data.json and /api/export/data.csv (documented: 4/60s)."),
+    getUsers: rateSchema.optional().describe("Budget for /api/lists/getUsers (documented: 5/60s)."),
+    metrics: rateSchema.optional().describe("Budget for /api/campaigns/metrics (documented: 10/60s)."),
+    campaigns: rateSchema.optional().describe("Budget for /api/campaigns (documented: 100/1s)."),
+    lists: rateSchema.optional().describe("Budget for /api/lists (documented: 100/1s)."),
+  })
+  .transform((m): Partial<RateLimits> => {
+    const out: Partial<RateLimits> = {};
+    for (const g of RATE_GROUPS) {
+      const r = m[g];
+      if (r !== undefined) out[g] = r;
+    }
+    return out;
+  });
+
+/** The daemon config file's schema; `.describe()` texts are the reference documentation. */
+export const daemonConfigSchema = z
+  .strictObject({
+    home: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("itd's home (state.db, warehouse, logs). Overridden by --home and $ITD_HOME; default $XDG_DATA_HOME/itd."),
+    schedules_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Directory of schedule files (*.yml), watched for changes. Default: <home>/schedules."),
+    http_port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(9464)
+      .describe("Port of GET /healthz and GET /metrics (Prometheus); 0 = no HTTP server."),
+    http_host: z
+      .string()
+      .min(1)
+      .default("127.0.0.1")
+      .describe("Address the HTTP server binds; keep it on loopback unless a firewall guards it."),
+    max_concurrent_jobs: z.number().int().min(1).default(4).describe("Jobs run at once across all schedules; the rest queue by priority."),
+    shutdown_grace: z
+      .number()
+      .min(0)
+      .default(30)
+      .describe("Seconds running jobs get to finish after SIGTERM before they are stopped (status killed)."),
+    history_retention: z
+      .union([z.literal(0), z.string()])
+      .transform((v, ctx) => parseRetention(v) ?? customIssue(ctx, v))
+      .prefault("90d")
+      .describe('How long finished jobs and their logs are kept (90d, 12h, 2w, 30m; "0" = forever). Parsed to milliseconds.'),
+    catchup_cap: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe("Most missed slots one schedule runs after downtime with catchup: all; older ones are recorded as skipped."),
+    log_level: z
+      .enum(["trace", "debug", "info", "warn", "error", "fatal"])
+      .default("info")
+      .describe("Lowest level written to the daemon's JSON log (stdout, i.e. journald)."),
+    rate_limits: rateLimitsSchema
+      .default({})
+      .describe("Per-group request budgets when Iterable granted the project other limits than its documented ones."),
+  })
+  .describe("itd daemon configuration (config/itd.yml).");
+
+/** A validated daemon config. `history_retention` is in milliseconds (0 = keep forever); `shutdown_grace` in seconds. */
+export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
+
+/** Every key of the file, in documentation order. */
+export const DAEMON_CONFIG_KEYS = Object.keys(daemonConfigSchema.shape) as (keyof DaemonConfig)[];
+
+/** The config used when there is no file. */
+export function defaultDaemonConfig(): DaemonConfig {
+  return daemonConfigSchema.parse({});
+}
+
+/**
+ * The schedule files' directory: `$ITD_SCHEDULES` (as the CLI reads it), else
+ * `schedules_dir`, else `<home>/schedules`.
+ */
+export function schedulesDirOf(config: DaemonConfig, home: string, env: NodeJS.ProcessEnv = {}): string {
+  const fromEnv = env["ITD_SCHEDULES"];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  return config.schedules_dir ?? join(home, "schedules");
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (!isMapping(cur)) return undefined;
+    cur = cur[String(seg)];
+  }
+  return cur;
+}
+
+function problemsOf(issues: readonly z.core.$ZodIssue[], doc: Record<string, unknown>): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      const inRates = issue.path[0] === "rate_limits";
+      const allowed: readonly string[] = inRates ? RATE_GROUPS : DAEMON_CONFIG_KEYS;
+      for (const key of issue.keys) {
+        const hint = closest(key, allowed);
+        out.push({
+          path: joinPath("", [...issue.path, key]),
+          message: `unknown ${inRates ? "group" : "key"}${hint === undefined ? "" : ` (did you mean ${hint}?)`}; allowed ${inRates ? "groups" : "keys"}: ${allowed.join(", ")}`,
+        });
+      }
+      continue;
+    }
+    const key = issue.path[0] as keyof typeof ALLOWED;
+    const allowed = issue.path[0] === "rate_limits" && issue.path.length > 1 ? RATE_ALLOWED : (ALLOWED[key] ?? "invalid value");
+    out.push({ path: joinPath("", issue.path), message: `${allowed}; got ${describeValue(valueAt(doc, issue.path))}` });
+  }
+  return out;
+}
+
+/** A key written with no value (`home:`) is not set, as in load.yml. */
+function dropNulls(m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== null && v !== undefined) out[k] = isMapping(v) && k === "rate_limits" ? dropNulls(v) : v;
+  return out;
+}
+
+/**
+ * Validates a parsed YAML document; `fileName` names the file in messages.
+ * Keys with no value count as unset. Throws ConfigError listing every problem.
+ */
+export function validateDaemonConfig(doc: unknown, fileName: string): DaemonConfig {
+  if (doc !== null && doc !== undefined && !isMapping(doc)) {
+    throw new ConfigError(`${fileName}: expected a mapping of daemon settings (${DAEMON_CONFIG_KEYS.join(", ")}); got ${describeValue(doc)}`);
+  }
+  const input = doc === null || doc === undefined ? {} : dropNulls(doc);
+  const r = daemonConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  // in the order the keys appear in the file; a repeated line (a union's branches) once
+  const order = Object.keys(input);
+  const rank = (p: ConfigProblem): number => order.indexOf(p.path.split(/[.[]/)[0] ?? "");
+  const problems = problemsOf(r.error.issues, input).sort((a, b) => rank(a) - rank(b));
+  const lines = [...new Set(problems.map((p) => problemLine(fileName, p)))];
+  throw new ConfigError(lines.join("\n"));
+}
+
+/**
+ * Parses the daemon config file's text (YAML or JSON). An empty file, or one of
+ * comments only, is all defaults. Paths are returned as written.
+ */
+export function parseDaemonConfig(text: string, fileName: string): DaemonConfig {
+  let docs: unknown[];
+  try {
+    docs = loadAll(text, { filename: fileName });
+  } catch (err) {
+    if (err instanceof YAMLException) {
+      const where = err.mark === undefined ? "" : `:${err.mark.line + 1}:${err.mark.column + 1}`;
+      throw new ConfigError(`${fileName}${where}: ${err.reason}`, { cause: err });
+    }
+    throw new ConfigError(`${fileName}: cannot be read as YAML or JSON`, { cause: err });
+  }
+  if (docs.length > 1) throw new ConfigError(`${fileName}: expected one YAML document; got ${docs.length}`);
+  return validateDaemonConfig(docs[0], fileName);
+}
+
+/** Where the config came from: the name used in messages and the absolute path. */
+interface ConfigSource {
+  shown: string;
+  path: string;
+  /** Whether a missing file is an error (named by --config or $ITD_CONFIG). */
+  required: boolean;
+  origin: "--config" | "$ITD_CONFIG" | "default";
+}
+
+function locate(path: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ConfigSource | undefined {
+  if (path !== undefined && path !== "") return { shown: path, path: resolve(cwd, path), required: true, origin: "--config" };
+  const fromEnv = env["ITD_CONFIG"];
+  if (fromEnv !== undefined && fromEnv !== "") return { shown: fromEnv, path: resolve(cwd, fromEnv), required: true, origin: "$ITD_CONFIG" };
+  const local = join(cwd, "config", "itd.yml");
+  try {
+    if (statSync(local).isFile()) return { shown: join("config", "itd.yml"), path: local, required: false, origin: "default" };
+  } catch {
+    // no ./config/itd.yml: defaults
+  }
+  return undefined;
+}
+
+/**
+ * Reads the daemon config: `path` (`--config`), else `$ITD_CONFIG`, else
+ * `<cwd>/config/itd.yml` if present, else the defaults (`file` undefined).
+ * Relative `home` and `schedules_dir` are resolved against the file's
+ * directory. `file` is the absolute path read (kept for SIGHUP reloads).
+ */
+export function readDaemonConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { config: DaemonConfig; file: string | undefined } {
+  const source = locate(path, env, cwd);
+  if (source === undefined) return { config: defaultDaemonConfig(), file: undefined };
+  let text: string;
+  try {
+    text = readFileSync(source.path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hints = source.origin === "$ITD_CONFIG" ? ["the file is named by $ITD_CONFIG"] : [];
+    if (code === "ENOENT") throw new ConfigError(`configuration file: ${source.shown} not found`, { cause: err, hints });
+    const reason =
+      code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
+    throw new ConfigError(`configuration file: ${source.shown} ${reason}`, { cause: err, hints });
+  }
+  const config = parseDaemonConfig(text, source.shown);
+  const base = dirname(source.path);
+  if (config.home !== undefined && !isAbsolute(config.home)) config.home = resolve(base, config.home);
+  if (config.schedules_dir !== undefined && !isAbsolute(config.schedules_dir)) config.schedules_dir = resolve(base, config.schedules_dir);
+  return { config, file: source.path };
+}
