@@ -18,6 +18,8 @@ export interface Command {
   summary: string;
   /** Usage line(s) and examples for `itd help NAME`. */
   usage: string;
+  /** Internal commands (the daemon's job processes) are left out of `itd help`. */
+  hidden?: boolean;
   /** Resolves to the process exit code. */
   run(ctx: CommandContext): Promise<number>;
 }

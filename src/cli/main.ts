@@ -5,8 +5,9 @@ import { EXIT_CODES } from "./exit-codes.js";
 import { COMMANDS } from "./registry.js";
 
 function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const shown = COMMANDS.filter((c) => c.hidden !== true);
+  const width = Math.max(...shown.map((c) => c.name.length));
+  const lines = shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     "usage: itd <command> [options]",
     "",

@@ -6,7 +6,9 @@ import { connectorDeleteCommand, connectorHistoryCommand, connectorListCommand, 
 import { connectorPreviewCommand } from "./commands/connector-preview.js";
 import { connectorRunCommand } from "./commands/connector-run.js";
 import { connectorUpdateCommand } from "./commands/connector-update.js";
+import { daemonCommand } from "./commands/daemon.js";
 import { fakeIterableCommand } from "./commands/fake-iterable.js";
+import { jobExecCommand } from "./commands/job-exec.js";
 import { jobPruneCommand } from "./commands/job-prune.js";
 import { jobListCommand, jobShowCommand } from "./commands/job.js";
 import { scheduleNextCommand } from "./commands/schedule-next.js";
@@ -25,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   connectorHistoryCommand,
   connectorRunCommand,
   scheduleNextCommand,
+  daemonCommand,
   jobShowCommand,
   jobListCommand,
   jobPruneCommand,
@@ -33,4 +36,5 @@ export const COMMANDS: readonly Command[] = [
   tableShowCommand,
   queryCommand,
   fakeIterableCommand,
+  jobExecCommand,
 ];

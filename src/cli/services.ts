@@ -1,6 +1,14 @@
 import { systemClock, type Clock } from "../clock.js";
 import { retryOptionsOf, timeoutOptionsOf, type LoadConfig } from "../connector/index.js";
-import { createIterableClient, DEFAULT_TIMEOUTS, parseRateLimitsSpec, RateBudgets, type IterableClient } from "../iterable/index.js";
+import {
+  createIterableClient,
+  DEFAULT_TIMEOUTS,
+  parseRateLimitsSpec,
+  RateBudgets,
+  type IterableClient,
+  type RateBudget,
+  type RequestEvent,
+} from "../iterable/index.js";
 import { createLogger, silentLogger, type Logger } from "../log.js";
 import { resolveHome } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
@@ -16,14 +24,20 @@ export class Services {
   readonly clock: Clock;
   readonly logger: Logger;
   /** One rate budget per API key for everything this process does. */
-  readonly budgets: RateBudgets;
+  budgets: RateBudget;
+  /** Told of every HTTP attempt to Iterable (the daemon's metrics). */
+  onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly signal: AbortSignal;
   private readonly clients: IterableClient[] = [];
   private storeInstance: Store | undefined;
   private warehouseInstance: Warehouse | undefined;
 
-  constructor(ctx: Pick<CommandContext, "env" | "cwd" | "signal">, homeFlag: string | undefined, options: { verbose?: boolean; clock?: Clock } = {}) {
-    this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd });
+  constructor(
+    ctx: Pick<CommandContext, "env" | "cwd" | "signal">,
+    homeFlag: string | undefined,
+    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined } = {},
+  ) {
+    this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
     this.clock = options.clock ?? systemClock;
     this.signal = ctx.signal;
     // The CLI prints its own output; pino logs go to stderr only with --verbose.
@@ -44,6 +58,7 @@ export class Services {
       logger: this.logger,
       clock: this.clock,
       signal: this.signal,
+      ...(this.onRequest ? { onRequest: this.onRequest } : {}),
     });
     this.clients.push(client);
     return client;

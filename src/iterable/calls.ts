@@ -11,7 +11,7 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import { finalError, malformedError, midStreamError, IterableApiError, type AttemptFailure, type Target } from "./errors.js";
 import { MalformedInput } from "./parsers/malformed.js";
-import type { RateBudgets } from "./rate-budget.js";
+import type { RateBudget } from "./rate-budget.js";
 import type { Redactor } from "./redact.js";
 import { retryWait } from "./retry.js";
 import { networkFailure, type Transport } from "./transport.js";
@@ -35,7 +35,7 @@ export interface ChunkParser<T> {
 
 export interface CallDeps {
   transport: Transport;
-  budgets: RateBudgets;
+  budgets: RateBudget;
   keyId: string;
   retry: RetryOptions;
   timeouts: TimeoutOptions;

@@ -16,7 +16,7 @@ import { MalformedInput } from "./parsers/malformed.js";
 import { parseMetricsCsv } from "./parsers/metrics.js";
 import { NdjsonParser } from "./parsers/ndjson.js";
 import { campaignsQuery, exportQuery, listUsersQuery, metricsQuery, nextPage } from "./queries.js";
-import { budgetKeyId, type RateBudgets } from "./rate-budget.js";
+import { budgetKeyId, type RateBudget } from "./rate-budget.js";
 import { makeRedactor } from "./redact.js";
 import { createTransport } from "./transport.js";
 import {
@@ -43,7 +43,7 @@ export interface IterableClientOptions {
   /** Connect applies to the client's own Agent only (a dispatcher passed in keeps its own). */
   timeouts?: TimeoutOptions;
   /** The process's shared registry: clients of the same key share one budget. */
-  budgets: RateBudgets;
+  budgets: RateBudget;
   logger?: Logger;
   clock?: Clock;
   /** In [0, 1), for retry jitter. */

@@ -8,6 +8,7 @@ export {
   budgetKeyId,
   rateGroupOf,
   marginOf,
+  type RateBudget,
   type RateGroup,
   type RateLimit,
   type RateLimits,

@@ -160,3 +160,6 @@ export class RateBudgets {
     }
   }
 }
+
+/** What the client needs of a budget: the in-process RateBudgets, or a proxy to another process's. */
+export type RateBudget = Pick<RateBudgets, "acquire" | "spacingOf">;

@@ -92,6 +92,28 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ? WHERE id = ?`).run(this.now(), pid, id);
   }
 
+  /** Queued jobs in the order the daemon starts them: priority (high first), slot, id. */
+  listQueued(): Job[] {
+    return (
+      this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ORDER BY priority DESC, scheduled_time ASC, id ASC`).all() as JobRow[]
+    ).map(toJob);
+  }
+
+  /** queued → running, only if still queued (so two runners never take one job). */
+  claimQueued(id: number, pid: number): boolean {
+    return this.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ? WHERE id = ? AND status = 'queued'`).run(this.now(), pid, id).changes === 1;
+  }
+
+  setPid(id: number, pid: number): void {
+    this.db.prepare(`UPDATE jobs SET pid = ? WHERE id = ?`).run(pid, id);
+  }
+
+  /** The latest slot that has a job of any status for a schedule. */
+  lastSlot(schedule: string): number | undefined {
+    const row = this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ?`).get(schedule) as { t: number | null };
+    return row.t ?? undefined;
+  }
+
   /** Progress counters, written as slices commit. */
   recordProgress(id: number, p: { records: number; skippedRecords: number; bytes: number }): void {
     this.db

@@ -1,0 +1,63 @@
+import { runScheduleJob } from "../../connector/index.js";
+import { IpcBudgets, type ChildMessage, type ParentMessage } from "../../daemon/ipc.js";
+import { errorMessage } from "../../errors.js";
+import { parseRateLimitsSpec, RateBudgets } from "../../iterable/index.js";
+import { intFlag, parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { withServices } from "../services.js";
+
+/**
+ * `itd __job JOB_ID`: runs one job the daemon marked running, in this process
+ * (the daemon's job processes). Budgets come from the daemon over IPC when
+ * there is a channel. The job's outcome is in the store; the exit code says
+ * only whether this process could run it.
+ */
+export const jobExecCommand: Command = {
+  name: "__job",
+  summary: "Run one job for the daemon (internal)",
+  usage: "itd __job JOB_ID",
+  hidden: true,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "JOB_ID" });
+    const id = intFlag("JOB_ID", positionals[0], 1) as number;
+    return withServices(ctx, values, async (s) => {
+      const send = process.send?.bind(process);
+      let finished = false;
+      if (send) {
+        // The daemon died: stop at once, like it. The job stays `running` with this dead pid, so the next
+        // daemon marks it interrupted and retries its slot; the uncommitted slice was never visible.
+        process.on("disconnect", () => {
+          if (!finished) process.exit(70);
+        });
+        // Belt and braces: a parent SIGKILLed mid-request is noticed by our new parent pid too.
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent && !finished) process.exit(70);
+        }, 500).unref();
+        const local = new RateBudgets(s.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
+        s.budgets = new IpcBudgets(local, (m: ChildMessage) => send(m), (on) => process.on("message", (m) => on(m as ParentMessage)));
+        s.onRequest = (event) => send({ t: "request", event } satisfies ChildMessage);
+      }
+      const job = s.store.jobs.getJob(id);
+      if (job.status !== "running" || job.schedule === null) {
+        ctx.stderr.write(`Error: job ${id} is ${job.status}${job.schedule === null ? " and has no schedule" : ""}: nothing to run\n`);
+        return 3;
+      }
+      try {
+        const def = findSchedule(loadCatalog(s, ctx.env), job.schedule);
+        await runScheduleJob(
+          { clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs: s.store.jobs, cursors: s.store.cursors, clock: s.clock, logger: s.logger, env: ctx.env },
+          def,
+          job,
+          { signal: ctx.signal },
+        );
+      } catch (err) {
+        s.store.jobs.finishJob(id, { status: "error", records: 0, skippedRecords: 0, bytes: 0, error: errorMessage(err) });
+      }
+      finished = true;
+      if (process.connected) process.disconnect();
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,305 @@
+/**
+ * The scheduler daemon: the timer loop (Scheduler) queues slots as jobs in
+ * state.db; the dispatcher starts queued jobs in child processes (one schedule
+ * never runs two at once; at most `maxConcurrentJobs` overall; priority, then
+ * slot order); reloads pick up CLI and file changes; stop() drains within the
+ * grace period. Everything it needs is passed in (composition in cli/commands/daemon.ts).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { watch, type FSWatcher } from "node:fs";
+import { hostname } from "node:os";
+import type { Clock } from "../clock.js";
+import { errorMessage, ItdError } from "../errors.js";
+import type { RateBudgets } from "../iterable/index.js";
+import type { Logger } from "../log.js";
+import { isProcessAlive } from "../pid.js";
+import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
+import type { Job, Store } from "../store/index.js";
+import { serveChild, type ChildMessage } from "./ipc.js";
+import { Scheduler, type SchedulerEvent } from "./scheduler.js";
+import { StateSlotStore } from "./slot-store.js";
+
+export interface DaemonSettings {
+  maxConcurrentJobs: number;
+  /** ms */
+  shutdownGraceMs: number;
+  catchupCap: number;
+  /** ms; undefined = keep history forever */
+  historyRetentionMs: number | undefined;
+  schedulesDir: string;
+}
+
+export interface DaemonMetricsSink {
+  fired(lateMs: number): void;
+  jobEnded(job: Job): void;
+  running(n: number): void;
+  schedules(bySource: { cli: number; file: number }): void;
+  request(e: (ChildMessage & { t: "request" })["event"]): void;
+  tick(ms: number): void;
+}
+
+export interface DaemonDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  budgets: RateBudgets;
+  settings: DaemonSettings;
+  /** Every schedule (store and files) and the problems of invalid files. */
+  loadDefinitions: () => { schedules: ScheduleDefinition[]; problems: string[] };
+  /** The redacted config text stored with each job. */
+  configText: (def: ScheduleDefinition) => string;
+  /** Starts `itd __job ID` with an IPC channel. */
+  spawnJob: (jobId: number) => ChildProcess;
+  metrics?: DaemonMetricsSink;
+}
+
+const HEARTBEAT_MS = 2_000;
+const POLL_MS = 1_000;
+
+export class Daemon {
+  private readonly scheduler: Scheduler;
+  private readonly slotStore: StateSlotStore;
+  private readonly running = new Map<number, { child: ChildProcess; schedule: string; exited: Promise<void> }>();
+  private readonly runningSchedules = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  private watcher: FSWatcher | undefined;
+  private dataVersion = -1;
+  private lastPoll = 0;
+  private stopping = false;
+  private readonly childAbort = new AbortController();
+  private lastFileProblems = "";
+  private defs: ScheduleDefinition[] = [];
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.slotStore = new StateSlotStore(deps.store.jobs, deps.configText);
+    this.scheduler = new Scheduler({
+      clock: deps.clock,
+      slots: new SlotCalculator(),
+      store: this.slotStore,
+      catchupCap: deps.settings.catchupCap,
+      onEvent: (e) => this.onSchedulerEvent(e),
+    });
+  }
+
+  /** Last time the daemon's own loop ran (health). */
+  get lastTick(): number {
+    return this.lastPoll;
+  }
+
+  get healthy(): boolean {
+    return this.deps.clock.now() - this.lastPoll < 10_000;
+  }
+
+  /** Takes the home's lock, recovers interrupted jobs, loads schedules and starts firing. */
+  async start(): Promise<void> {
+    const { store, logger, clock } = this.deps;
+    const other = store.daemon.alive(10_000);
+    if (other && other.pid !== process.pid && isProcessAlive(other.pid)) {
+      throw new ItdError("conflict", `another itd daemon (pid ${other.pid} on ${other.host}) is running on this home; stop it first`);
+    }
+    store.daemon.beat(process.pid, hostname());
+    for (const job of store.jobs.recoverInterrupted(isProcessAlive)) {
+      logger.warn({ jobId: job.id, schedule: job.schedule }, "job interrupted by a dead process: marked error");
+      if (job.schedule !== null && job.scheduledTime !== null && job.kind !== "issue") {
+        const retry = store.jobs.createJob({
+          kind: job.kind, schedule: job.schedule, scheduledTime: job.scheduledTime, database: job.database, table: job.table,
+          priority: job.priority, config: job.config, stream: job.stream,
+        });
+        logger.info({ jobId: retry.id, schedule: job.schedule, slot: new Date(job.scheduledTime).toISOString() }, "slot queued again after the interruption");
+      }
+    }
+    this.reload("start");
+    this.lastPoll = clock.now();
+    void this.scheduler.start();
+    this.timers.push(setInterval(() => store.daemon.beat(process.pid, hostname()), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => this.poll(), POLL_MS));
+    if (!this.ensureWatcher()) {
+      logger.info({ dir: this.deps.settings.schedulesDir }, "schedules directory not found; create it to add schedule files (checked every second)");
+    }
+    this.dispatch();
+    logger.info({ schedules: this.scheduler.size, pid: process.pid }, "daemon started");
+  }
+
+  /** Watches the schedules directory once it exists; true when watching. */
+  private ensureWatcher(): boolean {
+    if (this.watcher) return true;
+    try {
+      this.watcher = watch(this.deps.settings.schedulesDir, () => this.debouncedReload());
+      this.watcher.on("error", () => {
+        this.watcher?.close();
+        this.watcher = undefined; // e.g. the directory was removed: look for it again
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private debouncedReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => this.reload("schedules/ changed"), 200);
+  }
+
+  /** Re-reads every schedule; an invalid file is reported and its previous version kept. */
+  reload(reason: string): void {
+    const { logger } = this.deps;
+    try {
+      const { schedules, problems } = this.deps.loadDefinitions();
+      const text = problems.join("\n");
+      if (text !== this.lastFileProblems) for (const p of problems) logger.error({ reason }, `schedule file: ${p}`);
+      this.lastFileProblems = text;
+      // Keep the previous version of a file schedule whose file is now invalid.
+      const names = new Set(schedules.map((s) => s.name));
+      const kept = this.defs.filter((d) => d.source !== "cli" && !names.has(d.name) && problems.some((p) => p.startsWith(d.source)));
+      this.defs = [...schedules, ...kept];
+      this.slotStore.setDefinitions(this.defs);
+      this.scheduler.setSchedules(this.defs);
+      this.dataVersion = this.deps.store.schedules.dataVersion();
+      this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
+      logger.debug({ reason, schedules: this.defs.length }, "schedules loaded");
+    } catch (err) {
+      logger.error({ reason, err: errorMessage(err) }, "reload failed; the previous schedules stay");
+    }
+  }
+
+  private poll(): void {
+    this.lastPoll = this.deps.clock.now();
+    this.deps.metrics?.tick(this.lastPoll);
+    const v = this.deps.store.schedules.dataVersion();
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.reload("state.db changed");
+    } else if (!this.watcher && this.ensureWatcher()) {
+      this.reload("schedules/ appeared");
+    }
+    this.dispatch();
+  }
+
+  private lastPrune = 0;
+  private prune(): void {
+    const ms = this.deps.settings.historyRetentionMs;
+    const now = this.deps.clock.now();
+    if (ms === undefined || now - this.lastPrune < 3_600_000) return;
+    this.lastPrune = now;
+    const n = this.deps.store.jobs.prune(now - ms);
+    if (n > 0) this.deps.logger.info({ pruned: n }, "job history pruned");
+  }
+
+  private onSchedulerEvent(e: SchedulerEvent): void {
+    const { logger } = this.deps;
+    switch (e.type) {
+      case "fire":
+        this.deps.metrics?.fired(e.lateMs);
+        logger.info({ schedule: e.schedule, slot: new Date(e.slot).toISOString(), lateMs: e.lateMs }, "fire");
+        queueMicrotask(() => this.dispatch());
+        break;
+      case "skip":
+        logger.warn({ schedule: e.schedule, slots: e.slots.length, first: new Date(e.slots[0] ?? 0).toISOString(), reason: e.reason }, "skip");
+        break;
+      case "catchup":
+        logger.info({ schedule: e.schedule, slots: e.slots.length }, "catching up missed slots");
+        break;
+      case "duplicate":
+        logger.debug({ schedule: e.schedule, slot: new Date(e.slot).toISOString() }, "slot already has a job");
+        break;
+      case "error":
+        logger.error({ schedule: e.schedule, err: e.message }, "scheduler error");
+        break;
+      default: {
+        const never: never = e;
+        logger.error({ event: never }, "unknown scheduler event");
+      }
+    }
+  }
+
+  /** Starts queued jobs: priority then slot order, one per schedule, at most maxConcurrentJobs. */
+  private dispatch(): void {
+    if (this.stopping) return;
+    this.prune();
+    const { store, logger, settings } = this.deps;
+    let free = settings.maxConcurrentJobs - this.running.size;
+    if (free <= 0) return;
+    const queued = store.jobs.listQueued();
+    const taken = new Set<string>();
+    for (const job of queued) {
+      if (free <= 0) break;
+      const schedule = job.schedule ?? `job:${job.id}`;
+      // A schedule's slots run one at a time, in slot order.
+      if (this.runningSchedules.has(schedule) || taken.has(schedule)) continue;
+      taken.add(schedule);
+      const next = queued
+        .filter((j) => j.schedule === job.schedule)
+        .reduce((a, b) => ((b.scheduledTime ?? 0) < (a.scheduledTime ?? 0) ? b : a), job);
+      if (!store.jobs.claimQueued(next.id, process.pid)) continue;
+      this.launch(next, schedule);
+      free--;
+    }
+    this.deps.metrics?.running(this.running.size);
+    logger.trace({ running: this.running.size }, "dispatch");
+  }
+
+  private launch(job: Job, schedule: string): void {
+    const { logger, store } = this.deps;
+    const child = this.deps.spawnJob(job.id);
+    if (child.pid !== undefined) store.jobs.setPid(job.id, child.pid);
+    serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
+    this.runningSchedules.add(schedule);
+    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid }, "start");
+    const exited = new Promise<void>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.running.delete(job.id);
+        this.runningSchedules.delete(schedule);
+        let ended = store.jobs.getJob(job.id);
+        if (ended.status === "running") {
+          // The job process died without recording an end.
+          ended = store.jobs.finishJob(job.id, {
+            status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
+            error: `job process exited (${signal ?? `code ${code}`}) before finishing`,
+          });
+        }
+        this.deps.metrics?.jobEnded(ended);
+        const fields = { jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0) };
+        if (ended.status === "success") logger.info(fields, "finish");
+        else logger.error({ ...fields, err: ended.error }, "finish");
+        resolve();
+        this.dispatch();
+      });
+    });
+    this.running.set(job.id, { child, schedule, exited });
+  }
+
+  /** Stops firing; running jobs get the grace period, then SIGTERM (they end `killed`), then SIGKILL. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { logger, store, settings } = this.deps;
+    this.scheduler.stop();
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    const all = (): Promise<void[]> => Promise.all([...this.running.values()].map((r) => r.exited));
+    if (this.running.size > 0) {
+      logger.info({ running: this.running.size, graceMs: settings.shutdownGraceMs }, "stopping: waiting for running jobs");
+      const timedOut = await Promise.race([all().then(() => false), delay(settings.shutdownGraceMs).then(() => true)]);
+      if (timedOut) {
+        for (const r of this.running.values()) r.child.kill("SIGTERM");
+        const late = await Promise.race([all().then(() => false), delay(10_000).then(() => true)]);
+        if (late) for (const r of this.running.values()) r.child.kill("SIGKILL");
+        await all();
+      }
+    }
+    this.childAbort.abort();
+    store.daemon.clear(process.pid);
+    logger.info("daemon stopped");
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `fork` of the CLI's `__job` command with an IPC channel. */
+export function forkJob(itdEntry: string, env: NodeJS.ProcessEnv): (jobId: number) => ChildProcess {
+  return (jobId) => fork(itdEntry, ["__job", String(jobId)], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+}

@@ -1,0 +1,67 @@
+/**
+ * The daemon ↔ job-process protocol over Node's IPC channel. Jobs run in child
+ * processes (a long import never delays the timer loop), but the rate budget
+ * of an API key is one per daemon: children ask the parent before each request.
+ */
+import type { ChildProcess } from "node:child_process";
+import type { Endpoint, RateBudget, RateBudgets, RequestEvent } from "../iterable/index.js";
+
+export type ChildMessage =
+  | { t: "acquire"; id: number; keyId: string; endpoint: Endpoint }
+  | { t: "request"; event: Omit<RequestEvent, "durationMs"> & { durationMs: number } };
+
+export type ParentMessage = { t: "granted"; id: number } | { t: "denied"; id: number; message: string };
+
+/** In a job process: a budget that waits for the daemon's go-ahead. */
+export class IpcBudgets implements RateBudget {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+
+  constructor(
+    private readonly local: RateBudgets,
+    private readonly send: (m: ChildMessage) => void,
+    subscribe: (onMessage: (m: ParentMessage) => void) => void,
+  ) {
+    subscribe((m) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.t === "granted") w.resolve();
+      else w.reject(new Error(m.message));
+    });
+  }
+
+  /** Same limits as the daemon's (spacing after a 429 without Retry-After). */
+  spacingOf(endpoint: Endpoint): number {
+    return this.local.spacingOf(endpoint);
+  }
+
+  acquire(keyId: string, endpoint: Endpoint, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      signal?.addEventListener("abort", () => {
+        this.waiting.delete(id);
+        reject(signal.reason);
+      }, { once: true });
+      this.send({ t: "acquire", id, keyId, endpoint });
+    });
+  }
+}
+
+/** In the daemon: answers a child's budget requests from the shared budgets. */
+export function serveChild(child: ChildProcess, budgets: RateBudgets, onRequest: (e: ChildMessage & { t: "request" }) => void, signal: AbortSignal): void {
+  child.on("message", (raw: unknown) => {
+    const m = raw as ChildMessage;
+    if (m.t === "request") {
+      onRequest(m);
+      return;
+    }
+    if (m.t !== "acquire") return;
+    budgets.acquire(m.keyId, m.endpoint, signal).then(
+      () => child.connected && child.send({ t: "granted", id: m.id } satisfies ParentMessage),
+      (err: unknown) => child.connected && child.send({ t: "denied", id: m.id, message: String(err) } satisfies ParentMessage),
+    );
+  });
+}
