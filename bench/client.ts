@@ -20,7 +20,7 @@ import { fmt, median } from "./stats.js";
 const run = promisify(execFile);
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ITD = fileURLToPath(new URL("../../bin/itd", import.meta.url));
-const VARIANTS = ["transfer", "raw", "client-batches", "client-records"] as const;
+const VARIANTS = ["transfer", "raw", "client-batches", "client-records", "import"] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Sample {
@@ -68,11 +68,12 @@ export async function clientBench(options: { rounds: number; eventsPerDay: numbe
   const samples: Sample[] = [];
   try {
     // One warm-up of each, not counted.
-    for (const v of VARIANTS) await run(process.execPath, [`${HERE}/client-worker.js`, v, url, key, start, end]);
+    const worker = (v: Variant): string => `${HERE}/${v === "import" ? "import-worker" : "client-worker"}.js`;
+    for (const v of VARIANTS) await run(process.execPath, [worker(v), v, url, key, start, end]);
     for (let round = 0; round < options.rounds; round++) {
       for (const v of VARIANTS) {
-        const { stdout } = await run(process.execPath, [`${HERE}/client-worker.js`, v, url, key, start, end], { maxBuffer: 1 << 20 });
-        samples.push(JSON.parse(stdout) as Sample);
+        const { stdout } = await run(process.execPath, [worker(v), v, url, key, start, end], { maxBuffer: 1 << 20 });
+        samples.push(JSON.parse(stdout.trim().split("\n").pop() as string) as Sample);
       }
     }
   } finally {
@@ -129,7 +130,8 @@ export function clientBenchMarkdown(r: ClientBenchResult): string {
       `"vs raw" = raw baseline time / variant time, per round, median (1.00 = as fast as the baseline).`,
     "",
     "- transfer: undici, bytes only (the ceiling); raw: undici + split on newlines + JSON.parse (the baseline); " +
-      "client-batches: itd's `exportJsonBatches` (what imports use); client-records: itd's `exportJson`, one record at a time.",
+      "client-batches: itd's `exportJsonBatches` (what imports use); client-records: itd's `exportJson`, one record at a time; " +
+      "import: a whole `itd connector:issue` into the warehouse (parse, convert 17 columns, SQLite inserts, ledger commit).",
     "",
     "| variant | median s | records/s | MB/s | peak RSS MB | throughput vs raw |",
     "|---|---:|---:|---:|---:|---:|",
