@@ -134,6 +134,21 @@ export class DaemonRegistry {
       .run(pid, host, now, now);
   }
 
+  /**
+   * Takes the home's daemon lock in one write transaction (two daemons starting
+   * together cannot both get it): refused while another live daemon's
+   * heartbeat is younger than `staleMs`. Returns the holder when refused.
+   */
+  acquire(pid: number, host: string, staleMs: number, isAlive: (pid: number) => boolean): { pid: number; host: string } | undefined {
+    return this.db.transaction(() => {
+      const other = this.alive(staleMs);
+      if (other && other.pid !== pid && isAlive(other.pid)) return { pid: other.pid, host: other.host };
+      this.db.prepare(`DELETE FROM daemon WHERE id = 1`).run();
+      this.beat(pid, host);
+      return undefined;
+    }).immediate();
+  }
+
   /** The running daemon, if its heartbeat is younger than `staleMs`. */
   alive(staleMs = 10_000): { pid: number; host: string; startedAt: number; heartbeatAt: number } | undefined {
     const row = this.db.prepare(`SELECT pid, host, started_at, heartbeat_at FROM daemon WHERE id = 1`).get() as

@@ -84,3 +84,18 @@ describe("the state store", () => {
     expect(() => s.jobs.getJob(77)).toThrow("Job 77 does not exist");
   });
 });
+
+describe("the daemon lock", () => {
+  it("lets one daemon hold a home, refuses a second while the first lives, and frees a dead one's lock", () => {
+    const home = join(mkdtempSync(join(tmpdir(), "itd-lock-")), "home");
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const s = openStore(home, clock);
+    const alive = new Set([100, 200]);
+    expect(s.daemon.acquire(100, "h", 10_000, (p) => alive.has(p))).toBeUndefined();
+    expect(s.daemon.acquire(200, "h", 10_000, (p) => alive.has(p))).toEqual({ pid: 100, host: "h" });
+    alive.delete(100);
+    expect(s.daemon.acquire(200, "h", 10_000, (p) => alive.has(p))).toBeUndefined();
+    expect(s.daemon.alive()?.pid).toBe(200);
+    s.close();
+  });
+});

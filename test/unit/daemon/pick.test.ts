@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { pickJobs } from "../../../src/daemon/pick.js";
+import type { Job } from "../../../src/store/index.js";
+
+let nextId = 1;
+function job(schedule: string | null, slot: number, priority = 0): Job {
+  return {
+    id: nextId++, kind: "scheduled", schedule, scheduledTime: slot, status: "queued", database: "d", table: "t", priority, config: "",
+    stream: `schedule:${schedule ?? ""}`, records: 0, skippedRecords: 0, bytes: 0, createdAt: 0, startAt: null, endAt: null, error: null,
+    configDiff: null, pid: null,
+  };
+}
+
+/** Queue order as the store gives it: priority desc, slot asc, id asc. */
+function queue(...jobs: Job[]): Job[] {
+  return [...jobs].sort((a, b) => b.priority - a.priority || (a.scheduledTime ?? 0) - (b.scheduledTime ?? 0) || a.id - b.id);
+}
+
+describe("pickJobs", () => {
+  it("never starts a second slot of a schedule that is running: the slot waits (overlap)", () => {
+    const q = queue(job("daily", 2), job("other", 1));
+    expect(pickJobs(q, new Set(["daily"]), 4).map((j) => j.schedule)).toEqual(["other"]);
+  });
+
+  it("starts one slot per schedule at a time, the earliest first", () => {
+    const a1 = job("a", 100);
+    const a2 = job("a", 200);
+    const picked = pickJobs(queue(a2, a1, job("b", 150)), new Set(), 4);
+    expect(picked.map((j) => [j.schedule, j.scheduledTime])).toEqual([["a", 100], ["b", 150]]);
+  });
+
+  it("orders by priority when the concurrency limit is reached", () => {
+    const low = job("low", 1, -2);
+    const high = job("high", 5, 2);
+    const mid = job("mid", 3, 0);
+    expect(pickJobs(queue(low, high, mid), new Set(), 2).map((j) => j.schedule)).toEqual(["high", "mid"]);
+  });
+
+  it("keeps a schedule's slot order even when a later slot was queued with a higher priority", () => {
+    const later = job("s", 200, 2);
+    const earlier = job("s", 100, 0);
+    expect(pickJobs(queue(later, earlier), new Set(), 1).map((j) => j.scheduledTime)).toEqual([100]);
+  });
+
+  it("starts nothing without a free slot", () => {
+    expect(pickJobs(queue(job("a", 1)), new Set(), 0)).toEqual([]);
+  });
+});
