@@ -16,7 +16,7 @@ export function checkConfigShape(doc: unknown, label: string): LoadConfig {
 }
 
 export function schedulesDir(s: Services, env: NodeJS.ProcessEnv): string {
-  return env["ITD_SCHEDULES"] ?? join(s.home, "schedules");
+  return env["ITD_SCHEDULES"] ?? s.configSchedulesDir ?? join(s.home, "schedules");
 }
 
 function fromRecord(r: ScheduleRecord): ScheduleDefinition {

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from "../clock.js";
+import { readDaemonConfig } from "../daemon/config.js";
 import { retryOptionsOf, timeoutOptionsOf, type LoadConfig } from "../connector/index.js";
 import {
   createIterableClient,
@@ -23,6 +24,8 @@ export class Services {
   readonly home: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** `schedules_dir` of the daemon config, if set. */
+  readonly configSchedulesDir: string | undefined;
   /** One rate budget per API key for everything this process does. */
   budgets: RateBudget;
   /** Told of every HTTP attempt to Iterable (the daemon's metrics). */
@@ -35,8 +38,9 @@ export class Services {
   constructor(
     ctx: Pick<CommandContext, "env" | "cwd" | "signal">,
     homeFlag: string | undefined,
-    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined } = {},
+    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined } = {},
   ) {
+    this.configSchedulesDir = options.schedulesDir;
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
     this.clock = options.clock ?? systemClock;
     this.signal = ctx.signal;
@@ -84,10 +88,12 @@ export class Services {
 /** Runs `fn` with services and always closes them. */
 export async function withServices<T>(
   ctx: CommandContext,
-  flags: { home?: string | undefined; verbose?: boolean | undefined },
+  flags: { home?: string | undefined; config?: string | undefined; verbose?: boolean | undefined },
   fn: (s: Services) => Promise<T> | T,
 ): Promise<T> {
-  const services = new Services(ctx, flags.home, { verbose: flags.verbose === true });
+  // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
+  const { config } = readDaemonConfig(flags.config, ctx.env, ctx.cwd);
+  const services = new Services(ctx, flags.home, { verbose: flags.verbose === true, configHome: config.home, schedulesDir: config.schedules_dir });
   try {
     return await fn(services);
   } finally {

@@ -34,9 +34,9 @@ Examples:
       throw new UsageError(`--log-level: expected one of ${LEVELS.join(", ")}; got "${level}"`);
     }
     const { config, file } = readDaemonConfig(values.config, ctx.env, ctx.cwd);
-    const services = new Services(ctx, values.home, { configHome: config.home });
+    const services = new Services(ctx, values.home, { configHome: config.home, schedulesDir: config.schedules_dir });
     const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
-    const dir = ctx.env["ITD_SCHEDULES"] ?? config.schedules_dir ?? schedulesDir(services, ctx.env);
+    const dir = schedulesDir(services, ctx.env);
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir };
     const budgets = new RateBudgets(services.clock, { ...config.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
     const metrics = createDaemonMetrics();
