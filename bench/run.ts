@@ -4,12 +4,23 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { clientBench, clientBenchMarkdown } from "./client.js";
+import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 
 const quick = process.argv.includes("--quick");
 const out: string[] = [`# itd benchmarks (${new Date().toISOString()}, node ${process.version})`, ""];
 
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+
+if (only === undefined || only === "daemon") {
+  const daemon = await daemonBench({ seconds: quick ? 65 : 130 });
+  out.push("## Daemon: firing 10,000 schedules", "", daemonBenchMarkdown(daemon), "");
+  out.push(realDaemonMarkdown(await realDaemonIdle(quick ? 10 : 30)), "");
+}
+
+if (only === undefined || only === "client") {
 const client = await clientBench({ rounds: quick ? 2 : 5, eventsPerDay: quick ? 200_000 : 1_000_000 });
 out.push("## Iterable client: export streaming and parsing", "", clientBenchMarkdown(client), "");
+}
 
 const text = out.join("\n");
 process.stdout.write(text + "\n");
