@@ -114,7 +114,27 @@ try {
   itd("connector:run", "opens_6h", day(-1), "-n", "4", "--foreground");
   itd("connector:history", "opens_6h");
 
-  say("9. The job history");
+  say("9. The daemon: a schedule every 5 seconds (6-field cron), fired and imported incrementally");
+  const live = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  writeFileSync(join(DIR, "live.yml"), readFileSync(join(DIR, "hourly.yml"), "utf8").replace(/start_time: '[^']+'/, `start_time: '${live}'`));
+  itd("connector:create", "every_5s", "*/5 * * * * *", "demo_db", "live_sends", "live.yml", "--auto-create-table");
+  const port = 30000 + Math.floor(Math.random() * 20000);
+  writeFileSync(join(DIR, "itd.yml"), `http_port: ${port}\nshutdown_grace: 10\n`);
+  process.stdout.write(`${bold("$ itd daemon --config itd.yml   # for 14 seconds, then SIGTERM")}\n`);
+  const daemon = spawn(process.execPath, [ITD, "daemon", "--config", "itd.yml"], { cwd: DIR, env, stdio: ["ignore", "pipe", "inherit"] });
+  const lines: string[] = [];
+  createInterface({ input: daemon.stdout }).on("line", (l: string) => lines.push(l));
+  await new Promise((r) => setTimeout(r, 14_000));
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+  daemon.kill("SIGTERM");
+  const code = await new Promise<number | null>((r) => daemon.once("exit", r));
+  for (const l of lines.filter((x) => /"msg":"(fire|finish|daemon started|daemon stopped)"/.test(x)).slice(0, 8)) process.stdout.write(`${l}\n`);
+  process.stdout.write(`… (${lines.length} log lines; the daemon exited with ${code})\n`);
+  process.stdout.write(`${bold(`$ curl -s 127.0.0.1:${port}/metrics | grep -E '^itd_(jobs_total|records_imported_total|firing_lateness_seconds_count)'`)}\n`);
+  for (const l of metrics.split("\n").filter((x) => /^itd_(jobs_total|records_imported_total|firing_lateness_seconds_count)/.test(x))) process.stdout.write(`${l}\n`);
+  itd("connector:history", "every_5s");
+
+  say("10. The job history");
   itd("job:list");
   itd("database:list");
   process.stdout.write(`\nThe demo's home is ${DIR}/home; try: ITD_HOME=${DIR}/home bin/itd job:show 1 -v\n`);
