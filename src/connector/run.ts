@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
 import type { IterableClient } from "../iterable/index.js";
 import type { Logger } from "../log.js";
-import type { JobStore } from "../store/index.js";
+import type { Job, JobStore } from "../store/index.js";
 import type { CursorStore } from "../store/index.js";
 import type { Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
@@ -217,4 +217,20 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     log("error", message);
     return outcome(killed ? "killed" : "error", message);
   }
+}
+
+/** Writes a job's end (status, counts, error, config diff) and returns the job as stored. */
+export function recordOutcome(
+  jobs: JobStore,
+  id: number,
+  o: Pick<LoadOutcome, "status" | "records" | "skipped" | "bytes" | "configDiff"> & { error?: string | undefined },
+): Job {
+  return jobs.finishJob(id, {
+    status: o.status,
+    records: o.records,
+    skippedRecords: o.skipped,
+    bytes: o.bytes,
+    error: o.error ?? null,
+    configDiff: o.configDiff === null ? null : JSON.stringify(o.configDiff),
+  });
 }

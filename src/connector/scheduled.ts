@@ -1,10 +1,10 @@
 import { errorMessage } from "../errors.js";
 import type { ScheduleDefinition } from "../schedule/index.js";
-import { scheduleStream, type Job, type JobStore } from "../store/index.js";
+import { scheduleStream, type Job } from "../store/index.js";
 import type { IterableClient } from "../iterable/index.js";
 import { validateLoadConfig, type LoadConfig } from "./config.js";
 import type { Env } from "./config-schema.js";
-import { runLoadJob, type LoadJobDeps, type LoadOutcome } from "./run.js";
+import { recordOutcome, runLoadJob, type LoadJobDeps, type LoadOutcome } from "./run.js";
 
 /**
  * Runs a schedule's job (a fired slot, a `connector:run`, a backfill) that is
@@ -20,6 +20,11 @@ export async function runScheduleJob(
   let outcome: LoadOutcome | undefined;
   try {
     const config = validateLoadConfig(def.config, def.source === "cli" ? `schedule ${def.name}` : def.source, deps.env);
+    // A schedule file has no connector:create to make its target: its first run creates the database.
+    if (def.source !== "cli" && !deps.warehouse.databaseExists(def.database)) {
+      deps.warehouse.createDatabase(def.database);
+      deps.jobs.appendLog(job.id, "info", `database ${def.database} created for the schedule file ${def.source}`);
+    }
     outcome = await runLoadJob({ ...deps, client: deps.clientFor(config) }, {
       jobId: job.id,
       config,
@@ -35,18 +40,7 @@ export async function runScheduleJob(
     // A config that no longer validates (e.g. an unset ${ENV}): the job fails, the schedule stays.
     deps.jobs.appendLog(job.id, "error", errorMessage(err));
     options.onLog?.("error", errorMessage(err));
-    return { job: finish(deps.jobs, job.id, { status: "error", records: 0, skipped: 0, bytes: 0, error: errorMessage(err), configDiff: null }), outcome };
+    return { job: recordOutcome(deps.jobs, job.id, { status: "error", records: 0, skipped: 0, bytes: 0, error: errorMessage(err), configDiff: null }), outcome };
   }
-  return { job: finish(deps.jobs, job.id, outcome), outcome };
-}
-
-function finish(jobs: JobStore, id: number, o: Pick<LoadOutcome, "status" | "records" | "skipped" | "bytes" | "configDiff"> & { error?: string }): Job {
-  return jobs.finishJob(id, {
-    status: o.status,
-    records: o.records,
-    skippedRecords: o.skipped,
-    bytes: o.bytes,
-    error: o.error ?? null,
-    configDiff: o.configDiff === null ? null : JSON.stringify(o.configDiff),
-  });
+  return { job: recordOutcome(deps.jobs, job.id, outcome), outcome };
 }

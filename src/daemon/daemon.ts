@@ -15,7 +15,7 @@ import type { Logger } from "../log.js";
 import { isProcessAlive } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
 import type { Job, Store } from "../store/index.js";
-import { serveChild, type ChildMessage } from "./ipc.js";
+import { serveChild, type ChildMessage, type ParentMessage } from "./ipc.js";
 import { pickJobs, scheduleKey } from "./pick.js";
 import { Scheduler, type SchedulerEvent } from "./scheduler.js";
 import { StateSlotStore } from "./slot-store.js";
@@ -232,6 +232,11 @@ export class Daemon {
     const { logger, store } = this.deps;
     const child = this.deps.spawnJob(job.id);
     if (child.pid !== undefined) store.jobs.setPid(job.id, child.pid);
+    // The job runs the definition that fired it, even if its file has broken since.
+    const definition = this.defs.find((d) => d.name === job.schedule) ?? null;
+    child.send({ t: "definition", definition } satisfies ParentMessage, (err) => {
+      if (err) logger.warn({ jobId: job.id, err: err.message }, "could not hand the job process its definition");
+    });
     serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
     this.runningSchedules.add(schedule);
     logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid }, "start");

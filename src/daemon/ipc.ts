@@ -5,12 +5,17 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type { Endpoint, RateBudget, RateBudgets, RequestEvent } from "../iterable/index.js";
+import type { ScheduleDefinition } from "../schedule/index.js";
 
 export type ChildMessage =
   | { t: "acquire"; id: number; keyId: string; endpoint: Endpoint }
   | { t: "request"; event: Omit<RequestEvent, "durationMs"> & { durationMs: number } };
 
-export type ParentMessage = { t: "granted"; id: number } | { t: "denied"; id: number; message: string };
+export type ParentMessage =
+  | { t: "granted"; id: number }
+  | { t: "denied"; id: number; message: string }
+  /** The definition the daemon fired the job from (the child must not re-read a file that may have changed). */
+  | { t: "definition"; definition: ScheduleDefinition | null };
 
 /** In a job process: a budget that waits for the daemon's go-ahead. */
 export class IpcBudgets implements RateBudget {
@@ -23,6 +28,7 @@ export class IpcBudgets implements RateBudget {
     subscribe: (onMessage: (m: ParentMessage) => void) => void,
   ) {
     subscribe((m) => {
+      if (m.t === "definition") return;
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);

@@ -6,29 +6,19 @@
 import { parseCron } from "./cron.js";
 import { ScheduleError } from "./errors.js";
 import { validateTimezone } from "./timezone.js";
+import type { Catchup, ScheduleRecord } from "../store/schedules.js";
 
-export type Catchup = "all" | "latest" | "none";
+export type { Catchup } from "../store/schedules.js";
 export const CATCHUPS: readonly Catchup[] = ["all", "latest", "none"];
 
-export interface ScheduleDefinition {
-  name: string;
-  /** "" = no schedule: runs only when asked (`connector:run`). */
-  cron: string;
-  timezone: string;
-  /** Seconds after the slot that the run starts. */
-  delay: number;
-  database: string;
-  table: string;
-  timeColumn: string | null;
-  /** −2 (lowest) … 2 (highest). */
-  priority: number;
-  catchup: Catchup;
-  /** The load config document (`${ENV}` references kept). */
-  config: unknown;
-  paused: boolean;
+/**
+ * A schedule as the CLI and the daemon see it: the store's record (made with
+ * the CLI) or a file's, with where it came from.
+ */
+export type ScheduleDefinition = Omit<ScheduleRecord, "createdAt" | "updatedAt"> & {
   /** `cli`, or the file that defines it (read-only from the CLI). */
   source: string;
-}
+};
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 

@@ -187,7 +187,7 @@ describe("itd daemon", () => {
     expect(h.rows("term_db", "opens").length).toBe(committed);
   }, 60_000);
 
-  it("fires a schedule created with the CLI while it runs, and one added as a file", async () => {
+  it("fires a schedule created with the CLI while it runs and one added as a file; a broken edit keeps the previous version; SIGHUP reloads", async () => {
     const h = home();
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 30_000;
     h.write("load.yml", h.load(t0));
@@ -206,9 +206,17 @@ describe("itd daemon", () => {
     expect((await h.jobs("from_cli")).some((j) => j.Status === "success")).toBe(true);
     expect((await h.jobs("from_file")).some((j) => j.Status === "success")).toBe(true);
     expect(d.log()).toMatch(/broken\.yml/);
+    // Breaking a file that was valid: reported, and its previous version keeps firing.
+    const before = (await h.jobs("from_file")).filter((j) => j.Status === "success").length;
+    h.write("schedules/from_file.yml", "name: from_file\ncron: '*/2 * * * * *'\ndatabase: live_db\ntable: cli_opens\ndelay: -1\nconfig: ../load.yml\n");
+    await until("the broken edit reported", () => /from_file\.yml: delay/.test(d.log()) || undefined);
+    for (let i = 0; i < 100 && (await h.jobs("from_file")).filter((j) => j.Status === "success").length < before + 2; i++) await sleep(200);
+    expect((await h.jobs("from_file")).filter((j) => j.Status === "success").length).toBeGreaterThanOrEqual(before + 2);
+    d.child.kill("SIGHUP");
+    await until("SIGHUP handled", () => /SIGHUP: reloading/.test(d.log()) || undefined);
     d.child.kill("SIGTERM");
     expect(await exited(d.child)).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it("refuses a second daemon on the same home, and serves health and metrics", async () => {
     const port = 19000 + Math.floor(Math.random() * 2000);

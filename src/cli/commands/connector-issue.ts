@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { issueStreamFor, readLoadConfigFile, runLoadJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
+import { issueStreamFor, readLoadConfigFile, recordOutcome, runLoadJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
 import { NotFoundError, UsageError } from "../../errors.js";
 import { isProcessAlive } from "../../pid.js";
 import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
@@ -105,14 +105,7 @@ Examples:
         },
       );
       progress.clear();
-      const done = jobs.finishJob(job.id, {
-        status: outcome.status,
-        records: outcome.records,
-        skippedRecords: outcome.skipped,
-        bytes: outcome.bytes,
-        error: outcome.error ?? null,
-        configDiff: outcome.configDiff === null ? null : JSON.stringify(outcome.configDiff),
-      });
+      const done = recordOutcome(jobs, job.id, outcome);
       const seconds = ((done.endAt ?? 0) - (done.startAt ?? 0)) / 1000;
       if (quiet) {
         ctx.stdout.write(

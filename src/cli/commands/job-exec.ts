@@ -1,5 +1,6 @@
 import { runScheduleJob } from "../../connector/index.js";
 import { IpcBudgets, type ChildMessage, type ParentMessage } from "../../daemon/ipc.js";
+import type { ScheduleDefinition } from "../../schedule/index.js";
 import { errorMessage } from "../../errors.js";
 import { parseRateLimitsSpec, RateBudgets } from "../../iterable/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
@@ -24,7 +25,16 @@ export const jobExecCommand: Command = {
     return withServices(ctx, values, async (s) => {
       const send = process.send?.bind(process);
       let finished = false;
+      let given: Promise<ScheduleDefinition | null> | undefined;
       if (send) {
+        given = new Promise((resolve) => {
+          const onMessage = (m: unknown): void => {
+            if ((m as ParentMessage).t !== "definition") return;
+            process.off("message", onMessage);
+            resolve((m as Extract<ParentMessage, { t: "definition" }>).definition);
+          };
+          process.on("message", onMessage);
+        });
         // The daemon died: stop at once, like it. The job stays `running` with this dead pid, so the next
         // daemon marks it interrupted and retries its slot; the uncommitted slice was never visible.
         process.on("disconnect", () => {
@@ -45,7 +55,8 @@ export const jobExecCommand: Command = {
         return 3;
       }
       try {
-        const def = findSchedule(loadCatalog(s, ctx.env), job.schedule);
+        // From the daemon when it runs us (the definition it fired); read here otherwise.
+        const def = (given ? await given : null) ?? findSchedule(loadCatalog(s, ctx.env), job.schedule);
         await runScheduleJob(
           { clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs: s.store.jobs, cursors: s.store.cursors, clock: s.clock, logger: s.logger, env: ctx.env },
           def,
