@@ -65,6 +65,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | undefined;
   private dataVersion = -1;
+  private schedulesVersion = -1;
   private lastPoll = 0;
   private stopping = false;
   private readonly childAbort = new AbortController();
@@ -154,6 +155,7 @@ export class Daemon {
       this.slotStore.setDefinitions(this.defs);
       this.scheduler.setSchedules(this.defs);
       this.dataVersion = this.deps.store.schedules.dataVersion();
+      this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
       logger.debug({ reason, schedules: this.defs.length }, "schedules loaded");
     } catch (err) {
@@ -164,10 +166,12 @@ export class Daemon {
   private poll(): void {
     this.lastPoll = this.deps.clock.now();
     this.deps.metrics?.tick(this.lastPoll);
+    // Job processes commit progress all the time; only a schedule change means a reload.
     const v = this.deps.store.schedules.dataVersion();
-    if (v !== this.dataVersion) {
-      this.dataVersion = v;
-      this.reload("state.db changed");
+    const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
+    this.dataVersion = v;
+    if (changed) {
+      this.reload("schedules changed in state.db");
     } else if (!this.watcher && this.ensureWatcher()) {
       this.reload("schedules/ appeared");
     }

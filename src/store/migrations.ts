@@ -68,4 +68,13 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at INTEGER NOT NULL
   );
   `,
+  // 3: a change counter for schedules, so the daemon reloads on schedule changes only (job progress
+  // from job processes also changes PRAGMA data_version)
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO meta (key, value) VALUES ('schedules_version', 0);
+  CREATE TRIGGER schedules_insert AFTER INSERT ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+  CREATE TRIGGER schedules_update AFTER UPDATE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+  CREATE TRIGGER schedules_delete AFTER DELETE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+  `,
 ];

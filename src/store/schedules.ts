@@ -112,9 +112,14 @@ export class ScheduleStore {
     })();
   }
 
-  /** PRAGMA data_version: changes when another connection commits (the daemon polls it). */
+  /** PRAGMA data_version: changes when another connection commits anything (cheap to poll). */
   dataVersion(): number {
     return this.db.pragma("data_version", { simple: true }) as number;
+  }
+
+  /** Bumped by every insert, update or delete of a schedule (triggers of migration 3). */
+  version(): number {
+    return (this.db.prepare(`SELECT value FROM meta WHERE key = 'schedules_version'`).get() as { value: number }).value;
   }
 }
 

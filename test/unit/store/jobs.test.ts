@@ -99,3 +99,22 @@ describe("the daemon lock", () => {
     s.close();
   });
 });
+
+describe("the schedules version", () => {
+  it("moves with every schedule change and not with job writes", () => {
+    const home = join(mkdtempSync(join(tmpdir(), "itd-ver-")), "home");
+    const s = openStore(home, new FakeClock(0));
+    const v0 = s.schedules.version();
+    const def = { name: "a", cron: "@daily", timezone: "UTC", delay: 0, database: "db1", table: "t1", timeColumn: null, priority: 0, catchup: "all" as const, config: {}, paused: false };
+    s.schedules.create(def);
+    const v1 = s.schedules.version();
+    expect(v1).toBeGreaterThan(v0);
+    s.jobs.createJob({ kind: "issue", database: "db1", table: "t1", config: "", stream: "x" });
+    expect(s.schedules.version()).toBe(v1);
+    s.schedules.update("a", { ...def, delay: 5 });
+    expect(s.schedules.version()).toBeGreaterThan(v1);
+    s.schedules.delete("a");
+    expect(s.schedules.version()).toBeGreaterThan(v1 + 1);
+    s.close();
+  });
+});
