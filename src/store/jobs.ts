@@ -1,4 +1,5 @@
 import { NotFoundError } from "../errors.js";
+import type { Statement } from "better-sqlite3";
 import type { Db } from "./open.js";
 
 export type JobStatus = "queued" | "running" | "success" | "error" | "killed" | "skipped";
@@ -110,9 +111,12 @@ export class JobStore {
 
   /** The latest slot that has a job of any status for a schedule. */
   lastSlot(schedule: string): number | undefined {
-    const row = this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ?`).get(schedule) as { t: number | null };
+    // Called once per schedule at daemon start-up: prepared once.
+    this.lastSlotStmt ??= this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ?`);
+    const row = this.lastSlotStmt.get(schedule) as { t: number | null };
     return row.t ?? undefined;
   }
+  private lastSlotStmt: Statement | undefined;
 
   /** Progress counters, written as slices commit. */
   recordProgress(id: number, p: { records: number; skippedRecords: number; bytes: number }): void {

@@ -77,4 +77,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER schedules_update AFTER UPDATE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
   CREATE TRIGGER schedules_delete AFTER DELETE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
   `,
+  // 4: the daemon asks each schedule's last slot at start-up, and history is read per schedule
+  `
+  CREATE INDEX jobs_schedule ON jobs (schedule, scheduled_time);
+  `,
 ];
