@@ -14,7 +14,7 @@ import { MalformedInput } from "./parsers/malformed.js";
 import type { RateBudget } from "./rate-budget.js";
 import type { Redactor } from "./redact.js";
 import { retryWait } from "./retry.js";
-import { networkFailure, type Transport } from "./transport.js";
+import { networkFailure, type ResponseBody, type Transport } from "./transport.js";
 import type { Endpoint, RequestEvent, RetryOptions, TimeoutOptions } from "./types.js";
 
 /** What a call asks for. */
@@ -45,6 +45,8 @@ export interface CallDeps {
   onRequest: ((event: RequestEvent) => void) | undefined;
   target: Target;
   redact: Redactor;
+  /** Largest body read whole by fetchParsed, bytes: a bigger one is a broken response. */
+  maxBodyBytes: number;
 }
 
 export interface Caller {
@@ -58,6 +60,22 @@ const ABORTED: AttemptFailure = { status: undefined, iterableCode: "Aborted", de
 
 export function pathOf(endpoint: Endpoint): string {
   return `/api/${endpoint}`;
+}
+
+/** A body as text; throws MalformedInput once it passes `limit` bytes (without reading the rest). */
+async function readWhole(body: ResponseBody, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new MalformedInput(`the response body is larger than ${limit} bytes`);
+      chunks.push(chunk);
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
 }
 
 export function createCaller(deps: CallDeps): Caller {
@@ -163,8 +181,13 @@ export function createCaller(deps: CallDeps): Caller {
         }
         let text: string;
         try {
-          text = await result.body.text();
+          text = await readWhole(result.body, deps.maxBodyBytes);
         } catch (err) {
+          if (err instanceof MalformedInput) {
+            const e = malformed(req, err, attempt, 0);
+            report(req.endpoint, attempt, startedAt, result.status, e.failureOf());
+            throw e;
+          }
           failure = bodyFailure(req, err);
           report(req.endpoint, attempt, startedAt, result.status, failure);
           await afterFailure(req, failure, attempt, callStart);

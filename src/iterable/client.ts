@@ -8,10 +8,11 @@ import { systemClock, type Clock } from "../clock.js";
 import { ConfigError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import { createCaller, type CallRequest } from "./calls.js";
+import { excerpt } from "./error-body.js";
 import type { Target } from "./errors.js";
 import { flatten } from "./flatten.js";
 import { CsvRecordParser } from "./parsers/csv.js";
-import { TextLineParser } from "./parsers/lines.js";
+import { MAX_LINE_BYTES, TextLineParser } from "./parsers/lines.js";
 import { MalformedInput } from "./parsers/malformed.js";
 import { parseMetricsCsv } from "./parsers/metrics.js";
 import { NdjsonParser } from "./parsers/ndjson.js";
@@ -52,6 +53,13 @@ export interface IterableClientOptions {
   signal?: AbortSignal;
   onRequest?: (event: RequestEvent) => void;
   dispatcher?: Dispatcher;
+  /**
+   * Longest line of a streamed body (a CSV row: characters) and largest body
+   * read whole (campaigns, metrics, lists), bytes; default 64 MB. Past it the
+   * call fails with MalformedResponse: the idle timeout only catches silence,
+   * so a body that trickles without end would otherwise grow in memory.
+   */
+  maxLineBytes?: number;
 }
 
 /** Default campaigns page size (Iterable's maximum). */
@@ -104,9 +112,15 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function arrayField<T>(body: Record<string, unknown>, field: string, what: string): T[] {
+/** `body[field]` as an array of objects (`item` names one in errors: "campaign 2 of the campaigns page …"). */
+function objectsField<T>(body: Record<string, unknown>, field: string, what: string, item: string): T[] {
   const value = body[field];
   if (!Array.isArray(value)) throw new MalformedInput(`${what} has no "${field}" array`);
+  value.forEach((v: unknown, i) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw new MalformedInput(`${item} ${i + 1} of ${what} is not a JSON object: ${excerpt(String(JSON.stringify(v)))}`);
+    }
+  });
   return value as T[];
 }
 
@@ -117,6 +131,7 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const retry = options.retry ?? DEFAULT_RETRY;
   const clock = options.clock ?? systemClock;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const logger = (options.logger ?? silentLogger()).child({ component: "iterable" });
   const ownAgent =
     options.dispatcher === undefined
@@ -135,6 +150,7 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     onRequest: options.onRequest,
     target,
     redact,
+    maxBodyBytes: maxLineBytes,
   });
   const clientSignal = options.signal;
   const request = (endpoint: CallRequest["endpoint"], accept: string, call: CallOptions | undefined, query?: URLSearchParams): CallRequest => {
@@ -151,7 +167,7 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
       const current: number = page;
       const { list, next } = await caller.fetchParsed(req, (text) => {
         const body = parseJsonObject(text, "the campaigns page");
-        return { list: arrayField<Campaign>(body, "campaigns", "the campaigns page"), next: body["nextPageUrl"] };
+        return { list: objectsField<Campaign>(body, "campaigns", "the campaigns page", "campaign"), next: body["nextPageUrl"] };
       });
       yield* list;
       page = list.length === 0 ? undefined : nextPage(next, current);
@@ -160,17 +176,17 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
 
   function exportJsonBatches(params: Parameters<IterableClient["exportJsonBatches"]>[0], opts?: CallOptions) {
     const req = request("export/data.json", ACCEPT_NDJSON, opts, exportQuery(params));
-    return caller.streamBatches(req, () => new NdjsonParser());
+    return caller.streamBatches(req, () => new NdjsonParser(maxLineBytes));
   }
 
   function exportCsvBatches(params: Parameters<IterableClient["exportCsvBatches"]>[0], opts?: CallOptions) {
     const req = request("export/data.csv", ACCEPT_CSV, opts, exportQuery(params));
-    return caller.streamBatches(req, () => new CsvRecordParser());
+    return caller.streamBatches(req, () => new CsvRecordParser(maxLineBytes));
   }
 
   function listUsersBatches(listId: number, opts: { preferUserId?: boolean } & CallOptions = {}) {
     const req = request("lists/getUsers", ACCEPT_TEXT, opts, listUsersQuery(listId, opts.preferUserId ?? false));
-    return caller.streamBatches(req, () => new TextLineParser());
+    return caller.streamBatches(req, () => new TextLineParser(maxLineBytes));
   }
 
   return {
@@ -189,7 +205,7 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
 
     async lists(opts) {
       const req = request("lists", ACCEPT_JSON, opts);
-      return caller.fetchParsed(req, (text) => arrayField<IterableList>(parseJsonObject(text, "the lists response"), "lists", "the lists response"));
+      return caller.fetchParsed(req, (text) => objectsField<IterableList>(parseJsonObject(text, "the lists response"), "lists", "the lists response", "list"));
     },
 
     listUsers: (listId, opts) => flatten(listUsersBatches(listId, opts)),

@@ -70,7 +70,22 @@ export function createTransport(options: TransportOptions): Transport {
         if (failure === undefined) throw err;
         return { ok: false, failure };
       }
-      if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode, body: res.body };
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (!isHtml(res.headers["content-type"])) return { ok: true, status: res.statusCode, body: res.body };
+        // No Iterable endpoint answers HTML: a proxy's or a portal's page, which
+        // must not be read as data (a getUsers body would become members).
+        const page = parseErrorBody(redact(await readCapped(res.body, ERROR_BODY_LIMIT)));
+        if (signal?.aborted) throw signal.reason;
+        return {
+          ok: false,
+          failure: {
+            status: res.statusCode,
+            iterableCode: "MalformedResponse",
+            detail: `an HTML page (text/html) instead of ${accept.split(",")[0] ?? accept}: ${page.msg}`,
+            retryable: false,
+          },
+        };
+      }
       const text = await readCapped(res.body, ERROR_BODY_LIMIT);
       if (signal?.aborted) throw signal.reason;
       const { code, msg } = parseErrorBody(redact(text));
@@ -87,6 +102,11 @@ export function createTransport(options: TransportOptions): Transport {
       };
     },
   };
+}
+
+function isHtml(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value !== undefined && /^\s*text\/html\b/i.test(value);
 }
 
 /** Reads at most `limit` bytes of a body, then drops the rest; never throws. */

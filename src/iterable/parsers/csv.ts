@@ -14,8 +14,11 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** Longest field accepted, characters. */
-export const MAX_FIELD_CHARS = 64 * 1024 * 1024;
+/**
+ * Longest row accepted, characters (its fields together): past it the body is
+ * broken, and a row of endless short fields would otherwise grow in memory.
+ */
+export const MAX_ROW_CHARS = 64 * 1024 * 1024;
 
 const enum State {
   FieldStart,
@@ -30,11 +33,18 @@ export class CsvParser {
   #state: State = State.FieldStart;
   #field = "";
   #row: string[] = [];
+  /** Characters in the fields of #row. */
+  #rowChars = 0;
+  readonly #maxRowChars: number;
   /** The previous text ended a row with CR: a leading LF belongs to it. */
   #afterCr = false;
   #started = false;
   /** Rows completed so far (for error messages). */
   #rows = 0;
+
+  constructor(maxRowChars = MAX_ROW_CHARS) {
+    this.#maxRowChars = maxRowChars;
+  }
 
   /** Parses the bytes of a chunk, appending completed rows to `out`. */
   push(chunk: Buffer, out: string[][]): void {
@@ -96,6 +106,7 @@ export class CsvParser {
         break;
       }
       this.#row.push(this.#field);
+      this.#rowChars += this.#field.length;
       this.#field = "";
       this.#state = State.FieldStart;
       if (c !== COMMA) {
@@ -104,8 +115,8 @@ export class CsvParser {
       }
       i = j + 1;
     }
-    if (this.#field.length > MAX_FIELD_CHARS) {
-      throw new MalformedInput(`a CSV field in row ${this.#rows + 1} is longer than ${MAX_FIELD_CHARS} characters`, this.#rows + 1);
+    if (this.#rowChars + this.#field.length > this.#maxRowChars) {
+      throw new MalformedInput(`row ${this.#rows + 1} is longer than ${this.#maxRowChars} characters`, this.#rows + 1);
     }
   }
 
@@ -127,6 +138,7 @@ export class CsvParser {
   #endRow(out: string[][]): void {
     const row = this.#row;
     this.#row = [];
+    this.#rowChars = 0;
     if (row.length === 1 && row[0] === "") return;
     this.#rows++;
     out.push(row);
@@ -163,9 +175,13 @@ export class CsvRecords {
 
 /** data.csv as records, chunk by chunk (a ChunkParser for calls.ts). */
 export class CsvRecordParser {
-  readonly #csv = new CsvParser();
+  readonly #csv: CsvParser;
   readonly #records = new CsvRecords();
   #rows: string[][] = [];
+
+  constructor(maxRowChars = MAX_ROW_CHARS) {
+    this.#csv = new CsvParser(maxRowChars);
+  }
 
   push(chunk: Buffer, out: Record<string, string>[]): void {
     this.#csv.push(chunk, this.#rows);

@@ -2,9 +2,9 @@
  * NDJSON (the export API's application/x-json-stream): one JSON object per
  * line, blank lines skipped. This is the hot path of every export: per line it
  * does one indexOf, one slice and one JSON.parse, and nothing that allocates
- * beyond what JSON.parse makes.
+ * beyond what JSON.parse makes (UTF-8 is checked per chunk, natively).
  */
-import { LineChunker, MAX_LINE_BYTES } from "./lines.js";
+import { LineChunker, MAX_LINE_BYTES, notUtf8 } from "./lines.js";
 import type { JsonRecord } from "../types.js";
 import { badLine } from "./malformed.js";
 
@@ -21,6 +21,7 @@ export class NdjsonParser {
   push(chunk: Buffer, out: JsonRecord[]): void {
     const text = this.#chunker.push(chunk);
     if (text !== "") this.#parse(text, out);
+    this.#chunker.checkPending(this.#line + 1);
   }
 
   /** Parses a final line that had no newline. */
@@ -38,10 +39,15 @@ export class NdjsonParser {
     const len = text.length;
     let start = 0;
     let line = this.#line;
+    const invalid = this.#chunker.invalidLine === 0 ? -1 : line + this.#chunker.invalidLine;
     while (start < len) {
       let nl = text.indexOf("\n", start);
       if (nl === -1) nl = len;
       line++;
+      if (line === invalid) {
+        this.#line = line;
+        throw notUtf8(line);
+      }
       if (nl > start) {
         const s = text.slice(start, nl);
         let value: unknown;
