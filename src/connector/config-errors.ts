@@ -27,12 +27,17 @@ export function problemLine(file: string, problem: ConfigProblem): string {
   return problem.path === "" ? `${file}: ${problem.message}` : `${file}: ${problem.path}: ${problem.message}`;
 }
 
-/** A key path from segments: `in.columns[2].name`. */
+/** A key path from segments: `in.columns[2].name`; a key longer than 60 characters is cut (`abc...`). */
 export function joinPath(base: string, segments: readonly PropertyKey[]): string {
   let out = base;
   for (const s of segments) {
-    if (typeof s === "number") out += `[${s}]`;
-    else out += out === "" ? String(s) : `.${String(s)}`;
+    if (typeof s === "number") {
+      out += `[${s}]`;
+      continue;
+    }
+    const key = String(s);
+    const shown = key.length > 60 ? `${key.slice(0, 57)}...` : key;
+    out += out === "" ? shown : `.${shown}`;
   }
   return out;
 }
@@ -84,15 +89,18 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const squash = (s: string): string => s.replace(/[-_\s.]/g, "").toLowerCase();
   const w = squash(word);
+  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
-    const d = editDistance(w, squash(c));
+    const s = squash(c);
+    // the distance is at least the difference in length: skip the quadratic work for a long word
+    if (Math.abs(s.length - w.length) > limit) continue;
+    const d = editDistance(w, s);
     if (d < bestDistance) {
       bestDistance = d;
       best = c;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(w.length / 3)));
   return bestDistance <= limit ? best : undefined;
 }

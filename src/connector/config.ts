@@ -10,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { load, YAMLException } from "js-yaml";
 import { z } from "zod";
+import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
 import { toCompactYaml } from "./compact-yaml.js";
 import {
   closest,
@@ -302,7 +303,7 @@ export function parseLoadConfig(text: string, fileName: string, env: Env): LoadC
   }
   let doc: unknown;
   try {
-    doc = load(text, { filename: fileName });
+    doc = load(text, { filename: fileName, ...YAML_LIMITS });
   } catch (err) {
     if (err instanceof YAMLException) {
       // reason and position only: the snippet could show the API key
@@ -311,6 +312,8 @@ export function parseLoadConfig(text: string, fileName: string, env: Env): LoadC
     }
     throw new LoadConfigError([`${fileName}: cannot be read as YAML or JSON`]);
   }
+  const tooBig = aliasExpansionProblem(doc);
+  if (tooBig !== undefined) throw new LoadConfigError([`${fileName}: ${tooBig}`]);
   return validateLoadConfig(doc, fileName, env);
 }
 

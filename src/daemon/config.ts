@@ -17,6 +17,7 @@ import { loadAll, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { closest, describeValue, joinPath, problemLine, type ConfigProblem } from "../connector/config-errors.js";
 import { ConfigError } from "../errors.js";
+import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
 import type { RateGroup, RateLimit, RateLimits } from "../iterable/index.js";
 
 // ---------------------------------------------------------------------------
@@ -247,7 +248,7 @@ export function validateDaemonConfig(doc: unknown, fileName: string): DaemonConf
 export function parseDaemonConfig(text: string, fileName: string): DaemonConfig {
   let docs: unknown[];
   try {
-    docs = loadAll(text, { filename: fileName });
+    docs = loadAll(text, { filename: fileName, ...YAML_LIMITS });
   } catch (err) {
     if (err instanceof YAMLException) {
       const where = err.mark === undefined ? "" : `:${err.mark.line + 1}:${err.mark.column + 1}`;
@@ -256,6 +257,8 @@ export function parseDaemonConfig(text: string, fileName: string): DaemonConfig 
     throw new ConfigError(`${fileName}: cannot be read as YAML or JSON`, { cause: err });
   }
   if (docs.length > 1) throw new ConfigError(`${fileName}: expected one YAML document; got ${docs.length}`);
+  const tooBig = aliasExpansionProblem(docs[0]);
+  if (tooBig !== undefined) throw new ConfigError(`${fileName}: ${tooBig}`);
   return validateDaemonConfig(docs[0], fileName);
 }
 

@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { load, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
+import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
 import { checkDefinition, type ScheduleDefinition } from "./definition.js";
 
 const fileSchema = z.strictObject({
@@ -32,12 +33,16 @@ export interface LoadedScheduleFiles {
 }
 
 function parseYaml(text: string, file: string): unknown {
+  let doc: unknown;
   try {
-    return load(text);
+    doc = load(text, YAML_LIMITS);
   } catch (err) {
     if (err instanceof YAMLException && err.mark) throw new Error(`${file}:${err.mark.line + 1}:${err.mark.column + 1}: ${err.reason}`, { cause: err });
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });
   }
+  const tooBig = aliasExpansionProblem(doc);
+  if (tooBig !== undefined) throw new Error(`${file}: ${tooBig}`);
+  return doc;
 }
 
 /**

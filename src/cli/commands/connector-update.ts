@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { load } from "js-yaml";
 import { ConfigError } from "../../errors.js";
+import { aliasExpansionProblem, YAML_LIMITS } from "../../yaml.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
 import { scheduleStream, type NewSchedule } from "../../store/index.js";
 import { ArgumentError, parseCommandArgs } from "../args.js";
@@ -69,10 +70,12 @@ Examples:
     if (values["config-diff"] !== undefined) {
       const path = resolve(ctx.cwd, values["config-diff"]);
       try {
-        diff = load(readFileSync(path, "utf8"));
+        diff = load(readFileSync(path, "utf8"), YAML_LIMITS);
       } catch (err) {
         throw new ConfigError(`--config-diff: cannot read ${path}: ${(err as Error).message}`, { cause: err });
       }
+      const tooBig = aliasExpansionProblem(diff);
+      if (tooBig !== undefined) throw new ConfigError(`--config-diff: ${path}: ${tooBig}`);
       const start = (diff as { in?: { start_time?: unknown } } | null)?.in?.start_time;
       if (diff === null || typeof diff !== "object" || (start !== undefined && typeof start !== "string")) {
         throw new ConfigError(`--config-diff: ${path}: expected a mapping like {in: {start_time: '2026-01-01T00:00:00Z'}}`);
