@@ -46,7 +46,7 @@ function check(text: string, env: Record<string, string | undefined> = ENV): Loa
     for (const line of err.message.split("\n")) expect(line.startsWith(FILE)).toBe(true);
     result = err.problems;
   }
-  expect(performance.now() - started).toBeLessThan(2000);
+  expect(performance.now() - started).toBeLessThan(10_000); // a hang guard (the quadratic bug took ~56 s), not a performance figure
   return result;
 }
 
@@ -70,7 +70,7 @@ describe("load.yml against hostile input", () => {
     const started = performance.now();
     expect(problemsOf(VALID.replace("emailSend", long))[0]).toMatch(/^load\.yml: in\.export_data_type: expected one of Iterable's export data types/);
     expect(problemsOf(`${long}: 1\n`)[0]).toBe(`load.yml: ${"x".repeat(57)}...: unknown key; allowed keys: ${Object.keys(inFields).join(", ")}`);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(10_000); // a hang guard (the quadratic bug took ~56 s), not a performance figure
   });
 
   it("random documents (as YAML and JSON) end in a config or a ConfigError naming the file", () => {

@@ -32,7 +32,7 @@ function tryCron(pattern: string): CronSpec | ScheduleError {
     expect(err.message.startsWith("cron ")).toBe(true);
     return err;
   } finally {
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(10_000); // a hang guard (the quadratic bug took ~56 s), not a performance figure
   }
 }
 
@@ -100,7 +100,7 @@ describe("cron patterns against hostile input", () => {
         // a parsed spec must be usable: slots come fast and in order
         const started = performance.now();
         const slots = nextSlots(r, "UTC", Date.UTC(2026, 0, 1), 3);
-        expect(performance.now() - started).toBeLessThan(500);
+        expect(performance.now() - started).toBeLessThan(10_000); // a hang guard (the quadratic bug took ~56 s), not a performance figure
         for (let i = 1; i < slots.length; i++) expect(slots[i]).toBeGreaterThan(slots[i - 1] as number);
       }),
       { numRuns: 2000, seed: SEED },
@@ -227,7 +227,7 @@ describe("schedule files against hostile input", () => {
         texts.forEach((t, i) => writeFileSync(join(dir, `s${i}.yml`), t));
         const started = performance.now();
         const r = loadScheduleFiles(dir, checkConfig);
-        expect(performance.now() - started).toBeLessThan(2000);
+        expect(performance.now() - started).toBeLessThan(10_000); // a hang guard (the quadratic bug took ~56 s), not a performance figure
         // one outcome per file: loaded or one problem (duplicates of a name are reported too)
         expect(r.schedules.length + r.problems.length).toBe(texts.length);
         for (const p of r.problems) expect(p.startsWith(dir)).toBe(true);
