@@ -53,13 +53,23 @@ export class StateSlotStore implements SlotStore {
   }
 }
 
-/** The stored (redacted) config text of a definition's jobs; never throws (a broken config fails its job instead). */
+/**
+ * The stored (redacted) config text of a definition's jobs; never throws (a
+ * broken config fails its job instead). Worked out once per definition object:
+ * slots fire far more often than definitions change.
+ */
 export function redactedConfigText(check: (doc: unknown, label: string) => Parameters<typeof serializeLoadConfig>[0]): (def: ScheduleDefinition) => string {
+  const cache = new WeakMap<ScheduleDefinition, string>();
   return (def) => {
-    try {
-      return serializeLoadConfig(check(def.config, def.source), { redact: true });
-    } catch (err) {
-      return `# invalid config: ${(err as Error).message}\n`;
+    let text = cache.get(def);
+    if (text === undefined) {
+      try {
+        text = serializeLoadConfig(check(def.config, def.source), { redact: true });
+      } catch (err) {
+        text = `# invalid config: ${(err as Error).message}\n`;
+      }
+      cache.set(def, text);
     }
+    return text;
   };
 }

@@ -1,8 +1,8 @@
 import type { Campaign, CampaignMetrics, IterableClient, TimeWindow } from "../../iterable/index.js";
 import type { LoadConfig } from "../config.js";
-import { configDiffFor, planExportWindows } from "../plan.js";
+import { configDiffFor } from "../plan.js";
 import { formatRfc3339 } from "../timestamp.js";
-import type { RunContext, Source, SourceRecord } from "./source.js";
+import { windowsOf, type RunContext, type Source, type SourceRecord } from "./source.js";
 
 /**
  * `campaign`: every campaign (or `campaign_ids`) joined with its metrics,
@@ -15,16 +15,7 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
   const c = config.in;
   let window: TimeWindow | undefined;
   if (c.start_time !== undefined || run.cursorStart !== undefined) {
-    const plan = planExportWindows({
-      start: c.start_time,
-      end: c.end_time,
-      incremental: c.incremental || run.cursorStart !== undefined,
-      cursorStart: run.cursorStart,
-      scheduledTime: run.scheduledTime,
-      now: run.now,
-      sliceMs: Number.POSITIVE_INFINITY,
-    });
-    window = plan.windows[0];
+    window = windowsOf(c, run, Number.POSITIVE_INFINITY)[0];
     if (window === undefined) {
       return { endpoint: "campaigns/metrics", slices: [], epochMillisFields: true, description: "campaigns: the metrics window is empty" };
     }

@@ -1,9 +1,9 @@
 import type { ExportParams, IterableClient } from "../../iterable/index.js";
 import type { LoadConfig } from "../config.js";
 import { resolveDateRange } from "../config-schema.js";
-import { configDiffFor, planExportWindows } from "../plan.js";
+import { configDiffFor } from "../plan.js";
 import { formatRfc3339 } from "../timestamp.js";
-import type { RunContext, Source, SourceSlice } from "./source.js";
+import { windowsOf, type RunContext, type Source, type SourceSlice } from "./source.js";
 
 const HOUR = 3_600_000;
 
@@ -27,16 +27,8 @@ export function exportDataSource(config: LoadConfig, client: IterableClient, run
     return { endpoint: "export/data.json", slices: [slice], epochMillisFields: false, description: `export ${dataTypeName} range=${range}` };
   }
 
-  const plan = planExportWindows({
-    start: c.start_time,
-    end: c.end_time,
-    incremental: c.incremental || run.cursorStart !== undefined,
-    cursorStart: run.cursorStart,
-    scheduledTime: run.scheduledTime,
-    now: run.now,
-    sliceMs: c.slice_hours * HOUR,
-  });
-  const slices = plan.windows.map((window): SourceSlice => {
+  const windows = windowsOf(c, run, c.slice_hours * HOUR);
+  const slices = windows.map((window): SourceSlice => {
     const from = formatRfc3339(window.start);
     const to = formatRfc3339(window.end);
     return {
@@ -46,8 +38,8 @@ export function exportDataSource(config: LoadConfig, client: IterableClient, run
       read: (o) => client.exportJsonBatches({ ...params, window }, o),
     };
   });
-  const first = plan.windows[0];
-  const last = plan.windows[plan.windows.length - 1];
+  const first = windows[0];
+  const last = windows[windows.length - 1];
   const description =
     first && last
       ? `export ${dataTypeName} ${formatRfc3339(first.start)} → ${formatRfc3339(last.end)} in ${slices.length} slice(s)`

@@ -1,4 +1,5 @@
-import type { Endpoint, IterableClient } from "../../iterable/index.js";
+import type { Endpoint, IterableClient, TimeWindow } from "../../iterable/index.js";
+import { planExportWindows } from "../plan.js";
 import type { LoadConfig } from "../config.js";
 
 /** A record as a source yields it: Iterable's fields, before conversion. */
@@ -42,3 +43,17 @@ export interface RunContext {
 }
 
 export type SourceFactory = (config: LoadConfig, client: IterableClient, run: RunContext) => Source;
+
+/** The run's windows of `in` (start/end, the cursor, the slot, now), cut into `sliceMs` slices. */
+export function windowsOf(c: LoadConfig["in"], run: RunContext, sliceMs: number): TimeWindow[] {
+  return planExportWindows({
+    start: c.start_time,
+    end: c.end_time,
+    // A resumed run (cursorStart set) continues from the cursor even when not incremental.
+    incremental: c.incremental || run.cursorStart !== undefined,
+    cursorStart: run.cursorStart,
+    scheduledTime: run.scheduledTime,
+    now: run.now,
+    sliceMs,
+  }).windows;
+}
