@@ -109,10 +109,10 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET pid = ? WHERE id = ?`).run(pid, id);
   }
 
-  /** The latest slot that has a job of any status for a schedule. */
+  /** The latest cron slot (a `scheduled` job of any status) of a schedule; manual runs (`connector:run`) do not move it. */
   lastSlot(schedule: string): number | undefined {
     // Called once per schedule at daemon start-up: prepared once.
-    this.lastSlotStmt ??= this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ?`);
+    this.lastSlotStmt ??= this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ? AND kind = 'scheduled'`);
     const row = this.lastSlotStmt.get(schedule) as { t: number | null };
     return row.t ?? undefined;
   }

@@ -23,6 +23,19 @@ describe("the state store", () => {
     expect(statSync(join(home, "state.db")).mode & 0o777).toBe(0o600);
   });
 
+  it("lastSlot counts cron slots only: a manual run later than the last slot does not hide missed slots (soak finding)", () => {
+    const { store: s } = fresh();
+    const base = { database: "d", table: "t", config: "in: {}", stream: "schedule:a", schedule: "a" };
+    s.jobs.createJob({ ...base, kind: "scheduled", scheduledTime: 25_000 });
+    expect(s.jobs.lastSlot("a")).toBe(25_000);
+    // `connector:run a <time>` at 49.5 s while the daemon was down: the cron slot at 50 s must still be caught up.
+    s.jobs.createJob({ ...base, kind: "run", scheduledTime: 49_500 });
+    expect(s.jobs.lastSlot("a")).toBe(25_000);
+    s.jobs.createJob({ ...base, kind: "scheduled", scheduledTime: 50_000, status: "skipped" });
+    expect(s.jobs.lastSlot("a")).toBe(50_000);
+    expect(s.jobs.lastSlot("b")).toBeUndefined();
+  });
+
   it("is migrated once even when opened twice", () => {
     const { home, clock } = fresh();
     const second = openStore(home, clock);
