@@ -1,14 +1,27 @@
 import type { Job } from "../store/index.js";
 
+/** A queued job gains one priority level per this much waiting, so a busy daemon delays low priorities but never starves them. */
+export const PRIORITY_AGING_MS = 60_000;
+
+/** A job's priority after `now - createdAt` of waiting (aging). */
+export function effectivePriority(job: Job, now: number, agingMs = PRIORITY_AGING_MS): number {
+  return job.priority + Math.max(0, Math.floor((now - job.createdAt) / agingMs));
+}
+
 /**
- * Which queued jobs to start now: in queue order (priority, then slot), at most
+ * Which queued jobs to start now: in order of effective priority (priority
+ * plus one level per PRIORITY_AGING_MS waited), then slot, then id; at most
  * `free`, never a second job of a schedule that is running or already picked,
  * and for each schedule its earliest queued slot first. Pure.
  */
-export function pickJobs(queued: readonly Job[], runningSchedules: ReadonlySet<string>, free: number): Job[] {
+export function pickJobs(queued: readonly Job[], runningSchedules: ReadonlySet<string>, free: number, now = 0, agingMs = PRIORITY_AGING_MS): Job[] {
   const picked: Job[] = [];
   const taken = new Set<string>();
-  for (const job of queued) {
+  const order = queued
+    .map((job) => ({ job, rank: effectivePriority(job, now, agingMs) }))
+    .sort((a, b) => b.rank - a.rank || (a.job.scheduledTime ?? 0) - (b.job.scheduledTime ?? 0) || a.job.id - b.job.id)
+    .map((x) => x.job);
+  for (const job of order) {
     if (picked.length >= free) break;
     const schedule = scheduleKey(job);
     if (runningSchedules.has(schedule) || taken.has(schedule)) continue;

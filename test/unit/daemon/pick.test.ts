@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickJobs } from "../../../src/daemon/pick.js";
+import { effectivePriority, pickJobs, PRIORITY_AGING_MS } from "../../../src/daemon/pick.js";
 import type { Job } from "../../../src/store/index.js";
 
 let nextId = 1;
@@ -44,5 +44,41 @@ describe("pickJobs", () => {
 
   it("starts nothing without a free slot", () => {
     expect(pickJobs(queue(job("a", 1)), new Set(), 0)).toEqual([]);
+  });
+});
+
+describe("pickJobs: aging", () => {
+  const aged = (schedule: string, slot: number, priority: number, createdAt: number): Job => ({ ...job(schedule, slot, priority), createdAt });
+
+  it("a low-priority job that waited long enough overtakes fresh high-priority ones (no starvation)", () => {
+    const now = 10 * PRIORITY_AGING_MS;
+    const low = aged("low", 1, -2, now - 5 * PRIORITY_AGING_MS); // -2 + 5 = 3
+    const high = aged("high", 2, 2, now); // 2
+    expect(pickJobs(queue(high, low), new Set(), 1, now).map((j) => j.schedule)).toEqual(["low"]);
+    // Before it has waited that long, priority wins.
+    expect(pickJobs(queue(high, low), new Set(), 1, now - 2 * PRIORITY_AGING_MS).map((j) => j.schedule)).toEqual(["high"]);
+  });
+
+  it("one level per PRIORITY_AGING_MS waited, never less than the job's own priority", () => {
+    const j = aged("a", 1, -1, 1_000);
+    expect(effectivePriority(j, 1_000)).toBe(-1);
+    expect(effectivePriority(j, 1_000 + PRIORITY_AGING_MS - 1)).toBe(-1);
+    expect(effectivePriority(j, 1_000 + PRIORITY_AGING_MS)).toBe(0);
+    expect(effectivePriority(j, 0)).toBe(-1); // a clock behind createdAt
+  });
+
+  it("a queue that keeps getting fresh high-priority work still runs every low job within a bounded wait", () => {
+    // Simulate a saturated daemon: one free runner per minute, a fresh priority-2 job every minute.
+    let queued: Job[] = [aged("low", 0, -2, 0)];
+    let lowStartedAt: number | undefined;
+    for (let minute = 0; minute < 20 && lowStartedAt === undefined; minute++) {
+      const now = minute * PRIORITY_AGING_MS;
+      queued.push(aged(`hot${minute}`, minute, 2, now));
+      const [picked] = pickJobs(queue(...queued), new Set(), 1, now);
+      if (picked?.schedule === "low") lowStartedAt = minute;
+      queued = queued.filter((q) => q !== picked);
+    }
+    expect(lowStartedAt).toBeDefined();
+    expect(lowStartedAt as number).toBeLessThanOrEqual(5);
   });
 });
