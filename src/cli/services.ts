@@ -5,10 +5,12 @@ import {
   createIterableClient,
   DEFAULT_TIMEOUTS,
   parseRateLimitsSpec,
+  parseTimeoutsSpec,
   RateBudgets,
   type IterableClient,
   type RateBudget,
   type RequestEvent,
+  type TimeoutOptions,
 } from "../iterable/index.js";
 import { createLogger, silentLogger, type Logger } from "../log.js";
 import { resolveHome } from "../home.js";
@@ -28,6 +30,8 @@ export class Services {
   readonly configSchedulesDir: string | undefined;
   /** One rate budget per API key for everything this process does. */
   budgets: RateBudget;
+  /** Iterable HTTP timeouts of this process: DEFAULT_TIMEOUTS with ITD_TIMEOUTS over them (a load's own `*_timeout` keys win). */
+  readonly timeouts: TimeoutOptions;
   /** Told of every HTTP attempt to Iterable (the daemon's metrics). */
   onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly signal: AbortSignal;
@@ -47,6 +51,7 @@ export class Services {
     // The CLI prints its own output; pino logs go to stderr only with --verbose.
     this.logger = options.verbose ? createLogger({ level: "debug", destination: process.stderr as never }) : silentLogger();
     this.budgets = new RateBudgets(this.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...parseTimeoutsSpec(ctx.env["ITD_TIMEOUTS"]) };
   }
 
   /** An Iterable client for a load config (its key, region or base_url, retries, timeouts). */
@@ -57,7 +62,7 @@ export class Services {
       region: c.region,
       ...(c.base_url !== undefined ? { baseUrl: c.base_url } : {}),
       retry: retryOptionsOf(c),
-      timeouts: { ...DEFAULT_TIMEOUTS, ...timeoutOptionsOf(c) },
+      timeouts: { ...this.timeouts, ...timeoutOptionsOf(c) },
       budgets: this.budgets,
       logger: this.logger,
       clock: this.clock,

@@ -1,8 +1,8 @@
 /**
  * The daemon's config file (`itd daemon --config FILE`; design §6): where the
  * home and the schedule files are, the health/metrics endpoint, concurrency,
- * shutdown grace, history retention, catch-up cap, log level and the Iterable
- * rate budgets. Every key is optional; a missing file means all defaults.
+ * shutdown grace, the job timeout, history retention, catch-up cap, log level
+ * and the Iterable rate budgets. Every key is optional; a missing file means all defaults.
  *
  * Which file: `--config FILE`, else `$ITD_CONFIG`, else `./config/itd.yml`
  * when it exists, else none. Problems are reported all at once, one line each,
@@ -42,6 +42,19 @@ export function parseRetention(value: string | number): number | undefined {
   return Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
 }
 
+/**
+ * `job_timeout`: a number of seconds (`3`, `1.5`) or a duration (`6h`, `90m`);
+ * `0` or `"0"` = no limit. → ms; undefined when neither.
+ */
+export function parseJobTimeout(value: string | number): number | undefined {
+  if (typeof value === "number") {
+    const ms = value * 1000;
+    if (!Number.isFinite(ms) || ms < 0) return undefined;
+    return ms === 0 ? 0 : Math.max(1, Math.round(ms)); // a tiny positive limit is still a limit
+  }
+  return parseRetention(value);
+}
+
 const RATE_GROUPS = ["export", "getUsers", "metrics", "campaigns", "lists"] as const satisfies readonly RateGroup[];
 
 const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
@@ -69,6 +82,7 @@ const ALLOWED = {
   http_host: "expected a host name or IP address such as 127.0.0.1",
   max_concurrent_jobs: "expected an integer ≥ 1",
   shutdown_grace: "expected a number of seconds ≥ 0",
+  job_timeout: 'expected a number of seconds ≥ 0 or a duration such as 12h, 90m or 2d; 0 or "0" = no limit',
   history_retention: 'expected a duration such as 90d, 12h, 2w or 30m, or "0" to keep history forever',
   catchup_cap: "expected an integer ≥ 1",
   log_level: "expected one of trace, debug, info, warn, error, fatal",
@@ -135,6 +149,14 @@ export const daemonConfigSchema = z
       .min(0)
       .default(30)
       .describe("Seconds running jobs get to finish after SIGTERM before they are stopped (status killed)."),
+    job_timeout: z
+      .union([z.number(), z.string()])
+      .transform((v, ctx) => parseJobTimeout(v) ?? customIssue(ctx, v))
+      .prefault("12h")
+      .describe(
+        'Longest a job may run (seconds, or 12h, 90m, 2d); a job still running then is stopped (status killed) and the ' +
+          'daemon goes on; its slot is not retried. 0 = no limit. Parsed to milliseconds.',
+      ),
     history_retention: z
       .union([z.literal(0), z.string()])
       .transform((v, ctx) => parseRetention(v) ?? customIssue(ctx, v))
@@ -156,7 +178,10 @@ export const daemonConfigSchema = z
   })
   .describe("itd daemon configuration (config/itd.yml).");
 
-/** A validated daemon config. `history_retention` is in milliseconds (0 = keep forever); `shutdown_grace` in seconds. */
+/**
+ * A validated daemon config. `history_retention` and `job_timeout` are in
+ * milliseconds (0 = keep forever, no limit); `shutdown_grace` in seconds.
+ */
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
 /** Every key of the file, in documentation order. */

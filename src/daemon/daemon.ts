@@ -2,8 +2,9 @@
  * The scheduler daemon: the timer loop (Scheduler) queues slots as jobs in
  * state.db; the dispatcher starts queued jobs in child processes (one schedule
  * never runs two at once; at most `maxConcurrentJobs` overall; priority, then
- * slot order); reloads pick up CLI and file changes; stop() drains within the
- * grace period. Everything it needs is passed in (composition in cli/commands/daemon.ts).
+ * slot order); a job running past `jobTimeoutMs` is stopped (status killed)
+ * while the others go on; reloads pick up CLI and file changes; stop() drains
+ * within the grace period. Everything it needs is passed in (composition in cli/commands/daemon.ts).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { watch, type FSWatcher } from "node:fs";
@@ -24,6 +25,8 @@ export interface DaemonSettings {
   maxConcurrentJobs: number;
   /** ms */
   shutdownGraceMs: number;
+  /** ms a job may run before it is stopped (status killed); undefined = no limit. */
+  jobTimeoutMs?: number | undefined;
   catchupCap: number;
   /** ms; undefined = keep history forever */
   historyRetentionMs: number | undefined;
@@ -56,11 +59,25 @@ export interface DaemonDeps {
 
 const HEARTBEAT_MS = 2_000;
 const POLL_MS = 1_000;
+/** How long a job process gets after SIGTERM before SIGKILL. */
+const KILL_AFTER_MS = 10_000;
+/** The longest single timer Node keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface RunningJob {
+  child: ChildProcess;
+  schedule: string;
+  exited: Promise<void>;
+  /** Aborted when the process exits: ends its job_timeout watch and its SIGKILL escalation. */
+  gone: AbortController;
+  /** Set when job_timeout stopped it: the error text its row ends with. */
+  timedOut: string | undefined;
+}
 
 export class Daemon {
   private readonly scheduler: Scheduler;
   private readonly slotStore: StateSlotStore;
-  private readonly running = new Map<number, { child: ChildProcess; schedule: string; exited: Promise<void> }>();
+  private readonly running = new Map<number, RunningJob>();
   private readonly runningSchedules = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | undefined;
@@ -216,14 +233,14 @@ export class Daemon {
     }
   }
 
-  /** Starts queued jobs: priority then slot order, one per schedule, at most maxConcurrentJobs. */
+  /** Starts queued jobs: (aged) priority then slot order, one per schedule, at most maxConcurrentJobs. */
   private dispatch(): void {
     if (this.stopping) return;
     this.prune();
     const { store, logger, settings } = this.deps;
     let free = settings.maxConcurrentJobs - this.running.size;
     if (free <= 0) return;
-    for (const job of pickJobs(store.jobs.listQueued(), this.runningSchedules, free)) {
+    for (const job of pickJobs(store.jobs.listQueued(), this.runningSchedules, free, this.deps.clock.now())) {
       if (!store.jobs.claimQueued(job.id, process.pid)) continue;
       this.launch(job, scheduleKey(job));
       free--;
@@ -244,12 +261,22 @@ export class Daemon {
     serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
     this.runningSchedules.add(schedule);
     logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid }, "start");
+    const gone = new AbortController();
     const exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
+        gone.abort();
         this.running.delete(job.id);
         this.runningSchedules.delete(schedule);
         let ended = store.jobs.getJob(job.id);
-        if (ended.status === "running") {
+        const timedOut = run.timedOut;
+        if (timedOut !== undefined && (ended.status === "running" || ended.status === "killed")) {
+          // Its own end says "killed: interrupted by SIGTERM"; the reason is the limit. (A job that finished in
+          // between keeps its success or error.)
+          ended = store.jobs.finishJob(job.id, {
+            status: "killed", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes, error: timedOut,
+            configDiff: ended.configDiff,
+          });
+        } else if (ended.status === "running") {
           // The job process died without recording an end.
           ended = store.jobs.finishJob(job.id, {
             status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
@@ -264,7 +291,54 @@ export class Daemon {
         this.dispatch();
       });
     });
-    this.running.set(job.id, { child, schedule, exited });
+    const run: RunningJob = { child, schedule, exited, gone, timedOut: undefined };
+    this.running.set(job.id, run);
+    const limit = this.deps.settings.jobTimeoutMs;
+    if (limit !== undefined && limit > 0) void this.watchJobTimeout(job.id, run, limit);
+  }
+
+  /** Waits `limitMs` of the job's run (in timer-sized steps), then stops it unless it exited first. */
+  private async watchJobTimeout(jobId: number, run: RunningJob, limitMs: number): Promise<void> {
+    try {
+      for (let left = limitMs; left > 0; ) {
+        const step = Math.min(left, MAX_TIMER_MS);
+        await this.deps.clock.sleep(step, run.gone.signal);
+        left -= step;
+      }
+    } catch {
+      return; // the job ended first
+    }
+    if (run.gone.signal.aborted) return;
+    const { store, logger } = this.deps;
+    const message = `killed: the job_timeout of ${formatDuration(limitMs)} was exceeded`;
+    run.timedOut = message;
+    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, pid: run.child.pid }, "job_timeout exceeded: stopping the job");
+    try {
+      // Recorded before the process is stopped, so a daemon that dies meanwhile leaves no running row to retry.
+      const now = store.jobs.getJob(jobId);
+      if (now.status === "running") {
+        store.jobs.finishJob(jobId, {
+          status: "killed", records: now.records, skippedRecords: now.skippedRecords, bytes: now.bytes, error: message, configDiff: now.configDiff,
+        });
+      }
+      store.jobs.appendLog(jobId, "error", message);
+    } catch (err) {
+      logger.error({ jobId, err: errorMessage(err) }, "could not record the job_timeout; stopping the job anyway");
+    }
+    await this.terminate(run);
+  }
+
+  /** Stops a job process the way shutdown does: SIGTERM (its job ends `killed`, nothing half-written), SIGKILL if it lingers. */
+  private async terminate(run: RunningJob): Promise<void> {
+    if (run.gone.signal.aborted) return;
+    run.child.kill("SIGTERM");
+    try {
+      await this.deps.clock.sleep(KILL_AFTER_MS, run.gone.signal);
+    } catch {
+      return; // exited
+    }
+    run.child.kill("SIGKILL");
+    await run.exited;
   }
 
   /** Stops firing; running jobs get the grace period, then SIGTERM (they end `killed`), then SIGKILL. */
@@ -280,12 +354,7 @@ export class Daemon {
     if (this.running.size > 0) {
       logger.info({ running: this.running.size, graceMs: settings.shutdownGraceMs }, "stopping: waiting for running jobs");
       const timedOut = await Promise.race([all().then(() => false), delay(settings.shutdownGraceMs).then(() => true)]);
-      if (timedOut) {
-        for (const r of this.running.values()) r.child.kill("SIGTERM");
-        const late = await Promise.race([all().then(() => false), delay(10_000).then(() => true)]);
-        if (late) for (const r of this.running.values()) r.child.kill("SIGKILL");
-        await all();
-      }
+      if (timedOut) await Promise.all([...this.running.values()].map((r) => this.terminate(r)));
     }
     this.childAbort.abort();
     store.daemon.clear(process.pid);
@@ -295,6 +364,14 @@ export class Daemon {
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `2d`, `12h`, `90m`, `3s`, `1.5s`: a limit as the config would write it. */
+function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
 }
 
 /** `fork` of the CLI's `__job` command with an IPC channel. */

@@ -21,3 +21,4 @@ export { TextLineParser } from "./parsers/lines.js";
 export { MalformedInput } from "./parsers/malformed.js";
 export { parseMetricsCsv } from "./parsers/metrics.js";
 export { parseRateLimitsSpec } from "./rate-limits-spec.js";
+export { parseTimeoutsSpec } from "./timeouts-spec.js";

@@ -21,8 +21,9 @@ export const daemonCommand: Command = {
 
 Loads the schedules from the store and from schedules/*.yml, fires each slot at its time + delay, runs jobs in
 child processes (max_concurrent_jobs at once, one per schedule), and records everything in state.db. Logs are
-JSON lines on stdout. SIGHUP reloads; SIGTERM/SIGINT stop firing, give running jobs shutdown_grace seconds,
-then stop them (status killed). Health and metrics: GET /healthz and /metrics on 127.0.0.1:http_port.
+JSON lines on stdout. A job running longer than job_timeout is stopped (status killed). SIGHUP reloads;
+SIGTERM/SIGINT stop firing, give running jobs shutdown_grace seconds, then stop them (status killed).
+Health and metrics: GET /healthz and /metrics on 127.0.0.1:http_port.
 
 Examples:
   itd daemon --config /etc/itd/itd.yml
@@ -48,6 +49,7 @@ Examples:
       settings: {
         maxConcurrentJobs: config.max_concurrent_jobs,
         shutdownGraceMs: config.shutdown_grace * 1000,
+        jobTimeoutMs: config.job_timeout === 0 ? undefined : config.job_timeout,
         catchupCap: config.catchup_cap,
         historyRetentionMs: config.history_retention === 0 ? undefined : config.history_retention,
         schedulesDir: dir,
@@ -74,7 +76,10 @@ Examples:
         tick: (ms) => metrics.lastTick.set(Math.floor(ms / 1000)),
       },
     });
-    logger.info({ home: services.home, config: file ?? null, schedulesDir: dir }, "itd daemon starting");
+    logger.info(
+      { home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts },
+      "itd daemon starting",
+    );
     await daemon.start();
     let http: HealthServer | undefined;
     if (config.http_port !== 0) {

@@ -9,6 +9,7 @@ import {
   daemonConfigSchema,
   defaultDaemonConfig,
   parseDaemonConfig,
+  parseJobTimeout,
   parseRate,
   parseRetention,
   readDaemonConfig,
@@ -47,6 +48,7 @@ describe("the daemon config", () => {
       http_host: "127.0.0.1",
       max_concurrent_jobs: 4,
       shutdown_grace: 30,
+      job_timeout: 12 * HOUR,
       history_retention: 90 * DAY,
       catchup_cap: 100,
       log_level: "info",
@@ -72,6 +74,7 @@ describe("the daemon config", () => {
         "http_host: 0.0.0.0",
         "max_concurrent_jobs: 16",
         "shutdown_grace: 5",
+        "job_timeout: 6h",
         "history_retention: 12h",
         "catchup_cap: 3",
         "log_level: debug",
@@ -86,6 +89,7 @@ describe("the daemon config", () => {
       http_host: "0.0.0.0",
       max_concurrent_jobs: 16,
       shutdown_grace: 5,
+      job_timeout: 6 * HOUR,
       history_retention: 12 * HOUR,
       catchup_cap: 3,
       log_level: "debug",
@@ -128,6 +132,35 @@ describe("the daemon config", () => {
       expect(parseRetention("3y")).toBeUndefined();
       expect(linesOf(() => parseDaemonConfig("history_retention: 90", "itd.yml"))).toEqual([
         'itd.yml: history_retention: expected a duration such as 90d, 12h, 2w or 30m, or "0" to keep history forever; got 90',
+      ]);
+    });
+  });
+
+  describe("job_timeout", () => {
+    it("reads seconds as a number, or a duration, into milliseconds", () => {
+      expect(parseJobTimeout(3)).toBe(3000);
+      expect(parseJobTimeout(1.5)).toBe(1500);
+      expect(parseJobTimeout("6h")).toBe(6 * HOUR);
+      expect(parseJobTimeout("90m")).toBe(90 * 60_000);
+      expect(parseDaemonConfig("job_timeout: 3", "itd.yml").job_timeout).toBe(3000);
+      expect(parseDaemonConfig("job_timeout: 2d", "itd.yml").job_timeout).toBe(2 * DAY);
+    });
+
+    it('means no limit with 0 or "0"', () => {
+      expect(parseDaemonConfig("job_timeout: 0", "itd.yml").job_timeout).toBe(0);
+      expect(parseDaemonConfig('job_timeout: "0"', "itd.yml").job_timeout).toBe(0);
+      expect(parseJobTimeout(0.0001)).toBe(1); // a tiny limit is still a limit
+    });
+
+    it("refuses a negative number, a bare string and an unknown unit, saying what is allowed", () => {
+      expect(parseJobTimeout(-1)).toBeUndefined();
+      expect(parseJobTimeout("90")).toBeUndefined();
+      expect(parseJobTimeout("3y")).toBeUndefined();
+      expect(linesOf(() => parseDaemonConfig("job_timeout: -5", "itd.yml"))).toEqual([
+        'itd.yml: job_timeout: expected a number of seconds ≥ 0 or a duration such as 12h, 90m or 2d; 0 or "0" = no limit; got -5',
+      ]);
+      expect(linesOf(() => parseDaemonConfig("job_timeout: [1h]", "itd.yml"))).toEqual([
+        'itd.yml: job_timeout: expected a number of seconds ≥ 0 or a duration such as 12h, 90m or 2d; 0 or "0" = no limit; got a list',
       ]);
     });
   });
