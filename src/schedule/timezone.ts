@@ -74,6 +74,28 @@ const OFFSET_CITIES: Readonly<Record<string, string>> = {
 
 const OFFSET = /^(?:UTC|GMT|Z)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$/i;
 
+/**
+ * Words of IANA names not spelled as capitalised words (`US/Pacific`,
+ * `Etc/UCT`, `Brazil/DeNoronha`, `America/Knox_IN`, `Dar_es_Salaam`).
+ */
+const IRREGULAR_WORDS: ReadonlyMap<string, string> = new Map(
+  [
+    "US", "NZ", "GB", "PRC", "ROC", "ROK", "UCT", "UTC", "GMT", "CET", "EET", "EST", "HST", "MET", "MST", "WET",
+    "EDT", "CDT", "MDT", "PDT", "LHI", "ACT", "NSW", "CHAT", "SU", "W", "IN",
+    "DeNoronha", "EasterIsland", "BajaNorte", "BajaSur", "ComodRivadavia", "McMurdo", "DumontDUrville",
+    "es", "of", "au",
+  ].map((w) => [w.toLowerCase(), w]),
+);
+
+/**
+ * The IANA spelling of a name the runtime knows only as an alias, so cannot
+ * spell for us (`asia/kolkata` → `Asia/Kolkata`): each word capitalised, but
+ * for the irregular ones. Pure.
+ */
+export function ianaCase(name: string): string {
+  return name.replace(/[A-Za-z]+/g, (w) => IRREGULAR_WORDS.get(w.toLowerCase()) ?? `${w.charAt(0).toUpperCase()}${w.slice(1).toLowerCase()}`);
+}
+
 function refuse(tz: string, why: string): never {
   throw new ScheduleError(`timezone ${JSON.stringify(tz)}: ${why}`);
 }
@@ -89,9 +111,11 @@ function offsetHint(sign: string, hours: number, minutes: number): string {
 }
 
 /**
- * Checks an IANA time zone name and returns its canonical spelling
- * (`asia/tokyo` → `Asia/Tokyo`). Throws ScheduleError for abbreviations, fixed
- * offsets and unknown names, with the name to use instead.
+ * Checks an IANA time zone name and returns it in its canonical spelling
+ * (`asia/tokyo` → `Asia/Tokyo`, `asia/kolkata` → `Asia/Kolkata`). A link keeps
+ * its own name (`Asia/Calcutta` stays, `us/pacific` → `US/Pacific`); it is
+ * not rewritten to the zone it links to. Throws ScheduleError for
+ * abbreviations, fixed offsets and unknown names, with the name to use instead.
  */
 export function validateTimezone(tz: string): string {
   const name = tz.trim();
@@ -116,6 +140,7 @@ export function validateTimezone(tz: string): string {
     return refuse(tz, "unknown IANA time zone (e.g. UTC, Asia/Tokyo, America/New_York)");
   }
   // The runtime's spelling when it is the same name (asia/tokyo → Asia/Tokyo); an
-  // alias it maps elsewhere (Asia/Kolkata → Asia/Calcutta, Etc/UTC → UTC) is kept.
-  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+  // alias it maps elsewhere (Asia/Kolkata → Asia/Calcutta, Etc/UTC → UTC) is kept,
+  // spelled the IANA way (asia/kolkata → Asia/Kolkata).
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : ianaCase(name);
 }

@@ -1,5 +1,7 @@
 import { UsageError } from "../../errors.js";
-import { parseCommandArgs } from "../args.js";
+import { databaseNotFound } from "../../warehouse/index.js";
+import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S, queryInSubprocess } from "../../warehouse/query.js";
+import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes, formatTdTime, formatUnixSeconds } from "../format-time.js";
 import { parseFormat, renderRows } from "../output.js";
@@ -70,28 +72,44 @@ export const tableShowCommand: Command = {
   },
 };
 
+/** `--timeout` at most this many seconds (setTimeout's range). */
+const MAX_QUERY_TIMEOUT_S = 2_000_000;
+
 export const queryCommand: Command = {
   name: "query",
   summary: "Run a read-only SQL query on a warehouse database",
-  usage: `itd query -d DATABASE "SELECT …" [-f table|tsv|csv|json]
+  usage: `itd query -d DATABASE "SELECT …" [-f table|tsv|csv|json] [-l ROWS] [--timeout SECONDS]
 
 The database is opened read-only: a statement that would write is refused.
+  -l, --limit ROWS     show at most ROWS rows (default ${DEFAULT_QUERY_ROWS}; 0 = all); a note on stderr says when more were cut
+  --timeout SECONDS    stop the query after SECONDS (default ${DEFAULT_QUERY_TIMEOUT_S}; 0 = no limit); exits 1 with "query: timed out after N s"
 
 Examples:
   itd query -d td_sample_db "SELECT count(*) FROM td_sample_table"
-  itd query -d td_sample_db -f csv "SELECT email, created_at FROM td_sample_table ORDER BY time DESC LIMIT 10"`,
+  itd query -d td_sample_db -f csv "SELECT email, created_at FROM td_sample_table ORDER BY time DESC LIMIT 10"
+  itd query -d td_sample_db -f csv -l 0 --timeout 3600 "SELECT * FROM td_sample_table"`,
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
-      { ...FORMAT, database: { type: "string", short: "d" } },
+      { ...FORMAT, database: { type: "string", short: "d" }, limit: { type: "string", short: "l" }, timeout: { type: "string" } },
       { min: 1, max: 1, names: "SQL" },
     );
     const format = parseFormat(values.format);
     const db = values.database;
     if (db === undefined) throw new UsageError("--database option required");
-    return withServices(ctx, values, (s) => {
-      const result = s.warehouse.query(db, positionals[0] as string);
+    const maxRows = intFlag("limit", values.limit) ?? DEFAULT_QUERY_ROWS;
+    const timeoutS = intFlag("timeout", values.timeout, 0, MAX_QUERY_TIMEOUT_S) ?? DEFAULT_QUERY_TIMEOUT_S;
+    return withServices(ctx, values, async (s) => {
+      if (!s.warehouse.databaseExists(db)) throw databaseNotFound(db);
+      const result = await queryInSubprocess(s.warehouse.databasePath(db), positionals[0] as string, {
+        timeoutMs: timeoutS * 1000,
+        maxRows,
+        signal: ctx.signal,
+      });
       ctx.stdout.write(renderRows(format, result.columns, result.rows));
+      if (result.truncated) {
+        ctx.stderr.write(`itd query: showing the first ${maxRows} rows; the query has more (--limit ROWS to change, 0 for all)\n`);
+      }
       return 0;
     });
   },

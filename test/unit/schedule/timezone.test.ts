@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ScheduleError, nextSlot, parseCron, validateTimezone } from "../../../src/schedule/index.js";
 
@@ -84,5 +85,62 @@ describe("validateTimezone", () => {
     expect(() => nextSlot(parseCron("0 0 * * *"), "PST", 0)).toThrow(
       'timezone "PST": abbreviations are ambiguous; use an IANA name such as America/Los_Angeles',
     );
+  });
+});
+
+describe("validateTimezone spells a name the runtime knows only as an alias the IANA way", () => {
+  it.each([
+    ["asia/kolkata", "Asia/Kolkata"],
+    ["ASIA/KOLKATA", "Asia/Kolkata"],
+    [" asia/kolkata ", "Asia/Kolkata"],
+    ["europe/kyiv", "Europe/Kyiv"],
+    ["asia/ho_chi_minh", "Asia/Ho_Chi_Minh"],
+    ["america/argentina/buenos_aires", "America/Argentina/Buenos_Aires"],
+    ["america/indiana/indianapolis", "America/Indiana/Indianapolis"],
+    ["etc/utc", "Etc/UTC"],
+    ["etc/gmt+0", "Etc/GMT+0"],
+    ["us/pacific", "US/Pacific"],
+    ["brazil/denoronha", "Brazil/DeNoronha"],
+    ["america/knox_in", "America/Knox_IN"],
+    ["nz-chat", "NZ-CHAT"],
+  ])("%s → %s", (typed, canonical) => {
+    expect(validateTimezone(typed)).toBe(canonical);
+  });
+
+  it("keeps a link's own name, canonical-cased, rather than the zone it links to", () => {
+    expect(validateTimezone("asia/calcutta")).toBe("Asia/Calcutta");
+    expect(validateTimezone("Asia/Calcutta")).toBe("Asia/Calcutta");
+    expect(validateTimezone("US/Pacific")).toBe("US/Pacific");
+  });
+
+  const tzdata = "/usr/share/zoneinfo/tzdata.zi";
+  it.skipIf(!existsSync(tzdata))("spells every zone and link of the system's tzdata as tzdata does, from any case", () => {
+    const names = readFileSync(tzdata, "utf8")
+      .split("\n")
+      .map((line) => line.split(/\s+/))
+      .flatMap((f) => (f[0] === "Z" ? [f[1]] : f[0] === "L" ? [f[2]] : []))
+      .filter((n): n is string => n !== undefined);
+    expect(names.length).toBeGreaterThan(400);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const name of names) {
+      try {
+        validateTimezone(name);
+      } catch {
+        continue; // abbreviations, names this runtime does not know
+      }
+      checked++;
+      for (const typed of [name.toLowerCase(), name.toUpperCase()]) {
+        let got: string;
+        try {
+          got = validateTimezone(typed);
+        } catch {
+          continue; // NZ, PRC… in capitals read as abbreviations
+        }
+        if (got !== name) wrong.push(`${typed} → ${got}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(400);
+    expect(wrong).toEqual([]);
   });
 });
