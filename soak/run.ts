@@ -1,0 +1,33 @@
+/**
+ * `npm run soak -- --minutes N [--seed S] [--dir DIR] [--kill-every SECONDS]`:
+ * the chaos soak (soak.ts). Prints progress, then the summary; exits 1 when
+ * the oracle found anything wrong.
+ */
+import { parseArgs } from "node:util";
+import { formatSummary, runSoak, soakPassed } from "./soak.js";
+
+const { values } = parseArgs({
+  options: { minutes: { type: "string", default: "30" }, seed: { type: "string" }, dir: { type: "string" }, "kill-every": { type: "string" } },
+  strict: true,
+});
+const num = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`soak: --${flag}: expected a positive number; got "${v}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const minutes = num("minutes", values.minutes) as number;
+const seed = num("seed", values.seed);
+const kill = num("kill-every", values["kill-every"]);
+const summary = await runSoak({
+  minutes,
+  ...(seed !== undefined ? { seed } : {}),
+  ...(values.dir !== undefined ? { dir: values.dir } : {}),
+  ...(kill !== undefined ? { killEverySeconds: kill } : {}),
+  log: (line) => console.log(line),
+});
+console.log(formatSummary(summary));
+process.exit(soakPassed(summary) ? 0 : 1);

@@ -1,0 +1,25 @@
+/**
+ * The short chaos soak (the long one is `npm run soak -- --minutes 30`): a real
+ * daemon with every data type and mode, random Iterable faults, SIGKILLs of
+ * the daemon and of job processes, concurrent CLI commands; then the oracle.
+ */
+import { describe, expect, it } from "vitest";
+import { formatSummary, runSoak, soakPassed } from "../../soak/soak.js";
+
+describe("chaos soak (short)", () => {
+  it("loses, duplicates and invents nothing, and runs every slot exactly once, through faults and kills", async () => {
+    const summary = await runSoak({ minutes: 1.5, seed: 4242, killEverySeconds: 12 });
+    const text = formatSummary(summary);
+    // The chaos happened…
+    expect(summary.kills.daemonSigkill + summary.kills.daemonSigterm + summary.kills.jobSigkill, text).toBeGreaterThanOrEqual(2);
+    expect(Object.values(summary.faults).reduce((a, b) => a + b, 0), text).toBeGreaterThan(0);
+    expect(summary.jobs["success"] ?? 0, text).toBeGreaterThan(10);
+    expect(summary.cli.runs, text).toBeGreaterThan(5);
+    // …and the oracle found nothing wrong.
+    expect(summary.problems, text).toEqual([]);
+    expect(summary.cli.unexpected, text).toEqual([]);
+    expect([summary.missing, summary.duplicated, summary.extra], text).toEqual([0, 0, 0]);
+    expect(summary.tables.every((t) => t.expected > 0 || t.schedule.startsWith("tmp_")), text).toBe(true);
+    expect(soakPassed(summary), text).toBe(true);
+  }, 420_000);
+});
