@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { chmodSync, existsSync } from "node:fs";
+import { chmodSync, closeSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
 import { ensureHome } from "../home.js";
@@ -7,24 +7,52 @@ import { MIGRATIONS } from "./migrations.js";
 
 export type Db = Database.Database;
 
+const FILE_MODE = 0o600;
+const SIDE_FILES = ["-wal", "-shm"] as const;
+
+/** Creates an empty state.db with mode 0600 (never readable by others, not even for an instant) when missing. */
+function createStateFile(file: string): void {
+  try {
+    closeSync(openSync(file, "wx", FILE_MODE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new StoreError(`cannot create the state store ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Sets mode 0600 on state.db and its -wal/-shm when present and looser (a copied or restored file). */
+function secureStateFiles(file: string): void {
+  for (const f of [file, ...SIDE_FILES.map((s) => file + s)]) {
+    try {
+      if ((statSync(f).mode & 0o777) !== FILE_MODE) chmodSync(f, FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new StoreError(`cannot set mode 0600 on ${f}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+}
+
 /** Opens `<home>/state.db`: WAL, busy timeout, mode 0600, migrations applied. */
 export function openStateDb(home: string, options: { busyTimeoutMs?: number } = {}): Db {
   ensureHome(home);
   const file = join(home, "state.db");
-  const isNew = !existsSync(file);
+  createStateFile(file);
+  // Before SQLite reads them: its -wal and -shm take the main file's mode.
+  secureStateFiles(file);
   let db: Db;
   try {
     db = new Database(file);
   } catch (err) {
     throw new StoreError(`cannot open the state store ${file}: ${(err as Error).message}`, { cause: err });
   }
-  if (isNew) chmodSync(file, 0o600);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   migrate(db, file);
-  for (const suffix of ["-wal", "-shm"]) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+  secureStateFiles(file);
   return db;
 }
 
