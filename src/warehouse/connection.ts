@@ -1,5 +1,5 @@
 /**
- * Opening SQLite connections to a database file: WAL, a 5 s busy timeout,
+ * Opening SQLite connections to a database file: WAL, a busy timeout (5 s, writers 120 s),
  * synchronous=NORMAL, 0600 files; read-only connections for queries.
  */
 import Database from "better-sqlite3";
@@ -10,6 +10,12 @@ import { migrateMetadata } from "./metadata.js";
 export type Connection = Database.Database;
 
 export const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * Writers wait longer: another load holds the write lock only while it copies
+ * a committed slice from its scratch file or swaps a staging table, which is
+ * bounded by the slice's size, not by Iterable.
+ */
+export const WRITE_BUSY_TIMEOUT_MS = 120_000;
 
 /** A read-write connection to an existing database file, with itd's tables in place. */
 export function openWritable(file: string): Connection {
@@ -17,6 +23,7 @@ export function openWritable(file: string): Connection {
   try {
     conn.pragma("journal_mode = WAL");
     conn.pragma("synchronous = NORMAL");
+    conn.pragma(`busy_timeout = ${WRITE_BUSY_TIMEOUT_MS}`);
     migrateMetadata(conn);
     secureDatabaseFiles(file);
   } catch (err) {

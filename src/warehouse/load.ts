@@ -21,10 +21,11 @@ import {
   tableExistsIn,
   writeColumnTypes,
 } from "./schema.js";
+import { removeStaleScratch, Scratch } from "./scratch.js";
 import { SliceImpl } from "./slice.js";
 import type { SliceHost } from "./slice.js";
 import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
-import type { BeginLoadOptions, Load, LoadResult, OutMode, Slice, TableColumn } from "./types.js";
+import type { BeginLoadOptions, Load, LoadResult, OutMode, Row, Slice, TableColumn } from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const DEFAULT_BUFFER_ROWS = 10_000;
@@ -78,6 +79,7 @@ class LoadImpl implements Load, SliceHost {
   private readonly committedSlices: Committed[] = [];
   private readonly sliceIds = new Set<string>();
   private current: SliceImpl | undefined;
+  private scratch: Scratch | undefined;
   private state: "open" | "finished" | "aborted" = "open";
 
   constructor(
@@ -143,6 +145,22 @@ class LoadImpl implements Load, SliceHost {
     }
     this.current = new SliceImpl(sliceId, this);
     return this.current;
+  }
+
+  spill(rows: readonly Row[]): void {
+    if (this.scratch === undefined) {
+      removeStaleScratch(this.ctx.file);
+      this.scratch = new Scratch(this.conn, this.ctx.file, [...this.opts.columns.map((c) => c.name), TIME_COLUMN]);
+    }
+    this.scratch.spill(rows);
+  }
+
+  copySpilled(): void {
+    this.scratch?.copyInto(this.target.table);
+  }
+
+  clearSpilled(): void {
+    this.scratch?.clear();
   }
 
   beforeCommit(slice: string, cursorJson: string, rows: number): void {
@@ -215,7 +233,11 @@ class LoadImpl implements Load, SliceHost {
     this.state = state;
     if (usesStaging(this.mode)) this.ctx.live.delete(this.target.table);
     try {
-      this.conn.close();
+      try {
+        this.scratch?.dispose();
+      } finally {
+        this.conn.close();
+      }
     } finally {
       this.ctx.ended(this);
     }

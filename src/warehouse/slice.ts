@@ -1,8 +1,8 @@
 /**
  * One slice of a load: its rows and (in append mode) its ledger row are
  * committed in one SQLite transaction. Rows wait in memory until
- * `bufferRows` of them gather, so small slices take the write lock only while
- * committing; bigger ones open the transaction early and keep memory flat.
+ * `bufferRows` of them gather, then in the load's scratch file (memory stays
+ * flat); the database's write lock is taken only at commit, for the copy.
  */
 import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
@@ -18,6 +18,12 @@ export interface SliceHost {
   /** Values per row: the load's columns plus time. */
   readonly width: number;
   readonly bufferRows: number;
+  /** Moves rows out of memory into the load's scratch file (no lock on the database). */
+  spill(rows: readonly Row[]): void;
+  /** Inside the commit's transaction: copies the spilled rows into the target, first. */
+  copySpilled(): void;
+  /** Forgets the spilled rows. */
+  clearSpilled(): void;
   /** Runs inside the slice's transaction just before COMMIT (append: the ledger row). */
   beforeCommit(slice: string, cursorJson: string, rows: number): void;
   /** After COMMIT (staging modes: remember the cursor for finish()). */
@@ -56,16 +62,27 @@ export class SliceImpl implements Slice {
     }
     for (const row of rows) this.buffer.push(row);
     this.count += rows.length;
-    if (this.buffer.length >= this.host.bufferRows) this.guard(() => this.flush());
+    if (this.buffer.length >= this.host.bufferRows) {
+      this.guard(() => {
+        this.host.spill(this.buffer);
+        this.buffer = [];
+      });
+    }
   }
 
   commit(cursor: unknown): void {
     this.assertOpen("commit");
     const cursorJson = encodeCursor(cursor);
     this.guard(() => {
-      this.flush();
+      const { conn } = this.host;
+      conn.exec("BEGIN IMMEDIATE");
+      this.host.copySpilled();
+      if (this.buffer.length > 0) {
+        this.host.writer.write(this.buffer);
+        this.buffer = [];
+      }
       this.host.beforeCommit(this.id, cursorJson, this.count);
-      if (this.host.conn.inTransaction) this.host.conn.exec("COMMIT");
+      conn.exec("COMMIT");
     });
     this.state = "committed";
     this.host.committed(this.id, cursorJson, this.count);
@@ -78,18 +95,9 @@ export class SliceImpl implements Slice {
     this.state = "rolled_back";
     try {
       if (this.host.conn.open && this.host.conn.inTransaction) this.host.conn.exec("ROLLBACK");
+      if (this.host.conn.open) this.host.clearSpilled();
     } finally {
       this.host.ended(this);
-    }
-  }
-
-  /** Opens the transaction if needed and writes the buffered rows. */
-  private flush(): void {
-    const { conn } = this.host;
-    if (!conn.inTransaction) conn.exec("BEGIN IMMEDIATE");
-    if (this.buffer.length > 0) {
-      this.host.writer.write(this.buffer);
-      this.buffer = [];
     }
   }
 

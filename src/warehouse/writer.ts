@@ -16,9 +16,10 @@ export function batchRows(width: number): number {
   return Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_VARIABLES / width)));
 }
 
-export function insertSql(table: string, columns: readonly string[], rows: number): string {
+export function insertSql(table: string, columns: readonly string[], rows: number, schema?: string): string {
   const tuple = `(${columns.map(() => "?").join(", ")})`;
-  return `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}`;
+  const target = schema === undefined ? quoteIdent(table) : `${schema}.${quoteIdent(table)}`;
+  return `INSERT INTO ${target} (${columns.map(quoteIdent).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}`;
 }
 
 export class RowWriter {
@@ -28,16 +29,17 @@ export class RowWriter {
   private readonly one: Statement;
   private readonly params: Row;
 
-  /** `columns`: the target columns in row order, `time` last. */
+  /** `columns`: the target columns in row order, `time` last; `schema`: an attached database's name (trusted). */
   constructor(
     conn: Connection,
     table: string,
     private readonly columns: readonly string[],
+    schema?: string,
   ) {
     this.width = columns.length;
     this.batch = batchRows(this.width);
-    this.many = conn.prepare(insertSql(table, columns, this.batch));
-    this.one = conn.prepare(insertSql(table, columns, 1));
+    this.many = conn.prepare(insertSql(table, columns, this.batch, schema));
+    this.one = conn.prepare(insertSql(table, columns, 1, schema));
     this.params = new Array<Row[number]>(this.batch * this.width);
   }
 
