@@ -30,6 +30,8 @@ import { SlotHeap } from "./heap.js";
 export interface SlotStore {
   /** The latest slot (scheduled_time, ms) that has a job of any status for this schedule, or undefined. */
   lastSlot(schedule: string): number | undefined;
+  /** When a daemon first saw the schedule (recorded as `now` the first time): where its slots start before it has any. */
+  firstSeen(schedule: string, now: number): number;
   /** Records a slot's job as queued (kind 'scheduled'); returns false if the slot already has one (never twice). */
   claim(schedule: string, slot: number, priority: number): boolean;
   /** Records slots not run, with the reason (status 'skipped'). */
@@ -230,7 +232,9 @@ export class Scheduler {
     e.caughtUp = 0;
     try {
       e.spec = this.slots.spec(e.timing.cron);
-      const stored = this.store.lastSlot(e.name);
+      // A schedule with no slot yet starts where a daemon first saw it: slots missed before its first run
+      // (the daemon was down) are caught up like any others.
+      const stored = this.store.lastSlot(e.name) ?? this.store.firstSeen(e.name, now);
       const from = e.backfill
         ? (stored ?? now)
         : Math.max(stored ?? Number.NEGATIVE_INFINITY, e.handledThrough ?? Number.NEGATIVE_INFINITY, now);

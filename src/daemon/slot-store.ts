@@ -21,6 +21,10 @@ export class StateSlotStore implements SlotStore {
     return this.jobs.lastSlot(schedule);
   }
 
+  firstSeen(schedule: string, now: number): number {
+    return this.jobs.firstSeen(schedule, now);
+  }
+
   claim(schedule: string, slot: number, priority: number): boolean {
     const def = this.defs.get(schedule);
     if (!def) return false;

@@ -118,6 +118,15 @@ export class JobStore {
   }
   private lastSlotStmt: Statement | undefined;
 
+  /**
+   * When a daemon first saw `schedule` (recorded as `now` the first time):
+   * where its slots start until one has a job. A CLI delete clears it.
+   */
+  firstSeen(schedule: string, now: number): number {
+    this.db.prepare(`INSERT OR IGNORE INTO schedule_marks (name, first_seen) VALUES (?, ?)`).run(schedule, now);
+    return (this.db.prepare(`SELECT first_seen FROM schedule_marks WHERE name = ?`).get(schedule) as { first_seen: number }).first_seen;
+  }
+
   /** Progress counters, written as slices commit. */
   recordProgress(id: number, p: { records: number; skippedRecords: number; bytes: number }): void {
     this.db

@@ -81,4 +81,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX jobs_schedule ON jobs (schedule, scheduled_time);
   `,
+  // 5: when a daemon first saw each schedule, so slots missed before its first run are caught up after a restart
+  `
+  CREATE TABLE schedule_marks (
+    name       TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL
+  );
+  CREATE TRIGGER schedules_delete_marks AFTER DELETE ON schedules BEGIN DELETE FROM schedule_marks WHERE name = old.name; END;
+  `,
 ];

@@ -87,6 +87,17 @@ describe("catch-up after a 3-day downtime", () => {
     expect(h.scheduler.nextDue()).toBe(at("2026-01-13T13:00:00Z"));
   });
 
+  it("a schedule that never fired before the daemon went down catches up the slots missed since a daemon first saw it (soak finding)", async () => {
+    const store = new MemorySlotStore();
+    store.firstSeen("young", at("2026-01-13T09:10:00Z")); // seen by the daemon before the downtime, never fired
+    h = harness(BACK, { store });
+    h.scheduler.setSchedules([def("young", "0 * * * *", { catchup: "all" })]);
+    void h.scheduler.start();
+    await h.settle();
+    expect(store.claimed("young")).toEqual(["2026-01-13T10:00:00.000Z", "2026-01-13T11:00:00.000Z", "2026-01-13T12:00:00.000Z"]);
+    expect(h.scheduler.nextDue()).toBe(at("2026-01-13T13:00:00Z"));
+  });
+
   it("a restart shorter than the grace fires the slot it straddled, even under `none`", async () => {
     const store = new MemorySlotStore();
     store.seed("hourly", at("2026-01-13T11:00:00Z"));

@@ -35,6 +35,13 @@ export class MemorySlotStore implements SlotStore {
     return slots.length === 0 ? undefined : Math.max(...slots);
   }
 
+  readonly seen = new Map<string, number>();
+
+  firstSeen(schedule: string, now: number): number {
+    if (!this.seen.has(schedule)) this.seen.set(schedule, now);
+    return this.seen.get(schedule) as number;
+  }
+
   claim(schedule: string, slot: number, priority: number): boolean {
     this.attempts.push({ schedule, slot });
     if (this.failClaim(schedule, slot)) throw new Error("database is locked");

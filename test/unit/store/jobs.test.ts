@@ -131,3 +131,18 @@ describe("the schedules version", () => {
     s.close();
   });
 });
+
+describe("first-seen marks", () => {
+  it("record when a daemon first saw a schedule, once; deleting the schedule clears it", () => {
+    const home = join(mkdtempSync(join(tmpdir(), "itd-seen-")), "home");
+    const s = openStore(home, new FakeClock(0));
+    const def = { name: "a", cron: "@daily", timezone: "UTC", delay: 0, database: "db1", table: "t1", timeColumn: null, priority: 0, catchup: "all" as const, config: {}, paused: false };
+    s.schedules.create(def);
+    expect(s.jobs.firstSeen("a", 1_000)).toBe(1_000);
+    expect(s.jobs.firstSeen("a", 9_000)).toBe(1_000);
+    s.schedules.delete("a");
+    s.schedules.create(def);
+    expect(s.jobs.firstSeen("a", 9_000)).toBe(9_000);
+    s.close();
+  });
+});
