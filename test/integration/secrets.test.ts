@@ -595,7 +595,8 @@ describe("secrets in everything one run of the CLI and the daemon printed, serve
     }
     expect(leaks).toEqual([]);
     expect(files.map((p) => relative(dir, p))).toEqual(expect.arrayContaining(["home/state.db", "home/warehouse/good_db.db", "home/warehouse/crash_db.db"]));
-    expect(snapshots[0]?.files.get("state.db-wal")?.length).toBeGreaterThan(0); // the WAL of a SIGKILLed daemon, searched too
+    // The home right after the SIGKILL is searched too (its WAL when one is left: a job process closing last checkpoints it).
+    expect(snapshots[0]?.files.get("state.db")?.length).toBeGreaterThan(0);
     expect(bytes).toBeGreaterThan(1_000_000);
   });
 
