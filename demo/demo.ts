@@ -2,13 +2,15 @@
  * `npm run demo`: the TD Iterable workflow end to end against the bundled fake
  * Iterable, in a fresh home under .itd-demo/: seed.yml → guess → preview →
  * issue → table:show / query, an incremental re-run, a campaign and a list
- * import, and the job history. Every step is a real `itd` command.
+ * import, schedules, the daemon, the job history, a query stopped by its time
+ * limit, and a short chaos soak. Every step is a real `itd` command.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { formatSummary, runSoak, soakPassed } from "../soak/soak.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const ITD = join(ROOT, "bin", "itd");
@@ -29,6 +31,14 @@ function itd(...args: string[]): void {
   process.stdout.write(`${bold(`$ itd ${args.map((a) => (/[\s*"]/.test(a) ? `'${a}'` : a)).join(" ")}`)}\n`);
   const r = spawnSync(process.execPath, [ITD, ...args], { cwd: DIR, env, stdio: "inherit" });
   if (r.status !== 0) throw new Error(`itd ${args[0]} exited with ${r.status}`);
+}
+
+/** Runs a command that is meant to fail, and shows its error. */
+function itdFails(...args: string[]): void {
+  process.stdout.write(`${bold(`$ itd ${args.map((a) => (/[\s*"(]/.test(a) ? `'${a}'` : a)).join(" ")}`)}\n`);
+  const r = spawnSync(process.execPath, [ITD, ...args], { cwd: DIR, env, stdio: "inherit" });
+  if (r.status === 0) throw new Error(`itd ${args[0]} was expected to fail`);
+  process.stdout.write(`(exit ${r.status})\n`);
 }
 
 function show(file: string): void {
@@ -137,6 +147,15 @@ try {
   say("10. The job history");
   itd("job:list");
   itd("database:list");
+
+  say("11. A runaway query is stopped by its time limit (--timeout, default 300 s)");
+  itdFails("query", "-d", "demo_db", "--timeout", "1", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+
+  say("12. Chaos: 30 s of random Iterable faults, daemon and job SIGKILLs and concurrent CLI commands; then the oracle");
+  process.stdout.write(`${bold("$ npm run soak -- --minutes 0.5 --kill-every 8 --seed 11   # the long run: --minutes 30")}\n`);
+  const soak = await runSoak({ minutes: 0.5, killEverySeconds: 8, seed: 11, dir: join(DIR, "soak") });
+  process.stdout.write(`${formatSummary(soak)}\n`);
+  if (!soakPassed(soak)) throw new Error("the soak found a problem (see above)");
   process.stdout.write(`\nThe demo's home is ${DIR}/home; try: ITD_HOME=${DIR}/home bin/itd job:show 1 -v\n`);
 } finally {
   fake.kill("SIGTERM");

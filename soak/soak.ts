@@ -76,16 +76,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
 
   const fakeOptions: FakeIterableOptions = {
     apiKey: KEY, seed, eventsPerDay: 200_000, users: 50_000, campaigns: 40, lists: 5,
+    // Below the bursts of a run (a first run's 1-hour slices, a campaigns run's metrics batches), so real 429s happen.
     rateLimitOverrides: {
-      export: { limit: 20, windowMs: 1000 }, metrics: { limit: 40, windowMs: 1000 }, getUsers: { limit: 8, windowMs: 1000 },
+      export: { limit: 3, windowMs: 1000 }, metrics: { limit: 3, windowMs: 1000 }, getUsers: { limit: 2, windowMs: 1000 },
     },
   };
   const cfg = generatorConfig(fakeOptions);
   const fake: FakeIterable = await startFakeIterable(fakeOptions);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NO_COLOR: "1", ITD_HOME: home, ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: schedulesDir, ITERABLE_API_KEY: KEY,
-    // A little more than the fake allows, so real 429s happen too; short timeouts so stalls end in seconds.
-    ITD_RATE_LIMITS: "export=24/1s,metrics=48/1s,getUsers=10/1s", ITD_TIMEOUTS: "connect=5s,headers=10s,idle=5s",
+    // A little more than the fake allows (real 429s, answered with Retry-After); short timeouts so stalls end in seconds.
+    ITD_RATE_LIMITS: "export=4/1s,metrics=4/1s,getUsers=3/1s", ITD_TIMEOUTS: "connect=5s,headers=10s,idle=5s",
   };
   writeFileSync(env["ITD_CONFIG"] as string, "http_port: 0\nmax_concurrent_jobs: 3\nshutdown_grace: 3\ncatchup_cap: 20\nlog_level: info\n");
 
@@ -167,9 +168,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       const roll = rng.float();
       if (roll < 0.2) {
         // SIGKILL a running job process: the daemon must record it and go on.
-        const db = new Database(join(home, "state.db"), { readonly: true });
-        const rows = db.prepare("SELECT pid FROM jobs WHERE status = 'running' AND pid IS NOT NULL").all() as { pid: number }[];
-        db.close();
+        // Jobs are short: wait up to 15 s for one to be running.
+        let rows: { pid: number }[] = [];
+        for (let tries = 0; tries < 60 && running && rows.length === 0; tries++) {
+          const db = new Database(join(home, "state.db"), { readonly: true });
+          try {
+            rows = (db.prepare("SELECT pid FROM jobs WHERE status = 'running' AND pid IS NOT NULL").all() as { pid: number }[])
+              .filter((r) => r.pid !== daemon?.pid);
+          } finally {
+            db.close();
+          }
+          if (rows.length === 0) await sleep(250);
+        }
         const victim = rows[Math.floor(rng.float() * rows.length)];
         if (victim && victim.pid !== daemon?.pid) {
           try {
@@ -207,7 +217,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           const kind = KINDS[Math.floor(rng.float() * KINDS.length)] as string;
           const target = TARGETS[Math.floor(rng.float() * TARGETS.length)] as string;
           const arg = kind === "cut" ? `=${50 + Math.floor(rng.float() * 60_000)}` : kind === "slow" ? `=${100 + Math.floor(rng.float() * 1500)}` : kind === "stall" ? `=${6000 + Math.floor(rng.float() * 4000)}` : "";
-          const share = [2, 5, 10, 20][Math.floor(rng.float() * 4)] as number;
+          const share = [5, 10, 20, 40][Math.floor(rng.float() * 4)] as number;
           specs.push(`${target}:${kind}${arg}@${share}%`);
         }
         fake.addFaults(specs);
@@ -218,7 +228,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   };
 
   const oracleNames = plan.filter((s) => !s.file).map((s) => s.name);
-  const transients: { name: string; table: string; created: number; deleted?: number }[] = [];
+  const transients: { name: string; table: string; created: number; deleting?: boolean; deleted?: number }[] = [];
   const cliDriver = async (lane: number): Promise<void> => {
     let n = 0;
     while (running) {
@@ -244,7 +254,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         const at = Math.floor(Date.now() / 1000) * 1000 - Math.floor(rng.float() * 30) * 1000 - 500;
         await cli(["connector:run", name, String(at)]);
       } else if (roll < 0.8) {
-        const live = transients.filter((t) => t.deleted === undefined);
+        const live = transients.filter((t) => t.deleted === undefined && t.deleting !== true);
         if (live.length < 3) {
           const t = { name: `tmp_${lane}_${n++}`, table: `t_${lane}_${n}`, created: Date.now() };
           const r = await cli(["connector:create", t.name, "*/15 * * * * *", "soak_tmp", t.table, "transient.yml", "--auto-create-table"]);
@@ -254,11 +264,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           await cli(["connector:update", t.name, "-s", rng.float() < 0.5 ? "*/20 * * * * *" : "*/15 * * * * *"]);
         }
       } else if (roll < 0.88) {
-        const live = transients.filter((t) => t.deleted === undefined);
-        const t = live[0];
+        // Claimed before the command runs: the two drivers never delete the same schedule.
+        const t = transients.find((x) => x.deleted === undefined && x.deleting !== true);
         if (t) {
+          t.deleting = true;
           const r = await cli(["connector:delete", t.name]);
           if (r.code === 0) t.deleted = Date.now();
+          else t.deleting = false;
         }
       } else {
         await cli(["query", "-d", "soak_events", "SELECT count(*) FROM opens"], /does not exist|not found|no such/i);
