@@ -109,6 +109,13 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET pid = ? WHERE id = ?`).run(pid, id);
   }
 
+  /** Queued jobs of `schedule` become `skipped` with `reason` (its schedule was deleted); returns how many. */
+  skipQueued(schedule: string, reason: string): number {
+    return this.db
+      .prepare(`UPDATE jobs SET status = 'skipped', error = ?, end_at = ? WHERE schedule = ? AND status = 'queued'`)
+      .run(reason, this.now(), schedule).changes;
+  }
+
   /** The latest cron slot (a `scheduled` job of any status) of a schedule; manual runs (`connector:run`) do not move it. */
   lastSlot(schedule: string): number | undefined {
     // Called once per schedule at daemon start-up: prepared once.

@@ -145,10 +145,15 @@ describe("connector:delete and history", () => {
     await created(w);
     const run = await w.itd("connector:run", "daily_import", "2026-06-02T00:00:00Z", "--foreground");
     expect(run.code, run.stdout + run.stderr + (await w.itd("job:show", "1", "-v")).stdout).toBe(0);
+    expect((await w.itd("connector:run", "daily_import", "2026-06-03T00:00:00Z")).code).toBe(0); // queued; no daemon runs it
     const del = await w.itd("connector:delete", "daily_import");
     expect(del.stdout).toMatch(/^Deleted session\n--\nName {5}: daily_import\n/);
+    expect(del.stderr).toContain("1 queued run(s) of 'daily_import' skipped");
     expect((await w.itd("connector:list", "-f", "json")).stdout.trim()).toBe("[]");
-    const history = JSON.parse((await w.itd("connector:history", "daily_import", "-f", "json")).stdout) as Record<string, unknown>[];
+    const all = JSON.parse((await w.itd("connector:history", "daily_import", "-f", "json")).stdout) as Record<string, unknown>[];
+    // The queued run ended with the delete: skipped, not left queued or failing later.
+    expect(all.map((j) => j["Status"]).sort()).toEqual(["skipped", "success"]);
+    const history = all.filter((j) => j["Status"] === "success");
     expect(history).toHaveLength(1);
     expect(Object.keys(history[0] ?? {})).toEqual(["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"]);
     expect(history[0]).toMatchObject({ Status: "success", Scheduled: "2026-06-02 00:00:00 +0000" });

@@ -60,8 +60,13 @@ export const connectorDeleteCommand: Command = {
       const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
       assertEditable(d, "delete");
       const dump = dumpSchedule(s, d);
-      s.store.schedules.delete(d.name);
+      // Its queued runs would fail on the missing schedule: they end `skipped`, saying why, with the delete.
+      const skipped = s.store.db.transaction(() => {
+        s.store.schedules.delete(d.name);
+        return s.store.jobs.skipQueued(d.name, "skipped: the schedule was deleted before this run started");
+      })();
       ctx.stdout.write(`Deleted session\n--\n${dump}`);
+      if (skipped > 0) ctx.stderr.write(`${skipped} queued run(s) of '${d.name}' skipped (job:list shows them).\n`);
       return 0;
     });
   },

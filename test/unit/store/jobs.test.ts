@@ -146,3 +146,21 @@ describe("first-seen marks", () => {
     s.close();
   });
 });
+
+describe("skipQueued", () => {
+  it("ends only the queued jobs of one schedule, as skipped with the reason", () => {
+    const home = join(mkdtempSync(join(tmpdir(), "itd-skipq-")), "home");
+    const s = openStore(home, new FakeClock(5_000));
+    const base = { database: "d", table: "t", config: "", kind: "scheduled" as const };
+    const q1 = s.jobs.createJob({ ...base, schedule: "a", scheduledTime: 1_000, stream: "schedule:a" });
+    const q2 = s.jobs.createJob({ ...base, schedule: "a", scheduledTime: 2_000, stream: "schedule:a" });
+    const running = s.jobs.createJob({ ...base, schedule: "a", scheduledTime: 3_000, stream: "schedule:a" });
+    s.jobs.markRunning(running.id, 1);
+    const other = s.jobs.createJob({ ...base, schedule: "b", scheduledTime: 1_000, stream: "schedule:b" });
+    expect(s.jobs.skipQueued("a", "skipped: the schedule was deleted")).toBe(2);
+    for (const id of [q1.id, q2.id]) expect(s.jobs.getJob(id)).toMatchObject({ status: "skipped", error: "skipped: the schedule was deleted", endAt: 5_000 });
+    expect(s.jobs.getJob(running.id).status).toBe("running");
+    expect(s.jobs.getJob(other.id).status).toBe("queued");
+    s.close();
+  });
+});
