@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
+import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
 const out: string[] = [`# itd benchmarks (${new Date().toISOString()}, node ${process.version})`, ""];
@@ -20,6 +21,11 @@ if (only === undefined || only === "daemon") {
 if (only === undefined || only === "client") {
 const client = await clientBench({ rounds: quick ? 2 : 5, eventsPerDay: quick ? 200_000 : 1_000_000 });
 out.push("## Iterable client: export streaming and parsing", "", clientBenchMarkdown(client), "");
+}
+
+if (only === undefined || only === "warehouse") {
+  const wh = warehouseBench({ rows: quick ? 200_000 : 1_000_000, rounds: quick ? 3 : 5 });
+  out.push("## Warehouse: a big slice through the scratch file", "", warehouseBenchMarkdown(wh), "");
 }
 
 const text = out.join("\n");
