@@ -4,12 +4,12 @@
  * picked up while running, the home lock, health and metrics.
  */
 import Database from "better-sqlite3";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { ITD, runItd, tempDir } from "./helpers.js";
+import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 
 const KEY = "daemon-test-key-3c4d5e";
 const FAKE: FakeIterableOptions = { apiKey: KEY, seed: 9, eventsPerDay: 200_000, rateLimits: false };
@@ -27,18 +27,6 @@ afterEach(() => {
   fake.clearFaults();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function home(httpPort = 0) {
   const dir = tempDir("itd-daemon-");
   const env = {
@@ -54,14 +42,7 @@ function home(httpPort = 0) {
       "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
     ].filter((l) => l !== "").join("\n") + "\n";
   const itd = (...args: string[]) => runItd(args, { cwd: dir, env });
-  const start = (): { child: ChildProcess; log: () => string } => {
-    const child = spawn(process.execPath, [ITD, "daemon"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    daemons.push(child);
-    return { child, log: () => out };
-  };
+  const start = (): { child: ChildProcess; log: () => string } => spawnDaemon(dir, env, daemons);
   const rows = (db: string, table: string): string[] => {
     const file = join(dir, "home", "warehouse", `${db}.db`);
     if (!existsSync(file)) return [];

@@ -8,6 +8,32 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const ITD = join(ROOT, "bin", "itd");
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` every 100 ms until it returns a value (not undefined or false);
+ * after `timeoutMs` throws naming `what`, with the tail of `detail()`.
+ */
+export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000, detail: () => string = () => ""): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${detail().slice(-4000)}`);
+    await sleep(100);
+  }
+}
+
+/** Starts `itd daemon` in `dir` with `env` added; collects its stdout and stderr; adds it to `started` (for cleanup). */
+export function spawnDaemon(dir: string, env: NodeJS.ProcessEnv, started: ChildProcess[]): { child: ChildProcess; log: () => string } {
+  const child = spawn(process.execPath, [ITD, "daemon"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  started.push(child);
+  return { child, log: () => out };
+}
+
 export function tempDir(prefix = "itd-it-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

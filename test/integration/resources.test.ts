@@ -9,12 +9,12 @@
  * Time limits here are hang guards, not performance assertions.
  */
 import Database from "better-sqlite3";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { countExportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { ITD, runItd, tempDir } from "./helpers.js";
+import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 
 const KEY = "resources-test-key-5e6f7a";
 const MB = 1024 * 1024;
@@ -41,18 +41,6 @@ const daemons: ChildProcess[] = [];
 afterEach(() => {
   for (const d of daemons.splice(0)) if (d.exitCode === null) d.kill("SIGKILL");
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, detail: () => string = () => ""): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await sleep(100);
-  }
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once("exit", (code) => r(code)));
@@ -97,14 +85,7 @@ function home(daemonConfig: string, extraEnv: Record<string, string> = {}) {
     const r = await itd("connector:create", name, cron, `res_${name}`, name, loadFile, "--auto-create-table");
     expect(r.code, r.stderr).toBe(0);
   };
-  const start = (): { child: ChildProcess; log: () => string } => {
-    const child = spawn(process.execPath, [ITD, "daemon"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    daemons.push(child);
-    return { child, log: () => out };
-  };
+  const start = (): { child: ChildProcess; log: () => string } => spawnDaemon(dir, env, daemons);
   let state: Database.Database | undefined;
   const jobs = (schedule?: string): JobRow[] => {
     state ??= new Database(join(dir, "home", "state.db"), { readonly: true });

@@ -21,7 +21,7 @@ import { parseLoadConfig } from "../../src/connector/index.js";
 import { startFakeIterable, type FakeIterable } from "../../src/fake-iterable/index.js";
 import { createIterableClient, RateBudgets } from "../../src/iterable/index.js";
 import { createLogger } from "../../src/log.js";
-import { ITD, tempDir } from "./helpers.js";
+import { ITD, tempDir, until } from "./helpers.js";
 
 /** The key the load.yml files name as `${ITERABLE_API_KEY}`. */
 const KEY = "sekrit-K3Y-7f9e2a1b";
@@ -32,7 +32,6 @@ const FILE_LIT = "f1le-L1T-K3Y-5b6c7d8e";
 /** The only key the `wrong` fake accepts. */
 const OTHER = "0ther-valid-key-9d8c7b6a";
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 // ---------------------------------------------------------------------------
@@ -223,16 +222,6 @@ function startDaemon(label: string): DaemonRun {
   child.stderr?.on("data", onData);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   return { child, log: () => out, exited };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, context: () => string = () => ""): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${context().slice(-4000)}`);
-    await sleep(150);
-  }
 }
 
 interface JobRow {
