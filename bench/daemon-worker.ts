@@ -53,13 +53,14 @@ store.db.transaction(() => {
       name: `s${String(i).padStart(5, "0")}`, cron: pattern(i), timezone: ZONES[i % ZONES.length] as string, delay: 0,
       database: "bench_db", table: "bench_table", timeColumn: null, priority: (i % 5) - 2, catchup: "latest" as const, config, paused: false,
     };
-    store.schedules.create(d);
-    defs.push({ ...d, source: "cli" });
+    const { id } = store.schedules.create(d);
+    defs.push({ ...d, id, source: "cli" });
   }
 })();
 
 const lateness: number[] = [];
-const slotStore = new StateSlotStore(store.jobs, () => "in: {}\n");
+const { token } = store.daemon.acquire({ pid: process.pid, host: "bench" }, 10_000, () => true) as { token: number };
+const slotStore = new StateSlotStore(store, () => "in: {}\n", () => token);
 const scheduler = new Scheduler({
   clock: systemClock,
   slots: new SlotCalculator(),

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { validateLoadConfig, serializeLoadConfig, type LoadConfig } from "../connector/index.js";
 import { ItdError, NotFoundError } from "../errors.js";
 import { scheduleStream, type ScheduleRecord } from "../store/index.js";
@@ -34,10 +34,13 @@ export function loadCatalog(s: Services, env: NodeJS.ProcessEnv): Catalog {
   const stored = s.store.schedules.list().map(fromRecord);
   const names = new Set(stored.map((x) => x.name));
   const problems = [...files.problems];
-  const fromFiles = files.schedules.filter((f) => {
-    if (!names.has(f.name)) return true;
-    problems.push(`${f.source}: name: "${f.name}" is already taken by a schedule made with the CLI; ignored`);
-    return false;
+  const fromFiles = files.schedules.flatMap((f): ScheduleDefinition[] => {
+    if (names.has(f.name)) {
+      problems.push(`${f.source}: name: "${f.name}" is already taken by a schedule made with the CLI; ignored`);
+      return [];
+    }
+    // A file is one schedule for its whole life, whatever it says: its id comes from its path.
+    return [{ ...f, id: s.store.schedules.fileScheduleId(resolve(f.source), f.name) }];
   });
   return { schedules: [...stored, ...fromFiles].sort((a, b) => a.name.localeCompare(b.name)), problems };
 }
@@ -62,7 +65,7 @@ export function assertEditable(d: ScheduleDefinition, verb: string): void {
 /** TD's `dump_connector_session`, plus itd's fields. The key is shown as `***`. */
 export function dumpSchedule(s: Services, d: ScheduleDefinition, options: { nextRuns?: number } = {}): string {
   const config = checkConfigShape(d.config, d.source === "cli" ? `schedule ${d.name}` : d.source);
-  const cursor = s.store.cursors.get(scheduleStream(d.name));
+  const cursor = s.store.cursors.get(scheduleStream(d.id));
   const lines = [
     `Name     : ${d.name}`,
     `Cron     : ${d.cron}`,

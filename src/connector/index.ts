@@ -54,6 +54,6 @@ export {
 } from "./timestamp.js";
 export { sourceFor, type RunContext, type Source, type SourceRecord, type SourceSlice } from "./sources/index.js";
 export { readSample, type Sample } from "./sample.js";
-export { runLoadJob, committedCursor, recordOutcome, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
+export { runLoadJob, newestCommitted, type Committed, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
 export { issueStreamFor } from "./stream.js";
-export { runScheduleJob } from "./scheduled.js";
+export { runScheduleJob, runStartedJob, underLease, jobEnd, type HeldLease } from "./scheduled.js";

@@ -2,8 +2,7 @@ import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
 import type { IterableClient } from "../iterable/index.js";
 import type { Logger } from "../log.js";
-import type { Job, JobStore } from "../store/index.js";
-import type { CursorStore } from "../store/index.js";
+import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Position } from "../store/index.js";
 import type { Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
@@ -26,8 +25,12 @@ export interface LoadJobSpec {
   table: string;
   /** `--time-column`, over `out.time_column`. */
   timeColumn?: string | undefined;
-  /** The cursor owner: a schedule's name, or `issueStreamFor(...)`. */
+  /** The cursor owner: `scheduleStream(id)`, or `issueStreamFor(...)`. */
   stream: string;
+  /** The stream's name before schedule ids (`schedule:NAME`): ledger rows of databases written then. */
+  legacyStream?: string | undefined;
+  /** The stream's lease this job holds: its fencing token, and whether it still holds it. */
+  lease: { token: number; holds: () => boolean };
   /** A scheduled run's slot (epoch ms). */
   scheduledTime?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -57,12 +60,36 @@ export interface LoadOutcome {
   unknownFields: ReadonlyMap<string, number>;
 }
 
-/** Where a run starts: the committed cursor of its stream (ledger first: it commits with the rows), if any. */
-export function committedCursor(deps: Pick<LoadJobDeps, "warehouse" | "cursors">, database: string, stream: string): { diff: unknown; jobId: number | null } | undefined {
-  const ledger = deps.warehouse.lastCursor(database, stream);
-  if (ledger && ledger.cursor !== null && ledger.cursor !== undefined) return { diff: ledger.cursor, jobId: Number(ledger.jobId) };
-  const stored = deps.cursors.get(stream);
-  return stored ? { diff: stored.configDiff, jobId: stored.jobId } : undefined;
+export interface Committed {
+  diff: unknown;
+  jobId: number | null;
+  position: Position;
+  /** Where the winner was found. */
+  from: "ledger" | "state";
+}
+
+/**
+ * Where a run starts (design §6b): the newest committed position of its
+ * stream, wherever it was committed — the target database's ledger (written
+ * with the rows) or the state store (written just after, or an explicit
+ * rewind, whose new epoch wins over everything before it). A ledger left
+ * behind by a rename, a database switch or a rewind is older, not newer.
+ * Ledger rows written before positions existed count as the origin, newer
+ * than a state cursor of the origin only when committed after it was saved.
+ */
+export function newestCommitted(
+  ledger: { cursor: unknown; jobId: string; committedAt: number; position: Position | undefined } | undefined,
+  state: { configDiff: unknown; jobId: number | null; updatedAt: number; position: Position } | undefined,
+): Committed | undefined {
+  const fromLedger = ledger && ledger.cursor !== null && ledger.cursor !== undefined
+    ? { diff: ledger.cursor, jobId: Number(ledger.jobId), position: ledger.position ?? ORIGIN, from: "ledger" as const }
+    : undefined;
+  const fromState = state ? { diff: state.configDiff, jobId: state.jobId, position: state.position, from: "state" as const } : undefined;
+  if (!fromLedger || !fromState) return fromLedger ?? fromState;
+  const order = comparePositions(fromLedger.position, fromState.position);
+  if (order !== 0) return order > 0 ? fromLedger : fromState;
+  // Level: both legacy (or the same commit). The later write wins; the state cursor is written after the ledger.
+  return ledger?.position === undefined && (ledger?.committedAt ?? 0) > (state?.updatedAt ?? 0) ? fromLedger : fromState;
 }
 
 function startOf(diff: unknown): number | undefined {
@@ -113,21 +140,10 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
   let load: ReturnType<Warehouse["beginLoad"]> | undefined;
   try {
     const config = spec.config;
-    let cursorStart: number | undefined;
-    const previous = committedCursor(deps, spec.database, spec.stream);
-    if (previous && shouldResume(deps.jobs, config, previous.jobId, spec.jobId)) {
-      configDiff = previous.diff;
-      cursorStart = startOf(previous.diff);
-      if (cursorStart !== undefined) {
-        log("info", `continuing from the committed cursor start_time ${formatRfc3339(cursorStart)} (job ${previous.jobId ?? "?"})`);
-      }
-    }
     const columns = config.in.columns;
     if (columns === undefined || columns.length === 0) {
       throw new ItdError("config", `${config.source}: in.columns: missing; run 'itd connector:guess' to write them`);
     }
-    const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart });
-    log("info", `${source.description} into ${spec.database}.${spec.table} (mode ${config.out.mode})`);
     const converterOptions = {
       columns,
       timeColumn: spec.timeColumn ?? config.out.time_column,
@@ -135,6 +151,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       skipInvalidRecords: config.in.skip_invalid_records,
     };
     const probe = createRowConverter(converterOptions);
+    // Fences the stream in the target database first, so no older holder commits after the cursor is read.
     load = deps.warehouse.beginLoad({
       database: spec.database,
       table: spec.table,
@@ -142,7 +159,31 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       columns: probe.columns,
       jobId: String(spec.jobId),
       stream: spec.stream,
+      fence: spec.lease.token,
     });
+    const opened = load;
+    const ledger = opened.lastCommitted(spec.stream) ?? (spec.legacyStream !== undefined ? opened.lastCommitted(spec.legacyStream) : undefined);
+    const previous = newestCommitted(ledger, deps.cursors.get(spec.stream));
+    let at: Position = previous?.position ?? ORIGIN;
+    if (previous?.from === "ledger") {
+      // The last run committed its slice and stopped before the state store heard of it: catch the state store up.
+      deps.cursors.advance(spec.stream, previous.diff, previous.position, previous.jobId, spec.lease.token);
+    }
+    let cursorStart: number | undefined;
+    if (previous && shouldResume(deps.jobs, config, previous.jobId, spec.jobId)) {
+      configDiff = previous.diff;
+      cursorStart = startOf(previous.diff);
+      if (cursorStart !== undefined) {
+        log("info", `continuing from the committed cursor start_time ${formatRfc3339(cursorStart)} (job ${previous.jobId ?? "?"})`);
+      }
+    }
+    const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart });
+    log("info", `${source.description} into ${spec.database}.${spec.table} (mode ${config.out.mode})`);
+    const holdsLease = (): void => {
+      if (!spec.lease.holds()) {
+        throw new ItdError("conflict", `the stream's lease was lost (another run took it over); slice not committed`);
+      }
+    };
     const onBytes = (n: number): void => {
       bytes += n;
     };
@@ -179,7 +220,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
               skipped = before.skipped + converter.skipped;
               report(slice.label);
             }
-            open.commit(slice.cursor);
+            holdsLease();
+            open.commit(slice.cursor, { epoch: at.epoch, seq: at.seq + 1 });
             return rows;
           } catch (err) {
             open.rollback();
@@ -190,18 +232,20 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       );
       for (const [field, count] of converter.unknownFields) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
       slicesDone++;
+      at = { epoch: at.epoch, seq: at.seq + 1 };
       if (slice.cursor !== null) {
         configDiff = slice.cursor;
-        if (config.out.mode === "append") deps.cursors.save(spec.stream, slice.cursor, spec.jobId);
+        if (config.out.mode === "append") deps.cursors.advance(spec.stream, slice.cursor, at, spec.jobId, spec.lease.token);
       }
       jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
       log("info", `slice ${slice.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
       report(slice.label);
     }
+    if (load.mode !== "append") holdsLease();
     const result = load.finish();
     load = undefined;
     for (const w of result.warnings) log("warn", w);
-    if (configDiff !== null) deps.cursors.save(spec.stream, configDiff, spec.jobId);
+    if (configDiff !== null) deps.cursors.advance(spec.stream, configDiff, at, spec.jobId, spec.lease.token);
     if (result.replaced) log("info", `table ${spec.database}.${spec.table} replaced by this run's ${result.rows} rows`);
     if (unknownFields.size > 0) {
       const list = [...unknownFields].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} (${n})`);
@@ -217,20 +261,4 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     log("error", message);
     return outcome(killed ? "killed" : "error", message);
   }
-}
-
-/** Writes a job's end (status, counts, error, config diff) and returns the job as stored. */
-export function recordOutcome(
-  jobs: JobStore,
-  id: number,
-  o: Pick<LoadOutcome, "status" | "records" | "skipped" | "bytes" | "configDiff"> & { error?: string | undefined },
-): Job {
-  return jobs.finishJob(id, {
-    status: o.status,
-    records: o.records,
-    skippedRecords: o.skipped,
-    bytes: o.bytes,
-    error: o.error ?? null,
-    configDiff: o.configDiff === null ? null : JSON.stringify(o.configDiff),
-  });
 }

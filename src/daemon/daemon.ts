@@ -15,7 +15,7 @@ import type { RateBudgets } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { isProcessAlive } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
-import type { Job, Store } from "../store/index.js";
+import { DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, type Job, type Store } from "../store/index.js";
 import { serveChild, type ChildMessage, type ParentMessage } from "./ipc.js";
 import { pickJobs, scheduleKey } from "./pick.js";
 import { Scheduler, type SchedulerEvent } from "./scheduler.js";
@@ -57,8 +57,9 @@ export interface DaemonDeps {
   metrics?: DaemonMetricsSink;
 }
 
-const HEARTBEAT_MS = 2_000;
 const POLL_MS = 1_000;
+/** How often the daemon looks for jobs whose process died (its own children, foreground runs, other daemons'). */
+const RECOVER_MS = 5_000;
 /** How long a job process gets after SIGTERM before SIGKILL. */
 const KILL_AFTER_MS = 10_000;
 /** The longest single timer Node keeps (a longer one fires at once). */
@@ -66,7 +67,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 interface RunningJob {
   child: ChildProcess;
+  /** The job's stream: one job per stream at a time. */
   schedule: string;
+  token: number;
   exited: Promise<void>;
   /** Aborted when the process exits: ends its job_timeout watch and its SIGKILL escalation. */
   gone: AbortController;
@@ -88,9 +91,15 @@ export class Daemon {
   private readonly childAbort = new AbortController();
   private lastFileProblems = "";
   private defs: ScheduleDefinition[] = [];
+  /** The home's daemon lease (fencing token); undefined before start() and after stop(). */
+  private token: number | undefined;
+  private lostReason: ((why: string) => void) | undefined;
+  /** Resolves (with why) when the daemon finds it lost the home's lease: it launches nothing more and must exit. */
+  readonly lost: Promise<string> = new Promise((resolve) => (this.lostReason = resolve));
+  private isLost = false;
 
   constructor(private readonly deps: DaemonDeps) {
-    this.slotStore = new StateSlotStore(deps.store.jobs, deps.configText);
+    this.slotStore = new StateSlotStore(deps.store, deps.configText, () => this.token);
     this.scheduler = new Scheduler({
       clock: deps.clock,
       slots: new SlotCalculator(),
@@ -98,6 +107,13 @@ export class Daemon {
       catchupCap: deps.settings.catchupCap,
       onEvent: (e) => this.onSchedulerEvent(e),
     });
+  }
+
+  /** Settings that change at run time (SIGHUP): limits apply to jobs started from now on. */
+  applySettings(next: Partial<Pick<DaemonSettings, "maxConcurrentJobs" | "jobTimeoutMs" | "catchupCap" | "historyRetentionMs">>): void {
+    Object.assign(this.deps.settings, next);
+    if (next.catchupCap !== undefined) this.scheduler.setCatchupCap(next.catchupCap);
+    this.dispatch();
   }
 
   /** Last time the daemon's own loop ran (health). */
@@ -109,25 +125,19 @@ export class Daemon {
     return this.deps.clock.now() - this.lastPoll < 10_000;
   }
 
-  /** Takes the home's lock, recovers interrupted jobs, loads schedules and starts firing. */
+  /** Takes the home's lease, recovers interrupted jobs, loads schedules and starts firing. */
   async start(): Promise<void> {
     const { store, logger, clock } = this.deps;
-    const other = store.daemon.acquire(process.pid, hostname(), 10_000, isProcessAlive);
-    if (other) throw new ItdError("conflict", `another itd daemon (pid ${other.pid} on ${other.host}) is running on this home; stop it first`);
-    for (const job of store.jobs.recoverInterrupted(isProcessAlive)) {
-      logger.warn({ jobId: job.id, schedule: job.schedule }, "job interrupted by a dead process: marked error");
-      if (job.schedule !== null && job.scheduledTime !== null && job.kind !== "issue") {
-        const retry = store.jobs.createJob({
-          kind: job.kind, schedule: job.schedule, scheduledTime: job.scheduledTime, database: job.database, table: job.table,
-          priority: job.priority, config: job.config, stream: job.stream,
-        });
-        logger.info({ jobId: retry.id, schedule: job.schedule, slot: new Date(job.scheduledTime).toISOString() }, "slot queued again after the interruption");
-      }
+    const taken = store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+    if ("busy" in taken) {
+      throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
     }
+    this.token = taken.token;
+    this.recover();
     this.reload("start");
     this.lastPoll = clock.now();
     void this.scheduler.start();
-    this.timers.push(setInterval(() => store.daemon.beat(process.pid, hostname()), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => this.beat(), DAEMON_LEASE_RENEW_MS));
     this.timers.push(setInterval(() => this.poll(), POLL_MS));
     if (!this.ensureWatcher()) {
       logger.info({ dir: this.deps.settings.schedulesDir }, "schedules directory not found; create it to add schedule files (checked every second)");
@@ -180,19 +190,56 @@ export class Daemon {
     }
   }
 
+  /** Renews the home's lease; a daemon that finds it gone (it stalled past the lease and another took the home) stops. */
+  private beat(): void {
+    if (this.token === undefined || this.isLost) return;
+    let held: boolean;
+    try {
+      held = this.deps.store.daemon.beat(this.token);
+    } catch (err) {
+      // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.
+      this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (state.db busy); trying again");
+      return;
+    }
+    if (!held) this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+  }
+
+  private loseLease(why: string): void {
+    if (this.isLost) return;
+    this.isLost = true;
+    this.scheduler.stop();
+    this.deps.logger.fatal({ pid: process.pid }, `${why}: launching nothing more and exiting`);
+    this.lostReason?.(why);
+  }
+
+  private lastRecover = 0;
+  /** Jobs whose process died (here or, for leases that expired, anywhere): error, and their slots queued again. */
+  private recover(): void {
+    this.lastRecover = this.deps.clock.now();
+    for (const job of this.deps.store.lifecycle.recover()) {
+      this.deps.logger.warn({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null }, "job interrupted by a dead process: marked error, its slot queued again");
+    }
+  }
+
   private poll(): void {
+    if (this.isLost) return;
     this.lastPoll = this.deps.clock.now();
     this.deps.metrics?.tick(this.lastPoll);
     // Job processes commit progress all the time; only a schedule change means a reload.
     const v = this.deps.store.schedules.dataVersion();
     const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
     this.dataVersion = v;
-    if (changed) {
-      this.reload("schedules changed in state.db");
-    } else if (!this.watcher && this.ensureWatcher()) {
-      this.reload("schedules/ appeared");
+    try {
+      if (changed) {
+        this.reload("schedules changed in state.db");
+      } else if (!this.watcher && this.ensureWatcher()) {
+        this.reload("schedules/ appeared");
+      }
+      if (this.lastPoll - this.lastRecover >= RECOVER_MS) this.recover();
+      this.dispatch();
+    } catch (err) {
+      this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
     }
-    this.dispatch();
   }
 
   private lastPrune = 0;
@@ -235,27 +282,35 @@ export class Daemon {
 
   /** Starts queued jobs: (aged) priority then slot order, one per schedule, at most maxConcurrentJobs. */
   private dispatch(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.isLost || this.token === undefined) return;
     this.prune();
     const { store, logger, settings } = this.deps;
     let free = settings.maxConcurrentJobs - this.running.size;
     if (free <= 0) return;
-    for (const job of pickJobs(store.jobs.listQueued(), this.runningSchedules, free, this.deps.clock.now())) {
-      if (!store.jobs.claimQueued(job.id, process.pid)) continue;
-      this.launch(job, scheduleKey(job));
+    const now = this.deps.clock.now();
+    // Streams held elsewhere (a foreground run, a job of another daemon) wait too.
+    const busy = new Set([...this.runningSchedules, ...store.lifecycle.liveStreams()]);
+    for (const job of pickJobs(store.jobs.listQueued(now), busy, free, now)) {
+      const started = store.lifecycle.start(job.id, this.token);
+      if (started.status === "fenced") {
+        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        return;
+      }
+      if (started.status !== "started") continue;
+      this.launch(started.job, scheduleKey(job), started.token);
       free--;
     }
     this.deps.metrics?.running(this.running.size);
     logger.trace({ running: this.running.size }, "dispatch");
   }
 
-  private launch(job: Job, schedule: string): void {
+  private launch(job: Job, schedule: string, token: number): void {
     const { logger, store } = this.deps;
     const child = this.deps.spawnJob(job.id);
-    if (child.pid !== undefined) store.jobs.setPid(job.id, child.pid);
+    if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: hostname() });
     // The job runs the definition that fired it, even if its file has broken since.
-    const definition = this.defs.find((d) => d.name === job.schedule) ?? null;
-    child.send({ t: "definition", definition } satisfies ParentMessage, (err) => {
+    const definition = this.defs.find((d) => d.id === job.scheduleId) ?? null;
+    child.send({ t: "definition", definition, token } satisfies ParentMessage, (err) => {
       if (err) logger.warn({ jobId: job.id, err: err.message }, "could not hand the job process its definition");
     });
     serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
@@ -278,11 +333,12 @@ export class Daemon {
           });
         } else if (ended.status === "running") {
           // The job process died without recording an end.
-          ended = store.jobs.finishJob(job.id, {
+          ended = store.lifecycle.finish(job, token, {
             status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
             error: `job process exited (${signal ?? `code ${code}`}) before finishing`,
           });
         }
+        store.leases.release(job.stream, token);
         this.deps.metrics?.jobEnded(ended);
         const fields = { jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0) };
         if (ended.status === "success") logger.info(fields, "finish");
@@ -291,7 +347,7 @@ export class Daemon {
         this.dispatch();
       });
     });
-    const run: RunningJob = { child, schedule, exited, gone, timedOut: undefined };
+    const run: RunningJob = { child, schedule, token, exited, gone, timedOut: undefined };
     this.running.set(job.id, run);
     const limit = this.deps.settings.jobTimeoutMs;
     if (limit !== undefined && limit > 0) void this.watchJobTimeout(job.id, run, limit);
@@ -357,7 +413,8 @@ export class Daemon {
       if (timedOut) await Promise.all([...this.running.values()].map((r) => this.terminate(r)));
     }
     this.childAbort.abort();
-    store.daemon.clear(process.pid);
+    if (this.token !== undefined && !this.isLost) store.daemon.release(this.token);
+    this.token = undefined;
     logger.info("daemon stopped");
   }
 }

@@ -15,7 +15,7 @@ export type ParentMessage =
   | { t: "granted"; id: number }
   | { t: "denied"; id: number; message: string }
   /** The definition the daemon fired the job from (the child must not re-read a file that may have changed). */
-  | { t: "definition"; definition: ScheduleDefinition | null };
+  | { t: "definition"; definition: ScheduleDefinition | null; token: number };
 
 /** In a job process: a budget that waits for the daemon's go-ahead. */
 export class IpcBudgets implements RateBudget {

@@ -33,7 +33,7 @@ export function pickJobs(queued: readonly Job[], runningSchedules: ReadonlySet<s
   return picked;
 }
 
-/** Jobs of one schedule never run at once; a job without a schedule is its own. */
+/** Jobs of one stream (a schedule's id, whatever its name) never run at once. */
 export function scheduleKey(job: Job): string {
-  return job.schedule ?? `job:${job.id}`;
+  return job.stream;
 }

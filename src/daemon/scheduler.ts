@@ -74,7 +74,7 @@ export class Scheduler {
   private readonly clock: Clock;
   private readonly slots: SlotCalculator;
   private readonly store: SlotStore;
-  private readonly cap: number;
+  private cap: number;
   private readonly graceMs: number;
   private readonly maxSleepMs: number;
   private readonly retryMs: number;
@@ -98,6 +98,11 @@ export class Scheduler {
     this.maxSleepMs = opts.maxSleepMs ?? 60_000;
     this.retryMs = opts.retryMs ?? 5_000;
     this.onEvent = opts.onEvent;
+  }
+
+  /** Changes the `all` catch-up cap (SIGHUP). */
+  setCatchupCap(cap: number): void {
+    this.cap = cap;
   }
 
   /** The time the loop last woke (epoch ms; 0 before the first tick). */
@@ -207,7 +212,9 @@ export class Scheduler {
     const timing = timingOf(def);
     const e = this.entries.get(def.name);
     if (e === undefined) {
-      const created = newEntry(def.name, timing, !this.loaded);
+      // A new entry starts where the store says it stands (its mark, kept by the schedule's id): a renamed
+      // schedule goes on from its last slot, a new or re-created one from when a daemon first saw it.
+      const created = newEntry(def.name, timing, true);
       this.entries.set(def.name, created);
       if (fires(timing)) this.setUp(created, now);
       return;

@@ -1,15 +1,23 @@
 import { serializeLoadConfig } from "../connector/index.js";
 import type { ScheduleDefinition } from "../schedule/index.js";
-import { scheduleStream, type JobStore } from "../store/index.js";
+import { scheduleStream, type Store } from "../store/index.js";
 import type { SlotStore } from "./scheduler.js";
 
-/** The scheduler's SlotStore over state.db: a claimed slot is a queued job, a skipped one a `skipped` job. */
+/**
+ * The scheduler's SlotStore over state.db. The scheduler knows schedules by
+ * name; everything stored belongs to the schedule's id (its mark, its jobs),
+ * so a rename, a re-create or pruned history change nothing here. A claimed
+ * slot is a queued job and the schedule's fired-through mark moves with it,
+ * in one transaction (JobLifecycle.queueSlot); a skipped slot likewise.
+ */
 export class StateSlotStore implements SlotStore {
   private defs = new Map<string, ScheduleDefinition>();
 
   constructor(
-    private readonly jobs: JobStore,
+    private readonly store: Store,
     private readonly configText: (def: ScheduleDefinition) => string,
+    /** The daemon's lease token: claims are refused once another daemon holds the home. */
+    private readonly daemonToken: () => number | undefined,
   ) {}
 
   /** The definitions jobs are created from (kept in step with the scheduler's). */
@@ -18,42 +26,34 @@ export class StateSlotStore implements SlotStore {
   }
 
   lastSlot(schedule: string): number | undefined {
-    return this.jobs.lastSlot(schedule);
+    const def = this.defs.get(schedule);
+    return def ? this.store.schedules.firedThrough(def.id) : undefined;
   }
 
   firstSeen(schedule: string, now: number): number {
-    return this.jobs.firstSeen(schedule, now);
+    const def = this.defs.get(schedule);
+    return def ? this.store.schedules.firstSeen(def.id, now) : now;
+  }
+
+  private spec(def: ScheduleDefinition) {
+    return {
+      scheduleId: def.id, schedule: def.name, database: def.database, table: def.table, priority: def.priority,
+      config: this.configText(def), stream: scheduleStream(def.id),
+    };
   }
 
   claim(schedule: string, slot: number, priority: number): boolean {
     const def = this.defs.get(schedule);
     if (!def) return false;
-    try {
-      this.jobs.createJob({
-        kind: "scheduled", schedule, scheduledTime: slot, database: def.database, table: def.table, priority,
-        config: this.configText(def), stream: scheduleStream(schedule),
-      });
-      return true;
-    } catch (err) {
-      if (/UNIQUE/.test((err as Error).message)) return false;
-      throw err;
-    }
+    const token = this.daemonToken();
+    if (token === undefined) return false;
+    return this.store.lifecycle.queueSlot({ ...this.spec(def), priority, slot, kind: "scheduled" }, token).status === "queued";
   }
 
   skip(schedule: string, slots: readonly number[], reason: string): void {
     const def = this.defs.get(schedule);
     if (!def) return;
-    const config = this.configText(def);
-    for (const slot of slots) {
-      try {
-        this.jobs.createJob({
-          kind: "scheduled", schedule, scheduledTime: slot, database: def.database, table: def.table, priority: def.priority,
-          config, stream: scheduleStream(schedule), status: "skipped", error: reason,
-        });
-      } catch (err) {
-        if (!/UNIQUE/.test((err as Error).message)) throw err;
-      }
-    }
+    this.store.lifecycle.skipSlots(this.spec(def), slots, reason);
   }
 }
 

@@ -70,17 +70,27 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error("aborted");
 }
 
+function checkedLimits(limits: Partial<RateLimits>): RateLimits {
+  const all = { ...DEFAULT_RATE_LIMITS, ...limits };
+  for (const [group, rate] of Object.entries(all)) {
+    if (!(rate.limit >= 1) || !(rate.windowMs > 0)) throw new RangeError(`rate limit for ${group} must be ≥ 1 per window > 0 ms`);
+  }
+  return all;
+}
+
 export class RateBudgets {
   readonly #clock: Clock;
-  readonly #limits: RateLimits;
+  #limits: RateLimits;
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(clock: Clock, limits: Partial<RateLimits> = {}) {
     this.#clock = clock;
-    this.#limits = { ...DEFAULT_RATE_LIMITS, ...limits };
-    for (const [group, rate] of Object.entries(this.#limits)) {
-      if (!(rate.limit >= 1) || !(rate.windowMs > 0)) throw new RangeError(`rate limit for ${group} must be ≥ 1 per window > 0 ms`);
-    }
+    this.#limits = checkedLimits(limits);
+  }
+
+  /** Replaces the limits (the daemon's SIGHUP); requests already counted stay counted. */
+  setLimits(limits: Partial<RateLimits>): void {
+    this.#limits = checkedLimits(limits);
   }
 
   /** The limit that applies to an endpoint. */

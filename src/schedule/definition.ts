@@ -20,6 +20,9 @@ export type ScheduleDefinition = Omit<ScheduleRecord, "createdAt" | "updatedAt">
   source: string;
 };
 
+/** A schedule file's definition before the store gives it its id (the file's identity). */
+export type FileScheduleDefinition = Omit<ScheduleDefinition, "id">;
+
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function checkScheduleName(name: string): string {
@@ -55,7 +58,7 @@ export function checkCatchup(value: string): Catchup {
 }
 
 /** Every check of a definition's scheduling fields; the load config is checked by the connector. */
-export function checkDefinition(d: ScheduleDefinition): ScheduleDefinition {
+export function checkDefinition<T extends FileScheduleDefinition>(d: T): T {
   checkScheduleName(d.name);
   checkCron(d.cron);
   return { ...d, timezone: validateTimezone(d.timezone), delay: checkDelay(d.delay), priority: checkPriority(d.priority), catchup: checkCatchup(d.catchup) };

@@ -8,7 +8,7 @@ import { load, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
 import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
-import { checkDefinition, type ScheduleDefinition } from "./definition.js";
+import { checkDefinition, type FileScheduleDefinition } from "./definition.js";
 
 const fileSchema = z.strictObject({
   name: z.string().describe("The schedule's name, unique among all schedules."),
@@ -27,7 +27,7 @@ const fileSchema = z.strictObject({
 });
 
 export interface LoadedScheduleFiles {
-  schedules: ScheduleDefinition[];
+  schedules: FileScheduleDefinition[];
   /** One line per invalid file: `FILE: key.path: problem`. */
   problems: string[];
 }
@@ -49,7 +49,7 @@ function parseYaml(text: string, file: string): unknown {
  * Reads one schedule file. `checkConfig` validates the load config document
  * (the connector's schema) and throws with its own file-and-key messages.
  */
-export function readScheduleFile(file: string, checkConfig: (doc: unknown, label: string) => void): ScheduleDefinition {
+export function readScheduleFile(file: string, checkConfig: (doc: unknown, label: string) => void): FileScheduleDefinition {
   const doc = parseYaml(readFileSync(file, "utf8"), file);
   const parsed = fileSchema.safeParse(doc);
   if (!parsed.success) {
@@ -89,7 +89,7 @@ export function loadScheduleFiles(dir: string, checkConfig: (doc: unknown, label
   } catch {
     return { schedules: [], problems: [] };
   }
-  const schedules: ScheduleDefinition[] = [];
+  const schedules: FileScheduleDefinition[] = [];
   const problems: string[] = [];
   const seen = new Map<string, string>();
   for (const n of names) {

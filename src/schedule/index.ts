@@ -19,5 +19,6 @@ export {
   checkScheduleName,
   type Catchup,
   type ScheduleDefinition,
+  type FileScheduleDefinition,
 } from "./definition.js";
 export { loadScheduleFiles, readScheduleFile, type LoadedScheduleFiles } from "./files.js";

@@ -1,32 +1,90 @@
 import type { Db } from "./open.js";
 
+/**
+ * Where a stream stands (design §6b): each committed slice has the next
+ * `seq` of its epoch; an explicit rewind starts a new epoch, which wins over
+ * everything committed before it. Compared lexicographically.
+ */
+export interface Position {
+  epoch: number;
+  seq: number;
+}
+
+export const ORIGIN: Position = { epoch: 0, seq: 0 };
+
+/** <0, 0, >0 as `a` is older than, level with, or newer than `b`. */
+export function comparePositions(a: Position, b: Position): number {
+  return a.epoch - b.epoch || a.seq - b.seq;
+}
+
 export interface StoredCursor {
   stream: string;
-  /** The config diff (YAML/JSON text of `{in: {start_time: …}}`). */
+  /** The config diff (TD's `{in: {start_time: …}}` document). */
   configDiff: unknown;
   jobId: number | null;
   updatedAt: number;
+  position: Position;
 }
 
-/** Cursors (config diffs) by stream; separate from job history so pruning history never loses one. */
+interface CursorRow {
+  stream: string; config_diff: string; job_id: number | null; updated_at: number; epoch: number; seq: number;
+}
+
+/**
+ * The state store's side of each stream's cursor (the warehouse ledger holds
+ * the other, written with the rows). Separate from job history, so pruning
+ * history never loses one. Writes only move a cursor forward, and a job's
+ * writes only while it holds the stream's lease.
+ */
 export class CursorStore {
   constructor(private readonly db: Db, private readonly now: () => number) {}
 
   get(stream: string): StoredCursor | undefined {
-    const row = this.db.prepare(`SELECT * FROM cursors WHERE stream = ?`).get(stream) as
-      | { stream: string; config_diff: string; job_id: number | null; updated_at: number }
-      | undefined;
+    const row = this.db.prepare(`SELECT * FROM cursors WHERE stream = ?`).get(stream) as CursorRow | undefined;
     if (!row) return undefined;
-    return { stream: row.stream, configDiff: JSON.parse(row.config_diff), jobId: row.job_id, updatedAt: row.updated_at };
+    return {
+      stream: row.stream, configDiff: JSON.parse(row.config_diff), jobId: row.job_id, updatedAt: row.updated_at,
+      position: { epoch: row.epoch, seq: row.seq },
+    };
   }
 
-  save(stream: string, configDiff: unknown, jobId: number | null): void {
+  /**
+   * A job's committed slice (or a reconciled ledger position): stored when it
+   * is newer than the stored one and `token` is still the stream's lease.
+   * Returns whether it was stored.
+   */
+  advance(stream: string, configDiff: unknown, position: Position, jobId: number | null, token: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO cursors (stream, config_diff, job_id, updated_at, epoch, seq)
+             SELECT @stream, @diff, @jobId, @now, @epoch, @seq
+              WHERE EXISTS (SELECT 1 FROM leases WHERE stream = @stream AND token = @token)
+           ON CONFLICT (stream) DO UPDATE SET config_diff = excluded.config_diff, job_id = excluded.job_id,
+             updated_at = excluded.updated_at, epoch = excluded.epoch, seq = excluded.seq
+            WHERE (excluded.epoch, excluded.seq) > (cursors.epoch, cursors.seq)`,
+        )
+        .run({ stream, diff: JSON.stringify(configDiff), jobId, now: this.now(), epoch: position.epoch, seq: position.seq, token })
+        .changes === 1
+    );
+  }
+
+  /**
+   * An explicit rewind (`connector:update --config-diff`): a new epoch, so it
+   * wins over every position committed before it, in the state store or in
+   * any database's ledger. Returns the new position.
+   */
+  rewind(stream: string, configDiff: unknown): Position {
+    const current = this.get(stream)?.position ?? ORIGIN;
+    const position = { epoch: current.epoch + 1, seq: 0 };
     this.db
       .prepare(
-        `INSERT INTO cursors (stream, config_diff, job_id, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (stream) DO UPDATE SET config_diff = excluded.config_diff, job_id = excluded.job_id, updated_at = excluded.updated_at`,
+        `INSERT INTO cursors (stream, config_diff, job_id, updated_at, epoch, seq) VALUES (@stream, @diff, NULL, @now, @epoch, 0)
+         ON CONFLICT (stream) DO UPDATE SET config_diff = excluded.config_diff, job_id = NULL, updated_at = excluded.updated_at,
+           epoch = excluded.epoch, seq = 0`,
       )
-      .run(stream, JSON.stringify(configDiff), jobId, this.now());
+      .run({ stream, diff: JSON.stringify(configDiff), now: this.now(), epoch: position.epoch });
+    return position;
   }
 
   delete(stream: string): void {

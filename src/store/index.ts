@@ -1,33 +1,44 @@
+import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
+import { isProcessAlive } from "../pid.js";
 import { CursorStore } from "./cursors.js";
 import { JobStore } from "./jobs.js";
+import { LeaseStore, type Holder } from "./leases.js";
+import { JobLifecycle } from "./lifecycle.js";
 import { openStateDb, type Db } from "./open.js";
 import { DaemonRegistry, ScheduleStore } from "./schedules.js";
 
 export { JobStore, type Job, type JobKind, type JobStatus, type NewJob, type JobLogLine } from "./jobs.js";
-export { CursorStore, type StoredCursor } from "./cursors.js";
+export { CursorStore, comparePositions, ORIGIN, type Position, type StoredCursor } from "./cursors.js";
+export { LeaseStore, leaseLive, DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, STREAM_LEASE_MS, STREAM_LEASE_RENEW_MS, type Holder, type StreamLease } from "./leases.js";
+export { JobLifecycle, type QueueResult, type StartResult, type SlotJob, type JobEnd } from "./lifecycle.js";
 export { openStateDb, type Db } from "./open.js";
 export { ScheduleStore, DaemonRegistry, scheduleStream, type ScheduleRecord, type NewSchedule, type Catchup } from "./schedules.js";
 
-/** The state store (`<home>/state.db`): one door to jobs, logs and cursors. */
+/** The state store (`<home>/state.db`): one door to schedules, jobs and their lifecycle, logs, cursors and leases. */
 export interface Store {
   readonly db: Db;
   readonly jobs: JobStore;
   readonly cursors: CursorStore;
   readonly schedules: ScheduleStore;
   readonly daemon: DaemonRegistry;
+  readonly leases: LeaseStore;
+  readonly lifecycle: JobLifecycle;
   close(): void;
 }
 
-export function openStore(home: string, clock: Clock): Store {
+/** `holder` and `isAlive` name this process and tell live processes (tests pass their own). */
+export function openStore(home: string, clock: Clock, options: { holder?: Holder; isAlive?: (pid: number) => boolean } = {}): Store {
   const db = openStateDb(home);
   const now = (): number => clock.now();
-  return {
-    db,
-    jobs: new JobStore(db, now),
-    cursors: new CursorStore(db, now),
-    schedules: new ScheduleStore(db, now),
-    daemon: new DaemonRegistry(db, now),
-    close: () => db.close(),
-  };
+  const jobs = new JobStore(db, now);
+  const schedules = new ScheduleStore(db, now);
+  const daemon = new DaemonRegistry(db, now);
+  const leases = new LeaseStore(db, now);
+  const lifecycle = new JobLifecycle({
+    db, jobs, leases, schedules, daemon, now,
+    holder: options.holder ?? { pid: process.pid, host: hostname() },
+    isAlive: options.isAlive ?? isProcessAlive,
+  });
+  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, close: () => db.close() };
 }

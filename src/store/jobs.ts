@@ -1,5 +1,4 @@
 import { NotFoundError } from "../errors.js";
-import type { Statement } from "better-sqlite3";
 import type { Db } from "./open.js";
 
 export type JobStatus = "queued" | "running" | "success" | "error" | "killed" | "skipped";
@@ -8,7 +7,10 @@ export type JobKind = "issue" | "scheduled" | "run";
 export interface Job {
   id: number;
   kind: JobKind;
+  /** The schedule's name when the job was made (a label; renames update it). */
   schedule: string | null;
+  /** The schedule's id: what the job belongs to. */
+  scheduleId: number | null;
   scheduledTime: number | null;
   status: JobStatus;
   database: string;
@@ -27,13 +29,17 @@ export interface Job {
   error: string | null;
   configDiff: string | null;
   pid: number | null;
+  host: string | null;
+  /** Not started before this instant (a `connector:run` of a future slot). */
+  runAt: number | null;
 }
 
 interface JobRow {
   id: number; kind: JobKind; schedule: string | null; scheduled_time: number | null; status: JobStatus;
   database_name: string; table_name: string; priority: number; config: string; stream: string; records: number;
   skipped_records: number; bytes: number; created_at: number; start_at: number | null; end_at: number | null;
-  error: string | null; config_diff: string | null; pid: number | null;
+  error: string | null; config_diff: string | null; pid: number | null; schedule_id: number | null; host: string | null;
+  run_at: number | null;
 }
 
 function toJob(r: JobRow): Job {
@@ -42,12 +48,14 @@ function toJob(r: JobRow): Job {
     database: r.database_name, table: r.table_name, priority: r.priority, config: r.config, stream: r.stream,
     records: r.records, skippedRecords: r.skipped_records, bytes: r.bytes, createdAt: r.created_at,
     startAt: r.start_at, endAt: r.end_at, error: r.error, configDiff: r.config_diff, pid: r.pid,
+    scheduleId: r.schedule_id, host: r.host, runAt: r.run_at,
   };
 }
 
 export interface NewJob {
   kind: JobKind;
   schedule?: string | null;
+  scheduleId?: number | null;
   scheduledTime?: number | null;
   database: string;
   table: string;
@@ -57,6 +65,8 @@ export interface NewJob {
   status?: "queued" | "running" | "skipped";
   error?: string | null;
   pid?: number | null;
+  host?: string | null;
+  runAt?: number | null;
 }
 
 export interface JobLogLine {
@@ -75,13 +85,14 @@ export class JobStore {
     const status = job.status ?? "queued";
     const info = this.db
       .prepare(
-        `INSERT INTO jobs (kind, schedule, scheduled_time, status, database_name, table_name, priority, config, stream,
-                           created_at, start_at, end_at, error, pid)
-         VALUES (@kind, @schedule, @scheduledTime, @status, @database, @table, @priority, @config, @stream,
-                 @now, @startAt, @endAt, @error, @pid)`,
+        `INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream,
+                           created_at, start_at, end_at, error, pid, host, run_at)
+         VALUES (@kind, @schedule, @scheduleId, @scheduledTime, @status, @database, @table, @priority, @config, @stream,
+                 @now, @startAt, @endAt, @error, @pid, @host, @runAt)`,
       )
       .run({
-        kind: job.kind, schedule: job.schedule ?? null, scheduledTime: job.scheduledTime ?? null, status,
+        kind: job.kind, schedule: job.schedule ?? null, scheduleId: job.scheduleId ?? null, scheduledTime: job.scheduledTime ?? null, status,
+        host: job.host ?? null, runAt: job.runAt ?? null,
         database: job.database, table: job.table, priority: job.priority ?? 0, config: job.config, stream: job.stream,
         now, startAt: status === "running" ? now : null, endAt: status === "skipped" ? now : null,
         error: job.error ?? null, pid: job.pid ?? null,
@@ -89,49 +100,37 @@ export class JobStore {
     return this.getJob(Number(info.lastInsertRowid));
   }
 
-  markRunning(id: number, pid: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ? WHERE id = ?`).run(this.now(), pid, id);
-  }
-
-  /** Queued jobs in the order the daemon starts them: priority (high first), slot, id. */
-  listQueued(): Job[] {
+  /** Queued jobs that may start at `now` (all of them without it), in the order the daemon starts them: priority (high first), slot, id. */
+  listQueued(now?: number): Job[] {
+    const due = now === undefined ? "" : `AND (run_at IS NULL OR run_at <= ${Math.floor(now)})`;
     return (
-      this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ORDER BY priority DESC, scheduled_time ASC, id ASC`).all() as JobRow[]
+      this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ${due} ORDER BY priority DESC, scheduled_time ASC, id ASC`).all() as JobRow[]
     ).map(toJob);
   }
 
-  /** queued → running, only if still queued (so two runners never take one job). */
-  claimQueued(id: number, pid: number): boolean {
-    return this.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ? WHERE id = ? AND status = 'queued'`).run(this.now(), pid, id).changes === 1;
+  /** The live job (neither error nor killed) of a schedule's slot, if any. */
+  slotJob(scheduleId: number, slot: number): Job | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM jobs WHERE schedule_id = ? AND scheduled_time = ? AND status <> 'error' AND status <> 'killed'`)
+      .get(scheduleId, slot) as JobRow | undefined;
+    return row ? toJob(row) : undefined;
   }
 
+  /** Jobs left `running`. */
+  listRunning(): Job[] {
+    return (this.db.prepare(`SELECT * FROM jobs WHERE status = 'running'`).all() as JobRow[]).map(toJob);
+  }
+
+  /** queued → running, only if still queued (so two runners never take one job). */
   setPid(id: number, pid: number): void {
     this.db.prepare(`UPDATE jobs SET pid = ? WHERE id = ?`).run(pid, id);
   }
 
-  /** Queued jobs of `schedule` become `skipped` with `reason` (its schedule was deleted); returns how many. */
-  skipQueued(schedule: string, reason: string): number {
+  /** Queued jobs of a schedule become `skipped` with `reason` (its schedule was deleted); returns how many. */
+  skipQueued(scheduleId: number, reason: string): number {
     return this.db
-      .prepare(`UPDATE jobs SET status = 'skipped', error = ?, end_at = ? WHERE schedule = ? AND status = 'queued'`)
-      .run(reason, this.now(), schedule).changes;
-  }
-
-  /** The latest cron slot (a `scheduled` job of any status) of a schedule; manual runs (`connector:run`) do not move it. */
-  lastSlot(schedule: string): number | undefined {
-    // Called once per schedule at daemon start-up: prepared once.
-    this.lastSlotStmt ??= this.db.prepare(`SELECT MAX(scheduled_time) AS t FROM jobs WHERE schedule = ? AND kind = 'scheduled'`);
-    const row = this.lastSlotStmt.get(schedule) as { t: number | null };
-    return row.t ?? undefined;
-  }
-  private lastSlotStmt: Statement | undefined;
-
-  /**
-   * When a daemon first saw `schedule` (recorded as `now` the first time):
-   * where its slots start until one has a job. A CLI delete clears it.
-   */
-  firstSeen(schedule: string, now: number): number {
-    this.db.prepare(`INSERT OR IGNORE INTO schedule_marks (name, first_seen) VALUES (?, ?)`).run(schedule, now);
-    return (this.db.prepare(`SELECT first_seen FROM schedule_marks WHERE name = ?`).get(schedule) as { first_seen: number }).first_seen;
+      .prepare(`UPDATE jobs SET status = 'skipped', error = ?, end_at = ? WHERE schedule_id = ? AND status = 'queued'`)
+      .run(reason, this.now(), scheduleId).changes;
   }
 
   /** Progress counters, written as slices commit. */
@@ -164,12 +163,16 @@ export class JobStore {
   }
 
   /** Newest first. */
-  listJobs(filter: { schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
+  listJobs(filter: { scheduleId?: number; schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit ?? -1 };
     if (filter.schedule !== undefined) {
       where.push("schedule = @schedule");
       params["schedule"] = filter.schedule;
+    }
+    if (filter.scheduleId !== undefined) {
+      where.push("schedule_id = @scheduleId");
+      params["scheduleId"] = filter.scheduleId;
     }
     if (filter.status !== undefined) {
       where.push("status = @status");
@@ -202,19 +205,5 @@ export class JobStore {
 
   logs(jobId: number): JobLogLine[] {
     return this.db.prepare(`SELECT seq, at, level, message FROM job_logs WHERE job_id = ? ORDER BY seq`).all(jobId) as JobLogLine[];
-  }
-
-  /**
-   * Jobs left `running` by a process that is gone: marked `error` (interrupted).
-   * `isAlive(pid)` decides; returns the jobs it marked.
-   */
-  recoverInterrupted(isAlive: (pid: number) => boolean): Job[] {
-    const running = (this.db.prepare(`SELECT * FROM jobs WHERE status = 'running'`).all() as JobRow[]).map(toJob);
-    const dead = running.filter((j) => j.pid === null || !isAlive(j.pid));
-    const mark = this.db.prepare(
-      `UPDATE jobs SET status = 'error', end_at = ?, error = 'interrupted: the process running this job died' WHERE id = ? AND status = 'running'`,
-    );
-    for (const j of dead) mark.run(this.now(), j.id);
-    return dead.map((j) => this.getJob(j.id));
   }
 }

@@ -89,4 +89,85 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TRIGGER schedules_delete_marks AFTER DELETE ON schedules BEGIN DELETE FROM schedule_marks WHERE name = old.name; END;
   `,
+  // 6: owned state (design §6b). A schedule has a stable id (its name is a label); its stream, cursor and
+  // fired-through mark belong to the id. Cursors carry the (epoch, seq) position they reflect; streams and the
+  // daemon hold leases with fencing tokens; jobs know their schedule's id, their host and when they may start.
+  `
+  CREATE TABLE schedule_state (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    file          TEXT UNIQUE,
+    fired_through INTEGER,
+    legacy_stream TEXT,
+    created_at    INTEGER NOT NULL,
+    ended_at      INTEGER
+  );
+  INSERT INTO schedule_state (file, fired_through, legacy_stream, created_at)
+    SELECT NULL,
+           COALESCE((SELECT MAX(scheduled_time) FROM jobs j WHERE j.schedule = s.name AND j.kind = 'scheduled'),
+                    (SELECT first_seen FROM schedule_marks m WHERE m.name = s.name)),
+           'schedule:' || s.name, s.created_at
+      FROM schedules s ORDER BY s.created_at, s.name;
+  CREATE TABLE schedules_v6 (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    cron          TEXT NOT NULL,
+    timezone      TEXT NOT NULL,
+    delay         INTEGER NOT NULL DEFAULT 0,
+    database_name TEXT NOT NULL,
+    table_name    TEXT NOT NULL,
+    time_column   TEXT,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    catchup       TEXT NOT NULL DEFAULT 'all' CHECK (catchup IN ('all', 'latest', 'none')),
+    config        TEXT NOT NULL,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  INSERT INTO schedules_v6 (id, name, cron, timezone, delay, database_name, table_name, time_column, priority, catchup, config, paused, created_at, updated_at)
+    SELECT st.id, s.name, s.cron, s.timezone, s.delay, s.database_name, s.table_name, s.time_column, s.priority, s.catchup, s.config, s.paused, s.created_at, s.updated_at
+      FROM schedules s JOIN schedule_state st ON st.legacy_stream = 'schedule:' || s.name;
+  DROP TABLE schedules;
+  ALTER TABLE schedules_v6 RENAME TO schedules;
+  CREATE TRIGGER schedules_insert AFTER INSERT ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+  CREATE TRIGGER schedules_update AFTER UPDATE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+  CREATE TRIGGER schedules_delete AFTER DELETE ON schedules BEGIN UPDATE meta SET value = value + 1 WHERE key = 'schedules_version'; END;
+
+  -- Names with history but no CLI schedule (file schedules, deleted ones): a schedule file of that name adopts
+  -- the state once, when it is first given an id.
+  CREATE TABLE legacy_schedules (name TEXT PRIMARY KEY, fired_through INTEGER);
+  INSERT INTO legacy_schedules (name, fired_through)
+    SELECT n.name,
+           COALESCE((SELECT MAX(scheduled_time) FROM jobs j WHERE j.schedule = n.name AND j.kind = 'scheduled'),
+                    (SELECT first_seen FROM schedule_marks m WHERE m.name = n.name))
+      FROM (SELECT name FROM schedule_marks UNION SELECT schedule FROM jobs WHERE schedule IS NOT NULL) n
+     WHERE n.name NOT IN (SELECT name FROM schedules);
+  DROP TABLE schedule_marks;
+
+  ALTER TABLE jobs ADD COLUMN schedule_id INTEGER;
+  ALTER TABLE jobs ADD COLUMN host TEXT;
+  ALTER TABLE jobs ADD COLUMN run_at INTEGER;
+  UPDATE jobs SET schedule_id = (SELECT id FROM schedules s WHERE s.name = jobs.schedule) WHERE schedule IS NOT NULL;
+  UPDATE jobs SET stream = 'schedule#' || schedule_id WHERE schedule_id IS NOT NULL;
+  DROP INDEX jobs_slot;
+  CREATE UNIQUE INDEX jobs_slot ON jobs (schedule_id, scheduled_time)
+    WHERE schedule_id IS NOT NULL AND scheduled_time IS NOT NULL AND status <> 'error' AND status <> 'killed';
+  CREATE INDEX jobs_schedule_id ON jobs (schedule_id, scheduled_time);
+
+  ALTER TABLE cursors ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE cursors ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE cursors SET stream = 'schedule#' || (SELECT id FROM schedules s WHERE 'schedule:' || s.name = cursors.stream)
+   WHERE stream IN (SELECT 'schedule:' || name FROM schedules);
+
+  INSERT INTO meta (key, value) VALUES ('token', 0);
+  CREATE TABLE leases (
+    stream     TEXT PRIMARY KEY,
+    token      INTEGER NOT NULL,
+    job_id     INTEGER NOT NULL,
+    pid        INTEGER NOT NULL,
+    host       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  ALTER TABLE daemon ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
+

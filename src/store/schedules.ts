@@ -1,10 +1,13 @@
 import { ItdError, NotFoundError } from "../errors.js";
+import { leaseLive, nextToken, type Holder } from "./leases.js";
 import type { Db } from "./open.js";
 
 export type Catchup = "all" | "latest" | "none";
 
 /** A schedule (TD's connector session) as the store keeps it. */
 export interface ScheduleRecord {
+  /** Stable for the schedule's life: a rename keeps it, a delete ends it, a re-create gets a new one. */
+  id: number;
   name: string;
   /** "" = no schedule (TD's `connector:update -s` without a value): runs only when asked. */
   cron: string;
@@ -22,28 +25,28 @@ export interface ScheduleRecord {
   updatedAt: number;
 }
 
-export type NewSchedule = Omit<ScheduleRecord, "createdAt" | "updatedAt">;
+export type NewSchedule = Omit<ScheduleRecord, "id" | "createdAt" | "updatedAt">;
 
 interface Row {
-  name: string; cron: string; timezone: string; delay: number; database_name: string; table_name: string;
+  id: number; name: string; cron: string; timezone: string; delay: number; database_name: string; table_name: string;
   time_column: string | null; priority: number; catchup: Catchup; config: string; paused: number;
   created_at: number; updated_at: number;
 }
 
 function toRecord(r: Row): ScheduleRecord {
   return {
-    name: r.name, cron: r.cron, timezone: r.timezone, delay: r.delay, database: r.database_name, table: r.table_name,
+    id: r.id, name: r.name, cron: r.cron, timezone: r.timezone, delay: r.delay, database: r.database_name, table: r.table_name,
     timeColumn: r.time_column, priority: r.priority, catchup: r.catchup, config: JSON.parse(r.config) as unknown,
     paused: r.paused !== 0, createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
 
-/** The cursor owner of a schedule's runs. */
-export function scheduleStream(name: string): string {
-  return `schedule:${name}`;
+/** The stream (cursor owner) of a schedule: its id, never its name. */
+export function scheduleStream(id: number): string {
+  return `schedule#${id}`;
 }
 
-/** Schedules made with the CLI (file-defined ones live in schedules/*.yml). */
+/** Schedules made with the CLI (file-defined ones live in schedules/*.yml), and every schedule's identity and mark. */
 export class ScheduleStore {
   constructor(private readonly db: Db, private readonly now: () => number) {}
 
@@ -64,27 +67,28 @@ export class ScheduleStore {
 
   create(s: NewSchedule): ScheduleRecord {
     const now = this.now();
-    try {
+    return this.db.transaction(() => {
+      if (this.find(s.name)) throw new ItdError("conflict", `BulkLoadSession: ${s.name} create failed: Name has already been taken`);
+      const id = Number(this.db.prepare(`INSERT INTO schedule_state (created_at) VALUES (?)`).run(now).lastInsertRowid);
       this.db
         .prepare(
-          `INSERT INTO schedules (name, cron, timezone, delay, database_name, table_name, time_column, priority, catchup, config, paused, created_at, updated_at)
-           VALUES (@name, @cron, @timezone, @delay, @database, @table, @timeColumn, @priority, @catchup, @config, @paused, @now, @now)`,
+          `INSERT INTO schedules (id, name, cron, timezone, delay, database_name, table_name, time_column, priority, catchup, config, paused, created_at, updated_at)
+           VALUES (@id, @name, @cron, @timezone, @delay, @database, @table, @timeColumn, @priority, @catchup, @config, @paused, @now, @now)`,
         )
-        .run({ ...s, config: JSON.stringify(s.config), paused: s.paused ? 1 : 0, now });
-    } catch (err) {
-      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw new ItdError("conflict", `BulkLoadSession: ${s.name} create failed: Name has already been taken`);
-      }
-      throw err;
-    }
-    return this.get(s.name);
+        .run({ ...s, id, config: JSON.stringify(s.config), paused: s.paused ? 1 : 0, now });
+      return this.get(s.name);
+    }).immediate();
   }
 
-  /** Replaces the stored fields of `name` (a rename moves its cursor too). */
+  /**
+   * Replaces the stored fields of `name`. The id, and with it the stream
+   * (cursor) and the fired-through mark, stay: a rename changes a label. A
+   * resume moves the mark to now: the paused stretch is passed, not caught up.
+   */
   update(name: string, next: NewSchedule): ScheduleRecord {
     const now = this.now();
     return this.db.transaction(() => {
-      this.get(name);
+      const current = this.get(name);
       if (next.name !== name && this.find(next.name)) {
         throw new ItdError("conflict", `BulkLoadSession: ${name} update failed: Name ${next.name} has already been taken`);
       }
@@ -92,24 +96,73 @@ export class ScheduleStore {
         .prepare(
           `UPDATE schedules SET name = @name, cron = @cron, timezone = @timezone, delay = @delay, database_name = @database,
              table_name = @table, time_column = @timeColumn, priority = @priority, catchup = @catchup, config = @config,
-             paused = @paused, updated_at = @now WHERE name = @old`,
+             paused = @paused, updated_at = @now WHERE id = @id`,
         )
-        .run({ ...next, config: JSON.stringify(next.config), paused: next.paused ? 1 : 0, now, old: name });
-      if (next.name !== name) {
-        this.db.prepare(`UPDATE cursors SET stream = ? WHERE stream = ?`).run(scheduleStream(next.name), scheduleStream(name));
-        this.db.prepare(`UPDATE jobs SET schedule = ? WHERE schedule = ?`).run(next.name, name);
-      }
+        .run({ ...next, config: JSON.stringify(next.config), paused: next.paused ? 1 : 0, now, id: current.id });
+      if (next.name !== name) this.db.prepare(`UPDATE jobs SET schedule = ? WHERE schedule_id = ?`).run(next.name, current.id);
+      if (current.paused && !next.paused) this.pass(current.id, now);
       return this.get(next.name);
-    })();
+    }).immediate();
   }
 
-  /** Deletes the schedule; its jobs stay in history. Returns what was deleted. */
+  /** Deletes the schedule and ends its identity (a re-create of the name is a new schedule); its jobs stay in history. */
   delete(name: string): ScheduleRecord {
     return this.db.transaction(() => {
       const s = this.get(name);
-      this.db.prepare(`DELETE FROM schedules WHERE name = ?`).run(name);
+      this.db.prepare(`DELETE FROM schedules WHERE id = ?`).run(s.id);
+      this.db.prepare(`UPDATE schedule_state SET ended_at = ? WHERE id = ?`).run(this.now(), s.id);
       return s;
-    })();
+    }).immediate();
+  }
+
+  /**
+   * The id of the schedule declared by `file` (an absolute path): the same
+   * file is the same schedule whatever it says, its name included. Given the
+   * first time a file is seen; a file schedule of a home written before ids
+   * adopts the history, cursor and mark its name had.
+   */
+  fileScheduleId(file: string, name: string): number {
+    const found = this.db.prepare(`SELECT id FROM schedule_state WHERE file = ?`).get(file) as { id: number } | undefined;
+    if (found) return found.id;
+    return this.db.transaction(() => {
+      const again = this.db.prepare(`SELECT id FROM schedule_state WHERE file = ?`).get(file) as { id: number } | undefined;
+      if (again) return again.id;
+      const legacy = this.db.prepare(`SELECT fired_through FROM legacy_schedules WHERE name = ?`).get(name) as { fired_through: number | null } | undefined;
+      const id = Number(
+        this.db
+          .prepare(`INSERT INTO schedule_state (file, fired_through, legacy_stream, created_at) VALUES (?, ?, ?, ?)`)
+          .run(file, legacy?.fired_through ?? null, legacy ? `schedule:${name}` : null, this.now()).lastInsertRowid,
+      );
+      if (legacy) {
+        this.db.prepare(`UPDATE jobs SET schedule_id = ?, stream = ? WHERE schedule = ? AND schedule_id IS NULL`).run(id, scheduleStream(id), name);
+        this.db.prepare(`UPDATE cursors SET stream = ? WHERE stream = ?`).run(scheduleStream(id), `schedule:${name}`);
+        this.db.prepare(`DELETE FROM legacy_schedules WHERE name = ?`).run(name);
+      }
+      return id;
+    }).immediate();
+  }
+
+  /** The stream name a schedule's cursor had before ids (its ledger rows in old databases), if any. */
+  legacyStream(id: number): string | undefined {
+    const r = this.db.prepare(`SELECT legacy_stream FROM schedule_state WHERE id = ?`).get(id) as { legacy_stream: string | null } | undefined;
+    return r?.legacy_stream ?? undefined;
+  }
+
+  /** The last slot the schedule has dealt with (claimed, skipped, passed), or undefined before a daemon first saw it. */
+  firedThrough(id: number): number | undefined {
+    const r = this.db.prepare(`SELECT fired_through FROM schedule_state WHERE id = ?`).get(id) as { fired_through: number | null } | undefined;
+    return r?.fired_through ?? undefined;
+  }
+
+  /** Where a schedule's slots start: its mark, set to `now` the first time a daemon sees it. */
+  firstSeen(id: number, now: number): number {
+    this.db.prepare(`UPDATE schedule_state SET fired_through = ? WHERE id = ? AND fired_through IS NULL`).run(now, id);
+    return this.firedThrough(id) ?? now;
+  }
+
+  /** Moves the mark forward to `through` (never back). */
+  pass(id: number, through: number): void {
+    this.db.prepare(`UPDATE schedule_state SET fired_through = MAX(COALESCE(fired_through, ?), ?) WHERE id = ?`).run(through, through, id);
   }
 
   /** PRAGMA data_version: changes when another connection commits anything (cheap to poll). */
@@ -123,47 +176,57 @@ export class ScheduleStore {
   }
 }
 
-/** The daemon's heartbeat: the CLI tells whether a daemon is running from it. */
+/** The daemon's lease on the home (design §6b): one daemon runs jobs; the CLI tells whether one runs from its heartbeat. */
 export class DaemonRegistry {
   constructor(private readonly db: Db, private readonly now: () => number) {}
 
-  beat(pid: number, host: string): void {
-    const now = this.now();
-    this.db
-      .prepare(
-        `INSERT INTO daemon (id, pid, host, started_at, heartbeat_at) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
-           started_at = CASE WHEN daemon.pid = excluded.pid THEN daemon.started_at ELSE excluded.started_at END,
-           pid = excluded.pid, host = excluded.host`,
-      )
-      .run(pid, host, now, now);
+  /**
+   * Takes the home's daemon lease in one write transaction (two daemons
+   * starting together cannot both get it): refused while another daemon's
+   * lease is live (renewed within `leaseMs`, its process not known dead).
+   * Returns the fencing token, or the holder when refused.
+   */
+  acquire(holder: Holder, leaseMs: number, isAlive: (pid: number) => boolean): { token: number } | { busy: { pid: number; host: string } } {
+    return this.db.transaction(() => {
+      const now = this.now();
+      const row = this.row();
+      if (row && leaseLive({ pid: row.pid, host: row.host, expiresAt: row.heartbeat_at + leaseMs }, now, holder, isAlive)) {
+        return { busy: { pid: row.pid, host: row.host } };
+      }
+      const token = nextToken(this.db);
+      this.db.prepare(`DELETE FROM daemon WHERE id = 1`).run();
+      this.db
+        .prepare(`INSERT INTO daemon (id, pid, host, started_at, heartbeat_at, token) VALUES (1, ?, ?, ?, ?, ?)`)
+        .run(holder.pid, holder.host, now, now, token);
+      return { token };
+    }).immediate();
   }
 
-  /**
-   * Takes the home's daemon lock in one write transaction (two daemons starting
-   * together cannot both get it): refused while another live daemon's
-   * heartbeat is younger than `staleMs`. Returns the holder when refused.
-   */
-  acquire(pid: number, host: string, staleMs: number, isAlive: (pid: number) => boolean): { pid: number; host: string } | undefined {
-    return this.db.transaction(() => {
-      const other = this.alive(staleMs);
-      if (other && other.pid !== pid && isAlive(other.pid)) return { pid: other.pid, host: other.host };
-      this.db.prepare(`DELETE FROM daemon WHERE id = 1`).run();
-      this.beat(pid, host);
-      return undefined;
-    }).immediate();
+  /** Renews the lease; false when it is no longer this token's (another daemon took the home). */
+  beat(token: number): boolean {
+    return this.db.prepare(`UPDATE daemon SET heartbeat_at = ? WHERE id = 1 AND token = ?`).run(this.now(), token).changes === 1;
+  }
+
+  /** Whether `token` still holds the home. */
+  holds(token: number): boolean {
+    return this.db.prepare(`SELECT 1 FROM daemon WHERE id = 1 AND token = ?`).get(token) !== undefined;
+  }
+
+  private row(): { pid: number; host: string; started_at: number; heartbeat_at: number; token: number } | undefined {
+    return this.db.prepare(`SELECT pid, host, started_at, heartbeat_at, token FROM daemon WHERE id = 1`).get() as
+      | { pid: number; host: string; started_at: number; heartbeat_at: number; token: number }
+      | undefined;
   }
 
   /** The running daemon, if its heartbeat is younger than `staleMs`. */
   alive(staleMs = 10_000): { pid: number; host: string; startedAt: number; heartbeatAt: number } | undefined {
-    const row = this.db.prepare(`SELECT pid, host, started_at, heartbeat_at FROM daemon WHERE id = 1`).get() as
-      | { pid: number; host: string; started_at: number; heartbeat_at: number }
-      | undefined;
+    const row = this.row();
     if (!row || this.now() - row.heartbeat_at > staleMs) return undefined;
     return { pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
   }
 
-  clear(pid: number): void {
-    this.db.prepare(`DELETE FROM daemon WHERE id = 1 AND pid = ?`).run(pid);
+  /** Gives the lease up (a clean stop). */
+  release(token: number): void {
+    this.db.prepare(`DELETE FROM daemon WHERE id = 1 AND token = ?`).run(token);
   }
 }

@@ -5,7 +5,7 @@
 import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { sqliteCode } from "./connection.js";
-import type { CommittedCursor, LedgerFilter, LedgerRow } from "./types.js";
+import type { CommittedCursor, LedgerFilter, LedgerRow, StreamPosition } from "./types.js";
 
 export interface LedgerEntry {
   stream: string;
@@ -16,6 +16,7 @@ export interface LedgerEntry {
   cursorJson: string;
   rows: number;
   committedAt: number;
+  position: StreamPosition | undefined;
 }
 
 interface LedgerRecord {
@@ -58,10 +59,11 @@ export function recordSlice(conn: Connection, entry: LedgerEntry): void {
   try {
     conn
       .prepare(
-        `INSERT INTO _itd_loads (stream, job_id, slice, table_name, cursor, rows, committed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO _itd_loads (stream, job_id, slice, table_name, cursor, rows, committed_at, epoch, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(entry.stream, entry.jobId, entry.slice, entry.table, entry.cursorJson, entry.rows, entry.committedAt);
+      .run(entry.stream, entry.jobId, entry.slice, entry.table, entry.cursorJson, entry.rows, entry.committedAt,
+        entry.position?.epoch ?? null, entry.position?.seq ?? null);
   } catch (err) {
     if (sqliteCode(err) === "SQLITE_CONSTRAINT_UNIQUE") throw alreadyCommitted(entry.stream, entry.jobId, entry.slice);
     throw err;
@@ -71,11 +73,30 @@ export function recordSlice(conn: Connection, entry: LedgerEntry): void {
 export function lastCommitted(conn: Connection, stream: string): CommittedCursor | undefined {
   const r = conn
     .prepare(
-      "SELECT job_id, slice, cursor, committed_at FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1",
+      "SELECT job_id, slice, cursor, committed_at, epoch, seq FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1",
     )
-    .get(stream) as Pick<LedgerRecord, "job_id" | "slice" | "cursor" | "committed_at"> | undefined;
+    .get(stream) as (Pick<LedgerRecord, "job_id" | "slice" | "cursor" | "committed_at"> & { epoch: number | null; seq: number | null }) | undefined;
   if (r === undefined) return undefined;
-  return { cursor: JSON.parse(r.cursor), jobId: r.job_id, slice: r.slice, committedAt: r.committed_at };
+  const position = r.epoch === null || r.seq === null ? undefined : { epoch: r.epoch, seq: r.seq };
+  return { cursor: JSON.parse(r.cursor), jobId: r.job_id, slice: r.slice, committedAt: r.committed_at, position };
+}
+
+/** A commit under `token` is no longer allowed: a newer lease holder fenced the stream. */
+export function fenced(stream: string, token: number, newer: number): ItdError {
+  return new ItdError(
+    "conflict",
+    `stream '${stream}' lost its lease: a newer run (token ${newer}) took it over from this one (token ${token}); nothing of this slice was committed`,
+  );
+}
+
+/**
+ * Inside a write transaction: records `token` as the stream's fence, or
+ * throws when a newer token is already there (this holder lost its lease).
+ */
+export function fenceStream(conn: Connection, stream: string, token: number): void {
+  const seen = conn.prepare("SELECT token FROM _itd_fences WHERE stream = ?").pluck().get(stream) as number | undefined;
+  if (seen !== undefined && seen > token) throw fenced(stream, token, seen);
+  if (seen !== token) conn.prepare("INSERT OR REPLACE INTO _itd_fences (stream, token) VALUES (?, ?)").run(stream, token);
 }
 
 export function readLedger(conn: Connection, filter: LedgerFilter = {}): LedgerRow[] {

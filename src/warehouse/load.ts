@@ -8,7 +8,7 @@ import type { Clock } from "../clock.js";
 import { ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError, openWritable } from "./connection.js";
-import { alreadyCommitted, isCommitted, recordSlice } from "./ledger.js";
+import { alreadyCommitted, fenceStream, isCommitted, lastCommitted, recordSlice } from "./ledger.js";
 import { quoteIdent, stagingTableName } from "./names.js";
 import {
   TIME,
@@ -25,7 +25,7 @@ import { removeStaleScratch, Scratch } from "./scratch.js";
 import { SliceImpl } from "./slice.js";
 import type { SliceHost } from "./slice.js";
 import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
-import type { BeginLoadOptions, Load, LoadResult, OutMode, Row, Slice, TableColumn } from "./types.js";
+import type { BeginLoadOptions, CommittedCursor, Load, LoadResult, OutMode, Row, Slice, StreamPosition, TableColumn } from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const DEFAULT_BUFFER_ROWS = 10_000;
@@ -64,6 +64,7 @@ interface Committed {
   slice: string;
   cursorJson: string;
   rows: number;
+  position: StreamPosition | undefined;
 }
 
 const usesStaging = (mode: OutMode): boolean => mode !== "append";
@@ -92,7 +93,12 @@ class LoadImpl implements Load, SliceHost {
     this.mode = opts.mode;
     this.width = opts.columns.length + 1;
     this.bufferRows = Math.max(1, opts.bufferRows ?? DEFAULT_BUFFER_ROWS);
-    this.target = conn.transaction(() => (usesStaging(opts.mode) ? this.prepareStaging() : this.prepareAppend())).immediate();
+    // Scratch files of loads killed before they could remove theirs (design: every load cleans up at its start).
+    removeStaleScratch(ctx.file);
+    this.target = conn.transaction(() => {
+      this.checkFence();
+      return usesStaging(opts.mode) ? this.prepareStaging() : this.prepareAppend();
+    }).immediate();
     if (usesStaging(opts.mode)) ctx.live.add(this.target.table);
     try {
       this.writer = new RowWriter(conn, this.target.table, [...opts.columns.map((c) => c.name), TIME_COLUMN]);
@@ -147,9 +153,18 @@ class LoadImpl implements Load, SliceHost {
     return this.current;
   }
 
+  /** Inside a write transaction: the load's lease token is still the stream's newest (records it the first time). */
+  private checkFence(): void {
+    if (this.opts.fence !== undefined) fenceStream(this.conn, this.opts.stream, this.opts.fence);
+  }
+
+  lastCommitted(stream: string): CommittedCursor | undefined {
+    this.assertOpen();
+    return lastCommitted(this.conn, stream);
+  }
+
   spill(rows: readonly Row[]): void {
     if (this.scratch === undefined) {
-      removeStaleScratch(this.ctx.file);
       this.scratch = new Scratch(this.conn, this.ctx.file, [...this.opts.columns.map((c) => c.name), TIME_COLUMN]);
     }
     this.scratch.spill(rows);
@@ -163,14 +178,15 @@ class LoadImpl implements Load, SliceHost {
     this.scratch?.clear();
   }
 
-  beforeCommit(slice: string, cursorJson: string, rows: number): void {
+  beforeCommit(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void {
     if (usesStaging(this.mode)) return;
-    this.record({ slice, cursorJson, rows }, this.ctx.clock.now());
+    this.checkFence();
+    this.record({ slice, cursorJson, rows, position }, this.ctx.clock.now());
   }
 
-  committed(slice: string, cursorJson: string, rows: number): void {
+  committed(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void {
     this.sliceIds.add(slice);
-    this.committedSlices.push({ slice, cursorJson, rows });
+    this.committedSlices.push({ slice, cursorJson, rows, position });
   }
 
   ended(slice: SliceImpl): void {
@@ -200,6 +216,7 @@ class LoadImpl implements Load, SliceHost {
   private swap(replace: boolean): void {
     const { conn, table } = this;
     const stage = this.target.table;
+    this.checkFence();
     if (replace) {
       conn.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
       conn.exec(`ALTER TABLE ${quoteIdent(stage)} RENAME TO ${quoteIdent(table)}`);
@@ -214,7 +231,7 @@ class LoadImpl implements Load, SliceHost {
 
   private record(s: Committed, committedAt: number): void {
     const { stream, jobId } = this.opts;
-    recordSlice(this.conn, { stream, jobId, slice: s.slice, table: this.table, cursorJson: s.cursorJson, rows: s.rows, committedAt });
+    recordSlice(this.conn, { stream, jobId, slice: s.slice, table: this.table, cursorJson: s.cursorJson, rows: s.rows, committedAt, position: s.position });
   }
 
   abort(): void {

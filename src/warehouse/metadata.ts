@@ -1,7 +1,8 @@
 /**
  * itd's own tables inside every database file (design §5):
  * `_itd_columns` (itd column types), `_itd_loads` (the exactly-once ledger),
- * `_itd_staging` (staging tables of running replace loads, for stale cleanup).
+ * `_itd_staging` (staging tables of running replace loads, for stale cleanup),
+ * `_itd_fences` (each stream's highest lease token seen: a stale holder's commit is refused).
  * Versioned by `PRAGMA user_version`.
  */
 import type { Database } from "better-sqlite3";
@@ -33,6 +34,13 @@ const MIGRATIONS: readonly string[] = [
      pid INTEGER NOT NULL,
      thread_id INTEGER NOT NULL,
      created_at INTEGER NOT NULL
+   );`,
+  // 2: owned state (design §6b): each ledger row carries its stream's (epoch, seq) position; fences.
+  `ALTER TABLE _itd_loads ADD COLUMN epoch INTEGER;
+   ALTER TABLE _itd_loads ADD COLUMN seq INTEGER;
+   CREATE TABLE IF NOT EXISTS _itd_fences (
+     stream TEXT PRIMARY KEY,
+     token INTEGER NOT NULL
    );`,
 ];
 

@@ -8,7 +8,7 @@ import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError } from "./connection.js";
 import { encodeCursor } from "./ledger.js";
-import type { Row, Slice } from "./types.js";
+import type { Row, Slice, StreamPosition } from "./types.js";
 import type { RowWriter } from "./writer.js";
 
 /** What a slice needs from its load. */
@@ -25,9 +25,9 @@ export interface SliceHost {
   /** Forgets the spilled rows. */
   clearSpilled(): void;
   /** Runs inside the slice's transaction just before COMMIT (append: the ledger row). */
-  beforeCommit(slice: string, cursorJson: string, rows: number): void;
+  beforeCommit(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void;
   /** After COMMIT (staging modes: remember the cursor for finish()). */
-  committed(slice: string, cursorJson: string, rows: number): void;
+  committed(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void;
   /** The slice is over, committed or not. */
   ended(slice: SliceImpl): void;
 }
@@ -70,7 +70,7 @@ export class SliceImpl implements Slice {
     }
   }
 
-  commit(cursor: unknown): void {
+  commit(cursor: unknown, position?: StreamPosition): void {
     this.assertOpen("commit");
     const cursorJson = encodeCursor(cursor);
     this.guard(() => {
@@ -81,11 +81,11 @@ export class SliceImpl implements Slice {
         this.host.writer.write(this.buffer);
         this.buffer = [];
       }
-      this.host.beforeCommit(this.id, cursorJson, this.count);
+      this.host.beforeCommit(this.id, cursorJson, this.count, position);
       conn.exec("COMMIT");
     });
     this.state = "committed";
-    this.host.committed(this.id, cursorJson, this.count);
+    this.host.committed(this.id, cursorJson, this.count, position);
     this.host.ended(this);
   }
 

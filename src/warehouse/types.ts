@@ -94,6 +94,12 @@ export interface LedgerRow {
   committedAt: number;
 }
 
+/** A stream's commit position (design §6b): epoch, then sequence within it. */
+export interface StreamPosition {
+  epoch: number;
+  seq: number;
+}
+
 /** The latest committed cursor of a stream. */
 export interface CommittedCursor {
   cursor: unknown;
@@ -101,6 +107,8 @@ export interface CommittedCursor {
   slice: string;
   /** Milliseconds since the epoch. */
   committedAt: number;
+  /** Undefined for a row written before positions existed. */
+  position: StreamPosition | undefined;
 }
 
 export interface LedgerFilter {
@@ -115,8 +123,14 @@ export interface BeginLoadOptions {
   /** The load's columns, in row order; `time` is not one of them (it is each row's last value). */
   columns: readonly ColumnSpec[];
   jobId: string;
-  /** What the cursor belongs to (a schedule name, a config's identity); the ledger is keyed by (stream, jobId, slice). */
+  /** What the cursor belongs to (a schedule's id, a config's identity); the ledger is keyed by (stream, jobId, slice). */
   stream: string;
+  /**
+   * The stream lease's fencing token: recorded in the database when the load
+   * begins (refused if a newer one is there), and checked again in every
+   * commit's transaction, so a holder that lost its lease commits nothing.
+   */
+  fence?: number | undefined;
   /**
    * Rows a slice keeps in memory before it opens its SQLite transaction and
    * writes them (default 10 000). Small slices therefore hold the database's
@@ -143,6 +157,8 @@ export interface Load {
   readonly mode: OutMode;
   /** Starts a slice: its rows and its ledger row are committed in one SQLite transaction. One slice at a time. */
   beginSlice(sliceId: string): Slice;
+  /** The stream's latest committed cursor in this database, read after the load fenced the stream. */
+  lastCommitted(stream: string): CommittedCursor | undefined;
   /**
    * Ends the load. For replace, truncate and replace_on_new_data, swaps the
    * staging table in (one transaction, with the ledger rows). No slice may be open.
@@ -158,8 +174,8 @@ export interface Slice {
   readonly rows: number;
   /** Adds rows: values in the load's column order, then `time`. */
   insert(rows: readonly Row[]): void;
-  /** Commits the rows together with the slice's ledger row (append) or its staging rows (other modes). */
-  commit(cursor: unknown): void;
+  /** Commits the rows together with the slice's ledger row at `position` (append) or its staging rows (other modes). */
+  commit(cursor: unknown, position?: StreamPosition): void;
   /** Forgets the slice's rows. Idempotent. */
   rollback(): void;
 }

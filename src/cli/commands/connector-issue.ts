@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
-import { issueStreamFor, readLoadConfigFile, recordOutcome, runLoadJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
-import { NotFoundError, UsageError } from "../../errors.js";
-import { isProcessAlive } from "../../pid.js";
+import { issueStreamFor, readLoadConfigFile, runStartedJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
+import { ItdError, NotFoundError, UsageError } from "../../errors.js";
 import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
@@ -72,30 +71,35 @@ Examples:
       let config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
       if (values["time-column"] !== undefined) config = setConfigKeys(config, { out: { time_column: values["time-column"] } }, ctx.env);
       ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
-      const { jobs, cursors } = s.store;
-      jobs.recoverInterrupted(isProcessAlive);
+      const { jobs, cursors, lifecycle } = s.store;
+      lifecycle.recover();
       const stream = issueStreamFor(config, database, table);
-      const job = jobs.createJob({
+      const started = lifecycle.startNew({
         kind: "issue",
         database,
         table,
         config: serializeLoadConfig(config, { redact: true }),
         stream,
-        status: "running",
-        pid: process.pid,
       });
+      if (started.status !== "started") {
+        const other = started.status === "busy" ? started.lease.jobId : started.status === "taken" || started.status === "gone" ? started.job.id : "?";
+        throw new ItdError("conflict", `this load into ${database}.${table} is already running (job ${other}); one run of a load at a time`, {
+          hints: [`Use 'itd job:show ${other}' to follow it.`],
+        });
+      }
+      const job = started.job;
       const quiet = format === "json";
       if (!quiet) ctx.stdout.write(`Job ${job.id} is running.\n`);
       const progress = new ProgressLine(ctx.stderr, () => s.clock.now());
-      const outcome = await runLoadJob(
-        { client: s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger },
+      const { job: done, outcome } = await runStartedJob(
+        { client: s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger, lifecycle },
+        job,
+        started.token,
         {
-          jobId: job.id,
           config,
           database,
           table,
           timeColumn: config.out.time_column,
-          stream,
           signal: ctx.signal,
           onProgress: (p) => progress.update(p),
           onLog: (_level, message) => {
@@ -105,7 +109,6 @@ Examples:
         },
       );
       progress.clear();
-      const done = recordOutcome(jobs, job.id, outcome);
       const seconds = ((done.endAt ?? 0) - (done.startAt ?? 0)) / 1000;
       if (quiet) {
         ctx.stdout.write(

@@ -23,7 +23,7 @@ export const connectorListCommand: Command = {
       const now = s.clock.now();
       const rows = catalog.schedules.map((d) => {
         const next = d.cron === "" || d.paused ? undefined : calc.next(d.cron, d.timezone, now);
-        const last = s.store.jobs.listJobs({ schedule: d.name, limit: 1 })[0];
+        const last = s.store.jobs.listJobs({ scheduleId: d.id, limit: 1 })[0];
         return [
           d.name, d.cron, d.timezone, d.delay, d.database, d.table,
           d.paused ? "paused" : next === undefined ? "" : describeSlot(next, d.timezone).local,
@@ -63,7 +63,7 @@ export const connectorDeleteCommand: Command = {
       // Its queued runs would fail on the missing schedule: they end `skipped`, saying why, with the delete.
       const skipped = s.store.db.transaction(() => {
         s.store.schedules.delete(d.name);
-        return s.store.jobs.skipQueued(d.name, "skipped: the schedule was deleted before this run started");
+        return s.store.lifecycle.skipQueued(d.id, "skipped: the schedule was deleted before this run started");
       })();
       ctx.stdout.write(`Deleted session\n--\n${dump}`);
       if (skipped > 0) ctx.stderr.write(`${skipped} queued run(s) of '${d.name}' skipped (job:list shows them).\n`);
@@ -87,11 +87,12 @@ export const connectorHistoryCommand: Command = {
     const name = positionals[0] as string;
     return withServices(ctx, values, (s) => {
       const catalog = loadCatalog(s, ctx.env);
-      // A deleted schedule's history stays readable.
-      const known = catalog.schedules.some((d) => d.name === name) || s.store.jobs.listJobs({ schedule: name, limit: 1 }).length > 0;
-      if (!known) findSchedule(catalog, name);
+      // A live schedule's runs are those of its id (across renames); a deleted schedule's history stays readable by name.
+      const live = catalog.schedules.find((d) => d.name === name);
+      const filter = live ? { scheduleId: live.id } : { schedule: name };
+      if (!live && s.store.jobs.listJobs({ ...filter, limit: 1 }).length === 0) findSchedule(catalog, name);
       const now = s.clock.now();
-      const rows = s.store.jobs.listJobs({ schedule: name, limit }).map((j) => [
+      const rows = s.store.jobs.listJobs({ ...filter, limit }).map((j) => [
         j.id, j.status, j.records, j.database, j.table, j.priority, formatTdTime(j.startAt), durationSeconds(j, now) ?? "",
         formatTdTime(j.scheduledTime),
       ]);

@@ -1,6 +1,5 @@
 import { runScheduleJob, serializeLoadConfig } from "../../connector/index.js";
 import { ItdError, UsageError } from "../../errors.js";
-import { isProcessAlive } from "../../pid.js";
 import { SlotCalculator } from "../../schedule/index.js";
 import { scheduleStream, type Job } from "../../store/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
@@ -19,7 +18,8 @@ export const connectorRunCommand: Command = {
 
 Queues the run of the slot at TIME (default now; epoch seconds or RFC 3339, UTC unless an offset is given),
 or COUNT consecutive slots of the schedule's cron from TIME (a backfill). The daemon runs queued jobs in slot
-order. Without a running daemon, --foreground runs them here instead. -w waits for the final status.
+order; a slot in the future runs when it is due (slot + delay). --foreground runs due slots here and now
+instead, one at a time, and is refused while another run of the schedule goes on. -w waits for the final status.
 
 Examples:
   itd connector:run daily_import
@@ -38,43 +38,65 @@ Examples:
       if (count > 1 && d.cron === "") throw new UsageError(`-n ${count}: schedule '${name}' has no cron to take consecutive slots from`);
       const slots = [from, ...(count > 1 ? new SlotCalculator().nextN(d.cron, d.timezone, from, count - 1) : [])];
       const config = serializeLoadConfig(checkConfigShape(d.config, d.source), { redact: true });
-      const { jobs } = s.store;
+      const { jobs, lifecycle } = s.store;
       const foreground = values.foreground === true;
-      const queued: Job[] = [];
-      for (const slot of slots) {
-        try {
-          queued.push(
-            jobs.createJob({
-              kind: "run", schedule: d.name, scheduledTime: slot, database: d.database, table: d.table, priority: d.priority,
-              config, stream: scheduleStream(d.name), ...(foreground ? { status: "running" as const, pid: process.pid } : {}),
-            }),
-          );
-        } catch (err) {
-          if (!/UNIQUE/.test((err as Error).message)) throw err;
-          const other = jobs.listJobs({ schedule: d.name }).find((j) => j.scheduledTime === slot && j.status !== "error" && j.status !== "killed");
-          throw new ItdError("conflict", `slot ${formatTdTime(slot)} of '${d.name}' already has job ${other?.id ?? "?"} (${other?.status ?? "?"}); a slot runs once`);
-        }
-      }
-      for (const j of queued) ctx.stdout.write(`Job ${j.id} is queued.\n`);
-      const daemon = s.store.daemon.alive();
-      if (!foreground && !daemon) {
-        ctx.stderr.write("No itd daemon is running (no heartbeat in the store for 10 s): the jobs stay queued until one starts; use --foreground to run them here.\n");
-      }
+      const now = s.clock.now();
+      const dueAt = (slot: number): number => slot + d.delay * 1000;
+      const base = {
+        kind: "run" as const, schedule: d.name, scheduleId: d.id, database: d.database, table: d.table, priority: d.priority,
+        config, stream: scheduleStream(d.id),
+      };
+      const taken = (slot: number, other: Job | undefined): ItdError =>
+        new ItdError("conflict", `slot ${formatTdTime(slot)} of '${d.name}' already has job ${other?.id ?? "?"} (${other?.status ?? "?"}); a slot runs once`);
       let failed = 0;
       if (foreground) {
-        jobs.recoverInterrupted(isProcessAlive);
-        for (const j of queued) {
-          jobs.markRunning(j.id, process.pid); // its start time is now, not when it was queued
-          const { job } = await runScheduleJob(
-            { clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs, cursors: s.store.cursors, clock: s.clock, logger: s.logger, env: ctx.env },
-            d,
-            j,
-            { signal: ctx.signal, onLog: (_l, m) => ctx.stdout.write(`  ${m}\n`) },
+        const early = slots.find((slot) => dueAt(slot) > now);
+        if (early !== undefined) {
+          throw new UsageError(
+            `slot ${formatTdTime(early)} of '${d.name}' is not due until ${formatTdTime(dueAt(early))}: --foreground runs due slots only; drop it to queue the run for the daemon`,
           );
-          ctx.stdout.write(`Job ${job.id}: ${job.status}, ${job.records} records (slot ${formatTdTime(job.scheduledTime)})\n`);
-          if (job.status !== "success") failed++;
         }
-      } else if (values.wait && daemon) {
+        lifecycle.recover();
+        const deps = {
+          clientFor: (c: Parameters<typeof s.iterableClient>[0]) => s.iterableClient(c), warehouse: s.warehouse, jobs, cursors: s.store.cursors,
+          clock: s.clock, logger: s.logger, env: ctx.env, lifecycle, legacyStream: s.store.schedules.legacyStream(d.id),
+        };
+        for (const slot of slots) {
+          const started = lifecycle.startNew({ ...base, scheduledTime: slot });
+          if (started.status === "busy") {
+            throw new ItdError("conflict", `schedule ${d.name} is running (job ${started.lease.jobId})`, {
+              hints: [`Wait for it ('itd job:show ${started.lease.jobId}'), or drop --foreground to queue this run behind it.`],
+            });
+          }
+          if (started.status === "taken" || started.status === "gone") throw taken(slot, started.job);
+          if (started.status === "fenced") throw new ItdError("internal", "unexpected fencing of a foreground run");
+          ctx.stdout.write(`Job ${started.job.id} is running.\n`);
+          const { job } = await runScheduleJob(deps, d, started.job, started.token, { signal: ctx.signal, onLog: (_l, m) => ctx.stdout.write(`  ${m}\n`) });
+          ctx.stdout.write(`Job ${job.id}: ${job.status}, ${job.records} records (slot ${formatTdTime(job.scheduledTime)})\n`);
+          ctx.stdout.write(`Use 'itd job:show ${job.id}' to show the status.\n`);
+          if (job.status !== "success") {
+            failed++;
+            if (ctx.signal.aborted) break;
+          }
+        }
+        return failed > 0 ? 1 : 0;
+      }
+      const queued: Job[] = [];
+      s.store.db.transaction(() => {
+        for (const slot of slots) {
+          const q = lifecycle.queueSlot({ ...base, slot, runAt: dueAt(slot) > now ? dueAt(slot) : undefined });
+          if (q.status === "taken") throw taken(slot, q.job);
+          queued.push(q.job);
+        }
+      })();
+      for (const j of queued) {
+        ctx.stdout.write(j.runAt !== null ? `Job ${j.id} is queued to run at ${formatTdTime(j.runAt)}.\n` : `Job ${j.id} is queued.\n`);
+      }
+      const daemon = s.store.daemon.alive();
+      if (!daemon) {
+        ctx.stderr.write("No itd daemon is running (no heartbeat in the store for 10 s): the jobs stay queued until one starts; use --foreground to run them here.\n");
+      }
+      if (values.wait && daemon) {
         for (const j of queued) {
           let cur = jobs.getJob(j.id);
           while (!FINAL.has(cur.status)) {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { load } from "js-yaml";
-import { ConfigError } from "../../errors.js";
+import { ConfigError, ItdError } from "../../errors.js";
 import { aliasExpansionProblem, YAML_LIMITS } from "../../yaml.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
 import { scheduleStream, type NewSchedule } from "../../store/index.js";
@@ -102,8 +102,18 @@ Examples:
         throw new ConfigError(`BulkLoadSession: ${name} update failed: Name ${next.name} has already been taken`);
       }
       const updated = s.store.db.transaction(() => {
+        if (diff !== undefined) {
+          // A rewind under a running job would race its commits: refused until it ends.
+          const lease = s.store.lifecycle.liveLease(scheduleStream(current.id));
+          if (lease) {
+            throw new ItdError("conflict", `schedule ${name} is running (job ${lease.jobId}): --config-diff waits until it ends`, {
+              hints: [`Use 'itd job:show ${lease.jobId}' to follow it.`],
+            });
+          }
+        }
         const u = s.store.schedules.update(name, next);
-        if (diff !== undefined) s.store.cursors.save(scheduleStream(u.name), diff, null);
+        // A new epoch: the rewind wins over every cursor committed before it, here or in any database's ledger.
+        if (diff !== undefined) s.store.cursors.rewind(scheduleStream(u.id), diff);
         return u;
       })();
       ctx.stdout.write(dumpSchedule(s, { ...updated, source: "cli" }));

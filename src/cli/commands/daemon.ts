@@ -3,7 +3,7 @@ import { Daemon, forkJob } from "../../daemon/daemon.js";
 import { readDaemonConfig } from "../../daemon/config.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
 import { createDaemonMetrics } from "../../daemon/metrics.js";
-import { UsageError } from "../../errors.js";
+import { ItdError, UsageError } from "../../errors.js";
 import { RateBudgets, parseRateLimitsSpec } from "../../iterable/index.js";
 import { createLogger } from "../../log.js";
 import { parseCommandArgs } from "../args.js";
@@ -97,15 +97,34 @@ Examples:
       try {
         const again = readDaemonConfig(values.config, ctx.env, ctx.cwd).config;
         logger.level = level ?? again.log_level;
+        // What can change at run time; home, schedules_dir, http_* and shutdown_grace need a restart.
+        daemon.applySettings({
+          maxConcurrentJobs: again.max_concurrent_jobs,
+          jobTimeoutMs: again.job_timeout === 0 ? undefined : again.job_timeout,
+          catchupCap: again.catchup_cap,
+          historyRetentionMs: again.history_retention === 0 ? undefined : again.history_retention,
+        });
+        budgets.setLimits({ ...again.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
+        logger.info({ maxConcurrentJobs: again.max_concurrent_jobs, jobTimeoutMs: again.job_timeout || null, catchupCap: again.catchup_cap }, "SIGHUP: settings applied");
       } catch (err) {
         logger.error({ err: (err as Error).message }, "config reload failed; the previous config stays");
       }
       daemon.reload("SIGHUP");
     };
     process.on("SIGHUP", onHup);
-    if (!ctx.signal.aborted) await once(ctx.signal, "abort");
-    logger.info({ reason: String(ctx.signal.reason) }, "stopping");
+    const lost = await Promise.race([
+      ctx.signal.aborted ? Promise.resolve(undefined) : once(ctx.signal, "abort").then(() => undefined),
+      daemon.lost,
+    ]);
     process.off("SIGHUP", onHup);
+    if (lost !== undefined) {
+      // Another daemon holds the home: launch nothing, wait for nothing. Our job processes stop when we go
+      // (they hold no lease the new daemon cannot recover), and their slots are queued again there.
+      await http?.close();
+      await services.close();
+      throw new ItdError("conflict", `daemon lease lost: ${lost}`);
+    }
+    logger.info({ reason: String(ctx.signal.reason) }, "stopping");
     await daemon.stop();
     await http?.close();
     await services.close();

@@ -25,13 +25,14 @@ export const jobExecCommand: Command = {
     return withServices(ctx, values, async (s) => {
       const send = process.send?.bind(process);
       let finished = false;
-      let given: Promise<ScheduleDefinition | null> | undefined;
+      let given: Promise<{ definition: ScheduleDefinition | null; token: number }> | undefined;
       if (send) {
         given = new Promise((resolve) => {
           const onMessage = (m: unknown): void => {
             if ((m as ParentMessage).t !== "definition") return;
             process.off("message", onMessage);
-            resolve((m as Extract<ParentMessage, { t: "definition" }>).definition);
+            const { definition, token } = m as Extract<ParentMessage, { t: "definition" }>;
+            resolve({ definition, token });
           };
           process.on("message", onMessage);
         });
@@ -55,16 +56,24 @@ export const jobExecCommand: Command = {
         return 3;
       }
       try {
-        // From the daemon when it runs us (the definition it fired); read here otherwise.
-        const def = (given ? await given : null) ?? findSchedule(loadCatalog(s, ctx.env), job.schedule);
+        // From the daemon when it runs us (the definition it fired, the lease it took for us); read here otherwise.
+        const handed = given ? await given : undefined;
+        const def = handed?.definition ?? findSchedule(loadCatalog(s, ctx.env), job.schedule);
+        const lease = s.store.leases.get(job.stream);
+        const token = handed?.token ?? (lease?.jobId === id ? lease.token : undefined);
+        if (token === undefined) throw new Error(`job ${id} holds no lease on its stream ${job.stream}`);
         await runScheduleJob(
-          { clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs: s.store.jobs, cursors: s.store.cursors, clock: s.clock, logger: s.logger, env: ctx.env },
+          {
+            clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs: s.store.jobs, cursors: s.store.cursors, clock: s.clock,
+            logger: s.logger, env: ctx.env, lifecycle: s.store.lifecycle, legacyStream: s.store.schedules.legacyStream(def.id),
+          },
           def,
           job,
+          token,
           { signal: ctx.signal },
         );
       } catch (err) {
-        s.store.jobs.finishJob(id, { status: "error", records: 0, skippedRecords: 0, bytes: 0, error: errorMessage(err) });
+        s.store.lifecycle.finish(job, undefined, { status: "error", records: 0, skippedRecords: 0, bytes: 0, error: errorMessage(err) });
       }
       finished = true;
       if (process.connected) process.disconnect();

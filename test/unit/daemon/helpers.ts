@@ -97,9 +97,10 @@ export function utc(...isoWithOffsets: string[]): string[] {
   return isoWithOffsets.map((s) => iso(at(s)));
 }
 
+let nextDefId = 1;
 export function def(name: string, cron: string, fields: Partial<ScheduleDefinition> = {}): ScheduleDefinition {
   return {
-    name, cron, timezone: "UTC", delay: 0, database: "db", table: name, timeColumn: null, priority: 0,
+    id: nextDefId++, name, cron, timezone: "UTC", delay: 0, database: "db", table: name, timeColumn: null, priority: 0,
     catchup: "all", config: {}, paused: false, source: "cli", ...fields,
   };
 }

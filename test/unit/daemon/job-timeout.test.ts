@@ -66,7 +66,7 @@ describe("the daemon's job_timeout", () => {
   async function harness(jobTimeoutMs: number | undefined, schedules: string[]) {
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const home = join(mkdtempSync(join(tmpdir(), "itd-job-timeout-")), "home");
-    store = openStore(home, clock);
+    store = openStore(home, clock, { isAlive: () => true });
     const s = store;
     const jobs = schedules.map((schedule) =>
       s.jobs.createJob({ kind: "run", schedule, scheduledTime: clock.now(), database: "db", table: "t", config: "in: {}", stream: schedule }),
@@ -130,7 +130,7 @@ describe("the daemon's job_timeout", () => {
     expect(child(hung).signals).toEqual(["SIGTERM"]); // it exited: no SIGKILL
     expect(child(quick).signals).toEqual([]);
     expect(s.jobs.getJob(quick.id).status).toBe("success");
-    expect(s.jobs.recoverInterrupted(() => false)).toEqual([]);
+    expect(s.jobs.listRunning()).toEqual([]);
     expect(s.jobs.listJobs({ schedule: "hung" })).toHaveLength(1);
   });
 

@@ -4,10 +4,11 @@ import type { Job } from "../../../src/store/index.js";
 
 let nextId = 1;
 function job(schedule: string | null, slot: number, priority = 0): Job {
+  const id = nextId++;
   return {
-    id: nextId++, kind: "scheduled", schedule, scheduledTime: slot, status: "queued", database: "d", table: "t", priority, config: "",
-    stream: `schedule:${schedule ?? ""}`, records: 0, skippedRecords: 0, bytes: 0, createdAt: 0, startAt: null, endAt: null, error: null,
-    configDiff: null, pid: null,
+    id, kind: "scheduled", schedule, scheduledTime: slot, status: "queued", database: "d", table: "t", priority, config: "",
+    stream: schedule === null ? `issue:${id}` : `schedule:${schedule}`, records: 0, skippedRecords: 0, bytes: 0, createdAt: 0, startAt: null, endAt: null, error: null,
+    configDiff: null, pid: null, scheduleId: null, host: null, runAt: null,
   };
 }
 
@@ -19,7 +20,7 @@ function queue(...jobs: Job[]): Job[] {
 describe("pickJobs", () => {
   it("never starts a second slot of a schedule that is running: the slot waits (overlap)", () => {
     const q = queue(job("daily", 2), job("other", 1));
-    expect(pickJobs(q, new Set(["daily"]), 4).map((j) => j.schedule)).toEqual(["other"]);
+    expect(pickJobs(q, new Set(["schedule:daily"]), 4).map((j) => j.schedule)).toEqual(["other"]);
   });
 
   it("starts one slot per schedule at a time, the earliest first", () => {

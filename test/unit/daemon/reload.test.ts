@@ -100,12 +100,23 @@ describe("setSchedules while running", () => {
     expect(h.store.claimed("other")).toHaveLength(2);
   });
 
-  it("does not catch up the past of a schedule re-added under an old name", async () => {
+  it("starts a schedule new to the store (a re-create is one: its id is new) from now, with no past", async () => {
     const h = await runningAt("2026-01-10T10:20:00Z");
-    h.store.seed("again", at("2026-01-01T00:00:00Z"));
     h.scheduler.setSchedules([def("hourly", "0 * * * *"), def("again", "0 * * * *")]);
-    await h.settle();
-    expect(h.store.claimed("again")).toEqual([]);
+    await h.runTo(at("2026-01-10T11:00:00Z"));
+    expect(h.store.claimed("again")).toEqual(["2026-01-10T11:00:00.000Z"]);
     expect(h.store.skipped("again")).toEqual([]);
   });
+
+  it("goes on from the store's mark for a schedule renamed while its slot was due: the slot is neither lost nor repeated", async () => {
+    const h = await runningAt("2026-01-10T10:20:00Z");
+    // The store keeps marks by id: under its new name the schedule is where it was (10:00 handled).
+    h.store.seed("renamed", at("2026-01-10T10:00:00Z"));
+    // 11:00 comes due, and the rename arrives before the loop wakes for it.
+    h.clock.set(at("2026-01-10T11:00:30Z"));
+    h.scheduler.setSchedules([def("renamed", "0 * * * *")]);
+    await h.settle();
+    expect(h.store.claimed("renamed")).toEqual(["2026-01-10T11:00:00.000Z"]);
+    expect(h.store.claimed("hourly")).toEqual([]);
+});
 });

@@ -49,7 +49,7 @@ describe("read-only queries", () => {
     expect((err as Error).message).toMatch(/^itd query is read-only: /);
     expect((err as Error).message).toMatch(message);
     expect(count(wh)).toBe(1);
-    expect(wh.query("db1", "PRAGMA user_version").rows).toEqual([[1]]);
+    expect(wh.query("db1", "PRAGMA user_version").rows).toEqual([[2]]);
   });
 
   it("refuses more than one statement", () => {
