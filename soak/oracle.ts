@@ -38,7 +38,7 @@ export interface SlotVerdict {
   byStatus: Record<string, number>;
 }
 
-interface JobRow {
+export interface JobRow {
   id: number;
   kind: string;
   schedule: string | null;
@@ -51,20 +51,41 @@ interface JobRow {
 
 export class StateReader {
   private readonly db: Database.Database;
-  constructor(readonly home: string) {
-    this.db = new Database(join(home, "state.db"), { readonly: true, fileMustExist: true });
-    this.db.pragma("busy_timeout = 5000");
+  private readonly own: boolean;
+  /** `archive`: jobs the soak pruned from history (by id), seen as if still there. */
+  constructor(readonly home: string, private readonly archive: ReadonlyMap<number, JobRow> = new Map(), db?: Database.Database) {
+    this.own = db === undefined;
+    this.db = db ?? new Database(join(home, "state.db"), { readonly: true, fileMustExist: true });
+    if (this.own) this.db.pragma("busy_timeout = 5000");
   }
+  private withArchive(rows: JobRow[], keep: (j: JobRow) => boolean): JobRow[] {
+    if (this.archive.size === 0) return rows;
+    const byId = new Map<number, JobRow>();
+    for (const j of this.archive.values()) if (keep(j)) byId.set(j.id, j);
+    for (const j of rows) byId.set(j.id, j);
+    return [...byId.values()].sort((a, b) => a.id - b.id);
+  }
+  /** The jobs of the schedule now called `schedule` (all of its stream, across renames), or every job. */
   jobs(schedule?: string): JobRow[] {
     const sql = "SELECT id, kind, schedule, scheduled_time, status, error, records, stream FROM jobs";
-    return (schedule === undefined ? this.db.prepare(`${sql} ORDER BY id`).all() : this.db.prepare(`${sql} WHERE schedule = ? ORDER BY id`).all(schedule)) as JobRow[];
+    if (schedule === undefined) return this.withArchive(this.db.prepare(`${sql} ORDER BY id`).all() as JobRow[], () => true);
+    const stream = this.streamOf(schedule);
+    if (stream === undefined) return [];
+    return this.withArchive(this.db.prepare(`${sql} WHERE stream = ? ORDER BY id`).all(stream) as JobRow[], (j) => j.stream === stream);
+  }
+  /** A schedule's stream (its id's), from its latest job. */
+  streamOf(schedule: string): string | undefined {
+    const r = this.db.prepare("SELECT stream FROM jobs WHERE schedule = ? ORDER BY id DESC LIMIT 1").get(schedule) as { stream: string } | undefined;
+    if (r) return r.stream;
+    const archived = [...this.archive.values()].filter((j) => j.schedule === schedule).sort((a, b) => b.id - a.id)[0];
+    return archived?.stream;
   }
   cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined {
     const r = this.db.prepare("SELECT config_diff, job_id FROM cursors WHERE stream = ?").get(stream) as { config_diff: string; job_id: number | null } | undefined;
     return r ? { configDiff: JSON.parse(r.config_diff) as unknown, jobId: r.job_id } : undefined;
   }
   close(): void {
-    this.db.close();
+    if (this.own) this.db.close();
   }
 }
 
@@ -117,26 +138,42 @@ function readColumn(home: string, database: string, table: string, sql: string):
   }
 }
 
-function ledgerCursor(home: string, database: string, stream: string): { cursor: unknown; jobId: number } | undefined {
-  const file = join(home, "warehouse", `${database}.db`);
-  if (!existsSync(file)) return undefined;
-  const db = new Database(file, { readonly: true });
-  try {
-    const r = db.prepare("SELECT job_id, cursor FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1").get(stream) as { job_id: string; cursor: string } | undefined;
-    return r ? { cursor: JSON.parse(r.cursor) as unknown, jobId: Number(r.job_id) } : undefined;
-  } catch {
-    return undefined; // no ledger yet
-  } finally {
-    db.close();
+/** The stream's newest ledger row over `databases`, by commit position (epoch, then seq). */
+function ledgerCursor(home: string, databases: readonly string[], stream: string): { cursor: unknown; jobId: number } | undefined {
+  let best: { cursor: unknown; jobId: number; epoch: number; seq: number } | undefined;
+  for (const database of databases) {
+    const file = join(home, "warehouse", `${database}.db`);
+    if (!existsSync(file)) continue;
+    const db = new Database(file, { readonly: true });
+    try {
+      const r = db.prepare("SELECT job_id, cursor, epoch, seq FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1").get(stream) as
+        | { job_id: string; cursor: string; epoch: number | null; seq: number | null }
+        | undefined;
+      if (!r) continue;
+      const epoch = r.epoch ?? 0;
+      const seq = r.seq ?? 0;
+      if (!best || epoch > best.epoch || (epoch === best.epoch && seq > best.seq)) best = { cursor: JSON.parse(r.cursor) as unknown, jobId: Number(r.job_id), epoch, seq };
+    } catch {
+      // no ledger yet
+    } finally {
+      db.close();
+    }
   }
+  return best && { cursor: best.cursor, jobId: best.jobId };
 }
 
 const FINAL = new Set(["success", "error", "killed", "skipped"]);
 const superseded = (j: JobRow): boolean => j.status === "killed" || (j.status === "error" && (j.error ?? "").startsWith("interrupted"));
 
 /** Checks one table against its expectation. */
-export function checkTable(cfg: GeneratorConfig, home: string, state: StateReader, s: Pick<SoakSchedule, "name" | "database" | "table"> & { expect: Expectation }): TableVerdict {
-  const stream = `schedule:${s.name}`;
+export function checkTable(
+  cfg: GeneratorConfig,
+  home: string,
+  state: StateReader,
+  s: Pick<SoakSchedule, "name" | "database" | "table"> & { expect: Expectation; alsoIn?: readonly string[] },
+): TableVerdict {
+  const databases = [s.database, ...(s.alsoIn ?? [])];
+  const stream = state.streamOf(s.name) ?? `schedule:${s.name}`;
   const v: TableVerdict = { schedule: s.name, table: `${s.database}.${s.table}`, rows: 0, expected: 0, missing: 0, duplicated: 0, extra: 0, cursor: [], notes: [] };
   const jobs = state.jobs(s.name);
   const successes = jobs.filter((j) => j.status === "success").length;
@@ -146,7 +183,7 @@ export function checkTable(cfg: GeneratorConfig, home: string, state: StateReade
   let actual = new Map<string, number>();
   const keyColumn = (type: string): string => columnName(keyFieldOf(type) ?? "id");
 
-  const ledger = ledgerCursor(home, s.database, stream);
+  const ledger = ledgerCursor(home, databases, stream);
   const stored = state.cursor(stream);
   const checkCursors = (): number | undefined => {
     const ledgerStart = ledger ? startOf(ledger.cursor) : undefined;
@@ -164,7 +201,8 @@ export function checkTable(cfg: GeneratorConfig, home: string, state: StateReade
     case "incremental": {
       const cursor = checkCursors() ?? e.start;
       expected = exportKeys(cfg, e.type, e.start, cursor);
-      actual = tally(readColumn(home, s.database, s.table, `SELECT ${keyColumn(e.type)} FROM $T`) ?? []);
+      // A schedule moved to another database and back: each record once across them.
+      actual = tally(databases.flatMap((d) => readColumn(home, d, s.table, `SELECT ${keyColumn(e.type)} FROM $T`) ?? []));
       if (successes > 0 && cursor <= e.start) v.cursor.push("successful jobs but the cursor never moved");
       break;
     }

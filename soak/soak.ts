@@ -13,7 +13,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
-import { checkSlots, checkTable, StateReader, type SlotVerdict, type TableVerdict } from "./oracle.js";
+import { JobStore } from "../src/store/index.js";
+import { openWarehouse } from "../src/warehouse/index.js";
+import { checkSlots, checkTable, StateReader, type JobRow, type SlotVerdict, type TableVerdict } from "./oracle.js";
 import { seedYaml, soakSchedules, transientSeed } from "./plan.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -62,6 +64,9 @@ interface CliResult {
   stderr: string;
 }
 
+/** Where the drivers move opens_inc for a while (and back). */
+const ALT_DATABASE = "soak_events_alt";
+
 export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const seed = opts.seed ?? (Date.now() % 100_000);
   const rng = new Rng();
@@ -106,13 +111,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         res({ code, stdout, stderr });
       });
     });
-  /** Runs a CLI command of the drivers; a non-zero exit not in `allowed` is a finding. */
-  const cli = async (args: string[], allowed: RegExp | undefined = undefined): Promise<CliResult> => {
+  /** Runs a CLI command of the drivers; a non-zero exit not in `allowed` (stderr) or `allowedOut` (stdout) is a finding. */
+  const cli = async (args: string[], allowed: RegExp | undefined = undefined, allowedOut: RegExp | undefined = undefined): Promise<CliResult> => {
     const r = await itd(args);
-    cliCounts[args[0] as string] = (cliCounts[args[0] as string] ?? 0) + 1;
-    if (r.code !== 0 && !(allowed?.test(r.stderr) ?? false)) unexpected.push(`itd ${args.join(" ")} → exit ${String(r.code)}: ${r.stderr.trim().slice(0, 300)}`);
+    const label = args[0] === "connector:update" && (args.includes("-n") || args.includes("-d")) ? `connector:update ${args.includes("-n") ? "-n" : "-d"}` : args.includes("--foreground") ? "connector:run --foreground" : (args[0] as string);
+    cliCounts[label] = (cliCounts[label] ?? 0) + 1;
+    if (r.code !== 0 && !(allowed?.test(r.stderr) ?? false) && !(allowedOut?.test(r.stdout) ?? false)) {
+      unexpected.push(`itd ${args.join(" ")} → exit ${String(r.code)}: ${r.stderr.trim().slice(0, 300)}`);
+    }
     return r;
   };
+  /** Job history the drivers pruned (`job:prune` to zero): kept here so the oracle still sees every slot's jobs. */
+  const archive = new Map<number, JobRow>();
 
   // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file.
   const plan = soakSchedules(cfg, Date.now());
@@ -127,6 +137,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       const c = await itd(["connector:create", s.name, s.cron, s.database, s.table, `${s.name}.yml`, "--catchup", s.catchup, "--auto-create-table"]);
       if (c.code !== 0) throw new Error(`soak set-up: create ${s.name}: ${c.stderr}`);
     }
+  }
+  // The database the drivers switch opens_inc to and back (connector:update -d needs it to exist).
+  {
+    const w = openWarehouse(home);
+    w.createDatabase(ALT_DATABASE, { ifNotExists: true });
+    w.close();
   }
   writeFileSync(join(dir, "transient.seed.yml"), transientSeed(fake.url, Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000));
   const tg = await itd(["connector:guess", "transient.seed.yml", "-o", "transient.yml"]);
@@ -148,12 +164,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     return child;
   };
   const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", () => r())));
-  const state = (): StateReader => new StateReader(home);
+  const state = (): StateReader => new StateReader(home, archive);
 
   const firstStart = Date.now();
   startDaemon();
   const deadline = firstStart + opts.minutes * 60_000;
-  const kills = { daemonSigkill: 0, daemonSigterm: 0, jobSigkill: 0 };
+  const kills = { daemonSigkill: 0, daemonSigterm: 0, jobSigkill: 0, daemonStall: 0 };
   let running = true;
   const pause = async (ms: number): Promise<void> => {
     const end = Date.now() + ms;
@@ -194,6 +210,26 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       }
       const current = daemon;
       if (!current) continue;
+      if (roll < 0.32) {
+        // A stall longer than the daemon's lease (a VM pause, a stuck event loop) while a second daemon starts:
+        // the second takes the home; the first must launch nothing more when it wakes, and exit non-zero.
+        current.kill("SIGSTOP");
+        kills.daemonStall++;
+        say(`chaos: SIGSTOP daemon ${current.pid ?? "?"} for 15 s, a second daemon starts after 11 s`);
+        await sleep(11_000);
+        startDaemon();
+        await sleep(4_000);
+        current.kill("SIGCONT");
+        const gone = await Promise.race([exited(current).then(() => true), sleep(15_000).then(() => false)]);
+        if (!gone) {
+          problems.push(`a daemon that lost its lease during a 15 s stall was still running 15 s after it woke`);
+          current.kill("SIGKILL");
+          await exited(current);
+        } else if (current.exitCode === 0) {
+          problems.push("a daemon that lost its lease exited 0");
+        }
+        continue;
+      }
       const signal = roll < 0.85 ? "SIGKILL" : "SIGTERM";
       current.kill(signal);
       if (signal === "SIGKILL") kills.daemonSigkill++;
@@ -229,13 +265,65 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
 
   const oracleNames = plan.filter((s) => !s.file).map((s) => s.name);
   const transients: { name: string; table: string; created: number; deleting?: boolean; deleted?: number }[] = [];
+  /** Schedules one lane is renaming or moving: the other lane leaves them alone meanwhile. */
+  const busy = new Set<string>();
+  /** Prunes every finished job (`job:prune --older-than 0m`, the same store call) and keeps what it deleted for the oracle. */
+  const pruneToZero = (): number => {
+    const db = new Database(join(home, "state.db"));
+    try {
+      db.pragma("busy_timeout = 10000");
+      return db.transaction(() => {
+        for (const j of new StateReader(home, archive, db).jobs()) archive.set(j.id, j);
+        return new JobStore(db, () => Date.now()).prune(Date.now() + 1);
+      }).immediate();
+    } finally {
+      db.close();
+    }
+  };
   const cliDriver = async (lane: number): Promise<void> => {
     let n = 0;
     while (running) {
       await pause(1000 + rng.float() * 3000);
       if (!running) break;
       const name = oracleNames[Math.floor(rng.float() * oracleNames.length)] as string;
+      if (busy.has(name)) continue;
       const roll = rng.float();
+      if (roll >= 0.5 && roll < 0.56) {
+        // Rename away and back, the daemon running meanwhile: the schedule keeps its stream and its place.
+        busy.add(name);
+        try {
+          await cli(["connector:update", name, "-n", `${name}_renamed`]);
+          await pause(1000 + rng.float() * 5000);
+          await cli(["connector:update", `${name}_renamed`, "-n", name]);
+        } finally {
+          busy.delete(name);
+        }
+        continue;
+      }
+      if (roll >= 0.56 && roll < 0.6) {
+        // Switch opens_inc to another database and back: each record once across the two.
+        if (busy.has("opens_inc")) continue;
+        busy.add("opens_inc");
+        try {
+          await cli(["connector:update", "opens_inc", "-d", ALT_DATABASE]);
+          await pause(15_000 + rng.float() * 25_000);
+          await cli(["connector:update", "opens_inc", "-d", "soak_events"]);
+        } finally {
+          busy.delete("opens_inc");
+        }
+        continue;
+      }
+      if (roll >= 0.6 && roll < 0.63) {
+        cliCounts["job:prune (to zero)"] = (cliCounts["job:prune (to zero)"] ?? 0) + 1;
+        say(`soak: pruned ${pruneToZero()} jobs`);
+        continue;
+      }
+      if (roll >= 0.63 && roll < 0.7) {
+        // A foreground run beside the daemon: refused while the daemon runs the schedule, else a manual run here.
+        const at = Math.floor(Date.now() / 1000) * 1000 - Math.floor(rng.float() * 30) * 1000 - 500;
+        await cli(["connector:run", name, String(at), "--foreground"], /is running \(job \d+\)|already has job/, /Job \d+: (error|killed),/);
+        continue;
+      }
       if (roll < 0.2) {
         const r = await cli(["connector:history", name, "-n", "50", "-f", "json"]);
         if (r.code === 0) {
@@ -246,14 +334,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           }
         }
       } else if (roll < 0.3) await cli(["connector:list"]);
-      else if (roll < 0.4) await cli(["connector:show", name]);
-      else if (roll < 0.5) await cli(["job:list", "-l", "20"]);
-      else if (roll < 0.6) await cli(["connector:update", name, "--priority", String(Math.floor(rng.float() * 5) - 2)]);
-      else if (roll < 0.7) {
+      else if (roll < 0.36) await cli(["connector:show", name]);
+      else if (roll < 0.43) await cli(["job:list", "-l", "20"]);
+      else if (roll < 0.5) await cli(["connector:update", name, "--priority", String(Math.floor(rng.float() * 5) - 2)]);
+      else if (roll < 0.75) {
         // A manual run at a half second: never a cron slot, so slot checks stay exact.
         const at = Math.floor(Date.now() / 1000) * 1000 - Math.floor(rng.float() * 30) * 1000 - 500;
         await cli(["connector:run", name, String(at)]);
-      } else if (roll < 0.8) {
+      } else if (roll < 0.82) {
         const live = transients.filter((t) => t.deleted === undefined && t.deleting !== true);
         if (live.length < 3) {
           const t = { name: `tmp_${lane}_${n++}`, table: `t_${lane}_${n}`, created: Date.now() };
@@ -261,9 +349,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           if (r.code === 0) transients.push(t);
         } else {
           const t = live[Math.floor(rng.float() * live.length)] as (typeof live)[number];
+          // Claimed like a delete: the other lane does not delete it under this update.
+          t.deleting = true;
           await cli(["connector:update", t.name, "-s", rng.float() < 0.5 ? "*/20 * * * * *" : "*/15 * * * * *"]);
+          t.deleting = false;
         }
-      } else if (roll < 0.88) {
+      } else if (roll < 0.9) {
         // Claimed before the command runs: the two drivers never delete the same schedule.
         const t = transients.find((x) => x.deleted === undefined && x.deleting !== true);
         if (t) {
@@ -336,7 +427,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const slots: SlotVerdict[] = [];
   try {
     for (const s of plan) {
-      tables.push(checkTable(cfg, home, reader, s));
+      tables.push(checkTable(cfg, home, reader, s.name === "opens_inc" ? { ...s, alsoIn: [ALT_DATABASE] } : s));
       slots.push(checkSlots(reader, s.name, s.cron, "UTC", firstStart + 2000, through));
     }
     for (const t of transients) {

@@ -282,6 +282,15 @@ export class Daemon {
 
   /** Starts queued jobs: (aged) priority then slot order, one per schedule, at most maxConcurrentJobs. */
   private dispatch(): void {
+    try {
+      this.dispatchNow();
+    } catch (err) {
+      // state.db locked past the busy timeout (another process holds its write lock): the next poll tries again.
+      this.deps.logger.warn({ err: errorMessage(err) }, "dispatch failed; trying again at the next poll");
+    }
+  }
+
+  private dispatchNow(): void {
     if (this.stopping || this.isLost || this.token === undefined) return;
     this.prune();
     const { store, logger, settings } = this.deps;
@@ -322,27 +331,12 @@ export class Daemon {
         gone.abort();
         this.running.delete(job.id);
         this.runningSchedules.delete(schedule);
-        let ended = store.jobs.getJob(job.id);
-        const timedOut = run.timedOut;
-        if (timedOut !== undefined && (ended.status === "running" || ended.status === "killed")) {
-          // Its own end says "killed: interrupted by SIGTERM"; the reason is the limit. (A job that finished in
-          // between keeps its success or error.)
-          ended = store.jobs.finishJob(job.id, {
-            status: "killed", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes, error: timedOut,
-            configDiff: ended.configDiff,
-          });
-        } else if (ended.status === "running") {
-          // The job process died without recording an end.
-          ended = store.lifecycle.finish(job, token, {
-            status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
-            error: `job process exited (${signal ?? `code ${code}`}) before finishing`,
-          });
+        try {
+          this.recordExit(job, token, run, code, signal);
+        } catch (err) {
+          // Left running with a dead pid: the periodic recovery ends it and queues its slot again.
+          logger.error({ jobId: job.id, err: errorMessage(err) }, "could not record the job process's exit; recovery will");
         }
-        store.leases.release(job.stream, token);
-        this.deps.metrics?.jobEnded(ended);
-        const fields = { jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0) };
-        if (ended.status === "success") logger.info(fields, "finish");
-        else logger.error({ ...fields, err: ended.error }, "finish");
         resolve();
         this.dispatch();
       });
@@ -351,6 +345,32 @@ export class Daemon {
     this.running.set(job.id, run);
     const limit = this.deps.settings.jobTimeoutMs;
     if (limit !== undefined && limit > 0) void this.watchJobTimeout(job.id, run, limit);
+  }
+
+  /** Records how a job process ended (unless the job recorded its own end) and releases its lease. */
+  private recordExit(job: Job, token: number, run: RunningJob, code: number | null, signal: NodeJS.Signals | null): void {
+    const { store, logger } = this.deps;
+    let ended = store.jobs.getJob(job.id);
+    const timedOut = run.timedOut;
+    if (timedOut !== undefined && (ended.status === "running" || ended.status === "killed")) {
+      // Its own end says "killed: interrupted by SIGTERM"; the reason is the limit. (A job that finished in
+      // between keeps its success or error.)
+      ended = store.jobs.finishJob(job.id, {
+        status: "killed", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes, error: timedOut,
+        configDiff: ended.configDiff,
+      });
+    } else if (ended.status === "running") {
+      // The job process died without recording an end.
+      ended = store.lifecycle.finish(job, token, {
+        status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
+        error: `job process exited (${signal ?? `code ${code}`}) before finishing`,
+      });
+    }
+    store.leases.release(job.stream, token);
+    this.deps.metrics?.jobEnded(ended);
+    const fields = { jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0) };
+    if (ended.status === "success") logger.info(fields, "finish");
+    else logger.error({ ...fields, err: ended.error }, "finish");
   }
 
   /** Waits `limitMs` of the job's run (in timer-sized steps), then stops it unless it exited first. */
@@ -395,6 +415,30 @@ export class Daemon {
     }
     run.child.kill("SIGKILL");
     await run.exited;
+  }
+
+  /**
+   * After a lost lease: lets go of everything at once, waiting for nothing.
+   * Job processes are disconnected (they stop, like when the daemon dies);
+   * the daemon that holds the home now recovers their jobs and queues their
+   * slots again.
+   */
+  abandon(): void {
+    this.stopping = true;
+    this.scheduler.stop();
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    this.childAbort.abort();
+    for (const run of this.running.values()) {
+      run.gone.abort();
+      try {
+        if (run.child.connected) run.child.disconnect();
+      } catch {
+        // already gone
+      }
+    }
+    this.token = undefined;
   }
 
   /** Stops firing; running jobs get the grace period, then SIGTERM (they end `killed`), then SIGKILL. */

@@ -90,7 +90,8 @@ Examples:
         }
       })();
       for (const j of queued) {
-        ctx.stdout.write(j.runAt !== null ? `Job ${j.id} is queued to run at ${formatTdTime(j.runAt)}.\n` : `Job ${j.id} is queued.\n`);
+        ctx.stdout.write(`Job ${j.id} is queued.\n`);
+        if (j.runAt !== null) ctx.stdout.write(`  its slot is in the future: it starts at ${formatTdTime(j.runAt)}\n`);
       }
       const daemon = s.store.daemon.alive();
       if (!daemon) {

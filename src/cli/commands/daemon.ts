@@ -120,6 +120,9 @@ Examples:
     if (lost !== undefined) {
       // Another daemon holds the home: launch nothing, wait for nothing. Our job processes stop when we go
       // (they hold no lease the new daemon cannot recover), and their slots are queued again there.
+      daemon.abandon();
+      // Whatever handle might linger, this process is done.
+      setTimeout(() => process.exit(1), 5000).unref();
       await http?.close();
       await services.close();
       throw new ItdError("conflict", `daemon lease lost: ${lost}`);
