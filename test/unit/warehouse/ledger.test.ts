@@ -123,3 +123,30 @@ describe("the load ledger", () => {
     expect(count(wh)).toBe(1);
   });
 });
+
+describe("stream fences", () => {
+  it("refuse every commit of a load whose lease token a newer load of the stream has passed, in append and staging modes", () => {
+    const { wh } = freshWarehouse();
+    const stale = wh.beginLoad(loadOpts({ jobId: "old", fence: 5 }));
+    const staleSlice = stale.beginSlice("w1");
+    staleSlice.insert([[1, "a", 1]]);
+    // The stream's lease went to a newer run (token 6) while the first one stalled: it fences the database.
+    const fresh = wh.beginLoad(loadOpts({ jobId: "new", fence: 6 }));
+    const s = fresh.beginSlice("w1");
+    s.insert([[2, "b", 2]]);
+    s.commit({ start_time: "2024-01-02T00:00:00Z" }, { epoch: 0, seq: 1 });
+    fresh.finish();
+    expect(() => staleSlice.commit({ start_time: "2024-01-03T00:00:00Z" }, { epoch: 0, seq: 1 })).toThrow(/lost its lease: a newer run \(token 6\)/);
+    stale.abort();
+    expect(count(wh)).toBe(1);
+    expect(wh.ledger("db1").map((r) => r.jobId)).toEqual(["new"]);
+    expect(wh.lastCursor("db1", "s1")?.position).toEqual({ epoch: 0, seq: 1 });
+    // A stale load cannot even begin, and a replace-mode load fenced meanwhile cannot swap in.
+    expect(() => wh.beginLoad(loadOpts({ jobId: "older", fence: 4 }))).toThrow(/lost its lease/);
+    const replace = wh.beginLoad(loadOpts({ jobId: "r1", fence: 6, mode: "replace" }));
+    replace.beginSlice("x").commit(null, { epoch: 0, seq: 2 });
+    wh.beginLoad(loadOpts({ jobId: "r2", fence: 7 })).abort();
+    expect(() => replace.finish()).toThrow(/lost its lease/);
+    expect(count(wh)).toBe(1);
+  });
+});
