@@ -124,6 +124,21 @@ try {
   itd("connector:run", "opens_6h", day(-1), "-n", "4", "--foreground");
   itd("connector:history", "opens_6h");
 
+  say("8b. A schedule owns its cursor: renamed, it goes on where it stopped; a second run of it at once is refused");
+  itd("connector:update", "opens_6h", "-n", "opens_six_hourly");
+  itd("connector:run", "opens_six_hourly", day(0), "--foreground");
+  itd("connector:update", "opens_six_hourly", "-n", "opens_6h");
+  await fetch(`${url}/_fake/faults`, { method: "POST", body: JSON.stringify({ faults: ["export:slow=4000@100%"] }) });
+  const minutesAgo = (m: number): string => new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000).toISOString().replace(".000Z", "Z");
+  const [t1, t2] = [minutesAgo(2), minutesAgo(1)];
+  process.stdout.write(`${bold(`$ itd connector:run opens_6h ${t1} --foreground &   # Iterable answers slowly now`)}\n`);
+  const first = spawn(process.execPath, [ITD, "connector:run", "opens_6h", t1, "--foreground"], { cwd: DIR, env, stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 2_000));
+  itdFails("connector:run", "opens_6h", t2, "--foreground");
+  await new Promise((r) => first.once("exit", r));
+  await fetch(`${url}/_fake/faults`, { method: "DELETE" });
+  itd("query", "-d", "demo_db", "SELECT count(*) AS rows, count(DISTINCT message_id) AS distinct_messages FROM sends_6h");
+
   say("9. The daemon: a schedule every 5 seconds (6-field cron), fired and imported incrementally");
   const live = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
   writeFileSync(join(DIR, "live.yml"), readFileSync(join(DIR, "hourly.yml"), "utf8").replace(/start_time: '[^']+'/, `start_time: '${live}'`));
