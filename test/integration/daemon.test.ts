@@ -193,8 +193,12 @@ describe("itd daemon", () => {
     await until("the broken edit reported", () => /from_file\.yml: delay/.test(d.log()) || undefined);
     for (let i = 0; i < 100 && (await h.jobs("from_file")).filter((j) => j.Status === "success").length < before + 2; i++) await sleep(200);
     expect((await h.jobs("from_file")).filter((j) => j.Status === "success").length).toBeGreaterThanOrEqual(before + 2);
+    // SIGHUP applies what can change at run time (the README lists it).
+    writeFileSync(h.env.ITD_CONFIG, "http_port: 0\nshutdown_grace: 5\nmax_concurrent_jobs: 2\ncatchup_cap: 7\njob_timeout: 90m\n");
     d.child.kill("SIGHUP");
-    await until("SIGHUP handled", () => /SIGHUP: reloading/.test(d.log()) || undefined);
+    await until("SIGHUP handled", () => /SIGHUP: settings applied/.test(d.log()) || undefined);
+    const applied = d.log().split("\n").find((l) => l.includes("SIGHUP: settings applied")) ?? "";
+    expect(JSON.parse(applied)).toMatchObject({ maxConcurrentJobs: 2, catchupCap: 7, jobTimeoutMs: 5_400_000 });
     d.child.kill("SIGTERM");
     expect(await exited(d.child)).toBe(0);
   }, 120_000);

@@ -51,6 +51,18 @@ describe("catch-up after a 3-day downtime", () => {
     expect(accountedFor(h, "hourly")).toEqual(HOURLY_MISSED);
   });
 
+  it("takes a cap changed at run time (SIGHUP) for the next catch-up", async () => {
+    const store = new MemorySlotStore();
+    store.seed("hourly", at("2026-01-10T12:00:00Z"));
+    h = harness(BACK, { store, catchupCap: 10 });
+    h.scheduler.setCatchupCap(30);
+    h.scheduler.setSchedules([def("hourly", "0 * * * *", { catchup: "all" })]);
+    void h.scheduler.start();
+    await h.settle();
+    expect(h.store.claimed("hourly")).toEqual(HOURLY_MISSED.slice(0, 30));
+    expect(h.store.skipped("hourly")[0]).toEqual({ slot: HOURLY_MISSED[30], reason: "catch-up cap 30 exceeded" });
+  });
+
   it("the cap counts per catch-up: the next slot after it fires normally", async () => {
     const h = await comeBack("all", 10);
     await h.runTo(at("2026-01-13T13:00:00Z"));
