@@ -58,6 +58,8 @@ export interface DaemonDeps {
 }
 
 const POLL_MS = 1_000;
+/** How long a starting daemon waits for another process's write lock on state.db. */
+const STATE_LOCK_WAIT_MS = 120_000;
 /** How often the daemon looks for jobs whose process died (its own children, foreground runs, other daemons'). */
 const RECOVER_MS = 5_000;
 /** How long a job process gets after SIGTERM before SIGKILL. */
@@ -127,8 +129,8 @@ export class Daemon {
 
   /** Takes the home's lease, recovers interrupted jobs, loads schedules and starts firing. */
   async start(): Promise<void> {
-    const { store, logger, clock } = this.deps;
-    const taken = store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+    const { logger, clock } = this.deps;
+    const taken = await this.acquireLease();
     if ("busy" in taken) {
       throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
     }
@@ -187,6 +189,30 @@ export class Daemon {
       logger.debug({ reason, schedules: this.defs.length }, "schedules loaded");
     } catch (err) {
       logger.error({ reason, err: errorMessage(err) }, "reload failed; the previous schedules stay");
+    }
+  }
+
+  /**
+   * Takes the home's lease. A state.db whose write lock another process holds
+   * (a CLI command, or a daemon stopped in the middle of a write) is waited
+   * for, saying so, up to STATE_LOCK_WAIT_MS; then the start fails naming it.
+   */
+  private async acquireLease(): Promise<ReturnType<Store["daemon"]["acquire"]>> {
+    const { store, logger, clock } = this.deps;
+    const since = clock.now();
+    for (;;) {
+      try {
+        return store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code !== "SQLITE_BUSY" && code !== "SQLITE_BUSY_SNAPSHOT") throw err;
+        const waited = clock.now() - since;
+        if (waited >= STATE_LOCK_WAIT_MS) {
+          throw new ItdError("store", `state.db has been locked by another process for ${Math.round(waited / 1000)} s; cannot take the home's daemon lease`, { cause: err });
+        }
+        logger.warn({ waitedMs: waited }, "state.db is locked by another process; waiting to take the home's daemon lease");
+        await clock.sleep(1_000);
+      }
     }
   }
 

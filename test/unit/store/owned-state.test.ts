@@ -152,22 +152,28 @@ describe("stream leases", () => {
   });
 });
 
+/** A slot's job queued, started and handed to a job process `pid` (as the daemon does). */
+function startedInChild(s: Store, spec: SlotJob, pid: number) {
+  const q = s.lifecycle.queueSlot(spec);
+  if (q.status !== "queued") throw new Error(q.status);
+  const started = s.lifecycle.start(q.job.id);
+  if (started.status !== "started") throw new Error(started.status);
+  s.lifecycle.handOver(started.job, started.token, { pid, host: "here" });
+  return started.job;
+}
+
 describe("recovery", () => {
   it("ends a dead process's job as interrupted and queues its slot again in the same step; an issue job has no slot", () => {
     const clock = new FakeClock(T0);
     const alive = new Set([100]);
     const s = open(home(), clock, ME, alive);
     const { id } = s.schedules.create(def);
-    const q = s.lifecycle.queueSlot(slotJob(s, id, T0 + 3_600_000));
-    if (q.status !== "queued") throw new Error(q.status);
-    const started = s.lifecycle.start(q.job.id);
-    if (started.status !== "started") throw new Error(started.status);
-    s.lifecycle.handOver(started.job, started.token, { pid: 555, host: "here" });
+    const job = startedInChild(s, slotJob(s, id, T0 + 3_600_000), 555);
     const issue = s.lifecycle.startNew({ kind: "issue", database: "d", table: "t", config: "", stream: "i" });
     if (issue.status !== "started") throw new Error(issue.status);
     s.lifecycle.handOver(issue.job, issue.token, { pid: 556, host: "here" });
     const recovered = s.lifecycle.recover();
-    expect(recovered.map((j) => [j.id, j.status])).toEqual([[q.job.id, "error"], [issue.job.id, "error"]]);
+    expect(recovered.map((j) => [j.id, j.status])).toEqual([[job.id, "error"], [issue.job.id, "error"]]);
     const retry = s.jobs.slotJob(id, T0 + 3_600_000);
     expect(retry).toMatchObject({ status: "queued", kind: "scheduled", stream: scheduleStream(id) });
     expect(s.jobs.listJobs({ status: "queued" })).toHaveLength(1);
@@ -179,11 +185,7 @@ describe("recovery", () => {
     const clock = new FakeClock(T0);
     const s = open(home(), clock, ME, new Set([100]));
     const { id } = s.schedules.create(def);
-    const q = s.lifecycle.queueSlot(slotJob(s, id, T0 + 3_600_000));
-    if (q.status !== "queued") throw new Error(q.status);
-    const started = s.lifecycle.start(q.job.id);
-    if (started.status !== "started") throw new Error(started.status);
-    s.lifecycle.handOver(started.job, started.token, { pid: 555, host: "here" });
+    startedInChild(s, slotJob(s, id, T0 + 3_600_000), 555);
     s.schedules.delete("a");
     expect(s.lifecycle.recover()).toHaveLength(1);
     expect(s.jobs.listJobs({ status: "queued" })).toHaveLength(0);
