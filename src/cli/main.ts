@@ -33,6 +33,13 @@ export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, v
     if (verbose && err.stack) ctx.stderr.write(`${err.stack}\n`);
     return EXIT_CODES[err.code];
   }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
+    // Another process held a write lock past the busy timeout (a long write, or a process stopped mid-write).
+    ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}: another itd process has held the write lock for more than 10 s; nothing was changed, try again\n`);
+    if (verbose && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
+    return EXIT_CODES.store;
+  }
   const message = err instanceof Error ? err.message : String(err);
   ctx.stderr.write(`Error: ${message}\n`);
   if (verbose && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);

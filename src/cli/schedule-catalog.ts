@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { validateLoadConfig, serializeLoadConfig, type LoadConfig } from "../connector/index.js";
 import { ItdError, NotFoundError } from "../errors.js";
@@ -13,6 +14,15 @@ export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: 
 /** Checks a load config document; throws with its file-and-key messages. */
 export function checkConfigShape(doc: unknown, label: string): LoadConfig {
   return validateLoadConfig(doc, label, SHAPE_ENV);
+}
+
+/** A file's real path (symlinks resolved): one file, one schedule, however its folder is reached. */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
 }
 
 export function schedulesDir(s: Services, env: NodeJS.ProcessEnv): string {
@@ -40,7 +50,7 @@ export function loadCatalog(s: Services, env: NodeJS.ProcessEnv): Catalog {
       return [];
     }
     // A file is one schedule for its whole life, whatever it says: its id comes from its path.
-    return [{ ...f, id: s.store.schedules.fileScheduleId(resolve(f.source), f.name) }];
+    return [{ ...f, id: s.store.schedules.fileScheduleId(realPath(f.source), f.name) }];
   });
   return { schedules: [...stored, ...fromFiles].sort((a, b) => a.name.localeCompare(b.name)), problems };
 }

@@ -386,11 +386,11 @@ export class Daemon {
         configDiff: ended.configDiff,
       });
     } else if (ended.status === "running") {
-      // The job process died without recording an end.
+      // The job process died without recording an end: interrupted, its slot queued again (as recovery does).
       ended = store.lifecycle.finish(job, token, {
         status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
-        error: `job process exited (${signal ?? `code ${code}`}) before finishing`,
-      });
+        error: `interrupted: the job process exited (${signal ?? `code ${code}`}) before finishing`,
+      }, { requeue: !this.stopping });
     }
     store.leases.release(job.stream, token);
     this.deps.metrics?.jobEnded(ended);

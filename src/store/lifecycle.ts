@@ -61,6 +61,9 @@ export interface LifecycleDeps {
   isAlive: (pid: number) => boolean;
 }
 
+/** A slot whose job's process died this many times is not queued again (its last end says why). */
+export const MAX_INTERRUPTIONS = 3;
+
 export class JobLifecycle {
   constructor(private readonly d: LifecycleDeps) {}
 
@@ -78,6 +81,8 @@ export class JobLifecycle {
     const { db, jobs, schedules } = this.d;
     return db.transaction((): QueueResult => {
       if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return { status: "taken", job: undefined };
+      // A schedule deleted meanwhile (the daemon's definitions are up to a second old) gets no more jobs.
+      if (!this.scheduleLives(spec.scheduleId)) return { status: "taken", job: undefined };
       const existing = jobs.slotJob(spec.scheduleId, spec.slot);
       if (spec.kind === "scheduled") {
         const mark = schedules.firedThrough(spec.scheduleId);
@@ -117,6 +122,11 @@ export class JobLifecycle {
       if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return { status: "fenced" };
       const job = jobs.getJob(jobId);
       if (job.status !== "queued") return { status: "gone", job };
+      if (job.scheduleId !== null && !this.scheduleLives(job.scheduleId)) {
+        db.prepare(`UPDATE jobs SET status = 'skipped', error = ?, end_at = ? WHERE id = ?`)
+          .run("skipped: the schedule was deleted before this run started", this.d.now(), job.id);
+        return { status: "gone", job: jobs.getJob(job.id) };
+      }
       return this.takeAndRun(job);
     }).immediate();
   }
@@ -226,11 +236,23 @@ export class JobLifecycle {
     return recovered;
   }
 
-  /** Inside a transaction: queues the slot of an interrupted job again (when it has one and its schedule lives). */
+  /** Whether a schedule id is still alive (not deleted). */
+  private scheduleLives(id: number): boolean {
+    return this.d.db.prepare(`SELECT 1 FROM schedule_state WHERE id = ? AND ended_at IS NULL`).get(id) !== undefined;
+  }
+
+  /**
+   * Inside a transaction: queues the slot of an interrupted job again (when it
+   * has one, its schedule lives, and it was not interrupted MAX_INTERRUPTIONS
+   * times already: a job that kills its process every time must not loop).
+   */
   private requeue(job: Job): Job | undefined {
     if (job.kind === "issue" || job.scheduleId === null || job.scheduledTime === null) return undefined;
-    const alive = this.d.db.prepare(`SELECT 1 FROM schedule_state WHERE id = ? AND ended_at IS NULL`).get(job.scheduleId);
-    if (!alive || this.d.jobs.slotJob(job.scheduleId, job.scheduledTime)) return undefined;
+    if (!this.scheduleLives(job.scheduleId) || this.d.jobs.slotJob(job.scheduleId, job.scheduledTime)) return undefined;
+    const tries = this.d.db
+      .prepare(`SELECT count(*) AS n FROM jobs WHERE schedule_id = ? AND scheduled_time = ? AND status IN ('error', 'killed')`)
+      .get(job.scheduleId, job.scheduledTime) as { n: number };
+    if (tries.n >= MAX_INTERRUPTIONS) return undefined;
     return this.d.jobs.createJob({
       kind: job.kind, schedule: job.schedule, scheduleId: job.scheduleId, scheduledTime: job.scheduledTime, database: job.database,
       table: job.table, priority: job.priority, config: job.config, stream: job.stream,

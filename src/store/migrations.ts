@@ -96,16 +96,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE schedule_state (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     file          TEXT UNIQUE,
+    name          TEXT,
     fired_through INTEGER,
+    paused_at     INTEGER,
     legacy_stream TEXT,
     created_at    INTEGER NOT NULL,
     ended_at      INTEGER
   );
+  -- Where each schedule stood: its last cron slot, else when a daemon first saw it, and never before what the
+  -- last daemon's heartbeat proves it dealt with (history may have been pruned): slots due up to a minute
+  -- before that heartbeat were claimed.
+  CREATE TEMP TABLE legacy_marks AS
+    SELECT n.name AS name,
+           NULLIF(MAX(
+             COALESCE((SELECT MAX(scheduled_time) FROM jobs j WHERE j.schedule = n.name AND j.kind = 'scheduled'), -1),
+             COALESCE((SELECT first_seen FROM schedule_marks m WHERE m.name = n.name), -1),
+             COALESCE((SELECT d.heartbeat_at - 60000 - COALESCE((SELECT delay FROM schedules s WHERE s.name = n.name), 0) * 1000
+                         FROM daemon d, schedule_marks m WHERE m.name = n.name AND m.first_seen <= d.heartbeat_at), -1)
+           ), -1) AS fired_through
+      FROM (SELECT name FROM schedules UNION SELECT name FROM schedule_marks UNION SELECT schedule FROM jobs WHERE schedule IS NOT NULL) n;
   INSERT INTO schedule_state (file, fired_through, legacy_stream, created_at)
-    SELECT NULL,
-           COALESCE((SELECT MAX(scheduled_time) FROM jobs j WHERE j.schedule = s.name AND j.kind = 'scheduled'),
-                    (SELECT first_seen FROM schedule_marks m WHERE m.name = s.name)),
-           'schedule:' || s.name, s.created_at
+    SELECT NULL, (SELECT fired_through FROM legacy_marks l WHERE l.name = s.name), 'schedule:' || s.name, s.created_at
       FROM schedules s ORDER BY s.created_at, s.name;
   CREATE TABLE schedules_v6 (
     id            INTEGER PRIMARY KEY,
@@ -136,11 +147,8 @@ export const MIGRATIONS: readonly string[] = [
   -- the state once, when it is first given an id.
   CREATE TABLE legacy_schedules (name TEXT PRIMARY KEY, fired_through INTEGER);
   INSERT INTO legacy_schedules (name, fired_through)
-    SELECT n.name,
-           COALESCE((SELECT MAX(scheduled_time) FROM jobs j WHERE j.schedule = n.name AND j.kind = 'scheduled'),
-                    (SELECT first_seen FROM schedule_marks m WHERE m.name = n.name))
-      FROM (SELECT name FROM schedule_marks UNION SELECT schedule FROM jobs WHERE schedule IS NOT NULL) n
-     WHERE n.name NOT IN (SELECT name FROM schedules);
+    SELECT name, fired_through FROM legacy_marks WHERE name NOT IN (SELECT name FROM schedules);
+  DROP TABLE legacy_marks;
   DROP TABLE schedule_marks;
 
   ALTER TABLE jobs ADD COLUMN schedule_id INTEGER;

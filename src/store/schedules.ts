@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { ItdError, NotFoundError } from "../errors.js";
 import { leaseLive, nextToken, type Holder } from "./leases.js";
 import type { Db } from "./open.js";
@@ -69,7 +70,7 @@ export class ScheduleStore {
     const now = this.now();
     return this.db.transaction(() => {
       if (this.find(s.name)) throw new ItdError("conflict", `BulkLoadSession: ${s.name} create failed: Name has already been taken`);
-      const id = Number(this.db.prepare(`INSERT INTO schedule_state (created_at) VALUES (?)`).run(now).lastInsertRowid);
+      const id = Number(this.db.prepare(`INSERT INTO schedule_state (created_at, paused_at) VALUES (?, ?)`).run(now, s.paused ? now : null).lastInsertRowid);
       this.db
         .prepare(
           `INSERT INTO schedules (id, name, cron, timezone, delay, database_name, table_name, time_column, priority, catchup, config, paused, created_at, updated_at)
@@ -100,6 +101,7 @@ export class ScheduleStore {
         )
         .run({ ...next, config: JSON.stringify(next.config), paused: next.paused ? 1 : 0, now, id: current.id });
       if (next.name !== name) this.db.prepare(`UPDATE jobs SET schedule = ? WHERE schedule_id = ?`).run(next.name, current.id);
+      if (!current.paused && next.paused) this.db.prepare(`UPDATE schedule_state SET paused_at = ? WHERE id = ?`).run(now, current.id);
       if (current.paused && !next.paused) this.pass(current.id, now);
       return this.get(next.name);
     }).immediate();
@@ -116,22 +118,33 @@ export class ScheduleStore {
   }
 
   /**
-   * The id of the schedule declared by `file` (an absolute path): the same
-   * file is the same schedule whatever it says, its name included. Given the
-   * first time a file is seen; a file schedule of a home written before ids
-   * adopts the history, cursor and mark its name had.
+   * The id of the schedule declared by `file` (its real path): the same file
+   * is the same schedule whatever it says, its name included; a file moved or
+   * renamed (its old path gone) that still declares the same name is the same
+   * schedule too. Given the first time a file is seen; a file schedule of a
+   * home written before ids adopts the history, cursor and mark its name had.
    */
-  fileScheduleId(file: string, name: string): number {
-    const found = this.db.prepare(`SELECT id FROM schedule_state WHERE file = ?`).get(file) as { id: number } | undefined;
-    if (found) return found.id;
+  fileScheduleId(file: string, name: string, exists: (file: string) => boolean = existsSync): number {
+    const found = this.db.prepare(`SELECT id, name FROM schedule_state WHERE file = ?`).get(file) as { id: number; name: string | null } | undefined;
+    if (found && found.name === name) return found.id;
     return this.db.transaction(() => {
       const again = this.db.prepare(`SELECT id FROM schedule_state WHERE file = ?`).get(file) as { id: number } | undefined;
-      if (again) return again.id;
+      if (again) {
+        this.db.prepare(`UPDATE schedule_state SET name = ? WHERE id = ?`).run(name, again.id);
+        return again.id;
+      }
+      // A file moved or renamed (its old path is gone) under the same schedule name: the same schedule.
+      const moved = (this.db.prepare(`SELECT id, file FROM schedule_state WHERE file IS NOT NULL AND name = ? AND ended_at IS NULL`).all(name) as { id: number; file: string }[])
+        .find((r) => !exists(r.file));
+      if (moved) {
+        this.db.prepare(`UPDATE schedule_state SET file = ? WHERE id = ?`).run(file, moved.id);
+        return moved.id;
+      }
       const legacy = this.db.prepare(`SELECT fired_through FROM legacy_schedules WHERE name = ?`).get(name) as { fired_through: number | null } | undefined;
       const id = Number(
         this.db
-          .prepare(`INSERT INTO schedule_state (file, fired_through, legacy_stream, created_at) VALUES (?, ?, ?, ?)`)
-          .run(file, legacy?.fired_through ?? null, legacy ? `schedule:${name}` : null, this.now()).lastInsertRowid,
+          .prepare(`INSERT INTO schedule_state (file, name, fired_through, legacy_stream, created_at) VALUES (?, ?, ?, ?, ?)`)
+          .run(file, name, legacy?.fired_through ?? null, legacy ? `schedule:${name}` : null, this.now()).lastInsertRowid,
       );
       if (legacy) {
         this.db.prepare(`UPDATE jobs SET schedule_id = ?, stream = ? WHERE schedule = ? AND schedule_id IS NULL`).run(id, scheduleStream(id), name);
@@ -140,6 +153,12 @@ export class ScheduleStore {
       }
       return id;
     }).immediate();
+  }
+
+  /** When a CLI schedule was last paused (a schedule paused before ids: undefined). */
+  pausedAt(id: number): number | undefined {
+    const r = this.db.prepare(`SELECT paused_at FROM schedule_state WHERE id = ?`).get(id) as { paused_at: number | null } | undefined;
+    return r?.paused_at ?? undefined;
   }
 
   /** The stream name a schedule's cursor had before ids (its ledger rows in old databases), if any. */

@@ -366,6 +366,28 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     expect(duplicates(w.rows("lease_db", "sends")), "duplicate rows (two daemons ran the schedule at once)").toBe(0);
   }, 100_000);
 
+  it("a resume records the slots missed before the pause while no daemon ran as skipped, so none vanishes (review)", async ({ expect, onTestFinished }) => {
+    const w = workspace();
+    onTestFinished(w.cleanup);
+    w.load("load.yml", { url: fast.url, start: nowSecond() - HOUR });
+    await ok(w, "connector:create", "gap", "*/2 * * * * *", "gap_db", "sends", "load.yml", "--auto-create-table");
+    const d = w.daemon();
+    await until("a first success", () => loggedJobs(d.log()).some((j) => j.status === "success") || undefined, 30_000, d.log);
+    expect(await w.stop(d.child)).toBe(0);
+    const stoppedAt = Date.now();
+    await sleep(7_000); // three or four slots due with no daemon
+    await ok(w, "connector:update", "gap", "--pause");
+    const pausedAt = Date.now();
+    await sleep(3_000);
+    await ok(w, "connector:update", "gap", "--resume");
+    const h = await w.history("gap");
+    const missed = h.filter((j) => j.slot > stoppedAt && j.slot <= pausedAt);
+    expect(missed.length, "slots due between the daemon's stop and the pause are in history").toBeGreaterThanOrEqual(3);
+    expect(missed.every((j) => j.Status === "skipped"), JSON.stringify(missed)).toBe(true);
+    const everySlot = h.filter((j) => j.slot > stoppedAt - 4_000 && j.slot <= pausedAt).map((j) => j.slot).sort((a, b) => a - b);
+    for (let i = 1; i < everySlot.length; i++) expect((everySlot[i] as number) - (everySlot[i - 1] as number), "no slot absent").toBe(2_000);
+  }, 60_000);
+
   it("resuming a schedule while the daemon is down does not catch up its paused stretch (defect 8)", async ({ expect, onTestFinished }) => {
     const w = workspace();
     onTestFinished(w.cleanup);

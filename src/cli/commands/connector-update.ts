@@ -3,13 +3,34 @@ import { resolve } from "node:path";
 import { load } from "js-yaml";
 import { ConfigError, ItdError } from "../../errors.js";
 import { aliasExpansionProblem, YAML_LIMITS } from "../../yaml.js";
-import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
+import { serializeLoadConfig } from "../../connector/index.js";
+import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, SlotCalculator, validateTimezone, type ScheduleDefinition } from "../../schedule/index.js";
 import { scheduleStream, type NewSchedule } from "../../store/index.js";
 import { ArgumentError, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { assertEditable, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
-import { withServices } from "../services.js";
+import { assertEditable, checkConfigShape, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { withServices, type Services } from "../services.js";
 import { readConfigDocument } from "./connector-create.js";
+
+/**
+ * A resume passes the paused stretch (its slots are not caught up). Slots that
+ * were due before the pause but had not been dealt with (no daemon ran) are
+ * passed too — recorded as `skipped`, saying why, so none vanishes silently.
+ */
+function recordMissedBeforePause(s: Services, d: ScheduleDefinition): void {
+  const mark = s.store.schedules.firedThrough(d.id);
+  const pausedAt = s.store.schedules.pausedAt(d.id);
+  if (d.cron === "" || mark === undefined || pausedAt === undefined || mark >= pausedAt) return;
+  const slots = new SlotCalculator().between(d.cron, d.timezone, mark, pausedAt - d.delay * 1000, MAX_RECORDED_SKIPS);
+  s.store.lifecycle.skipSlots(
+    { scheduleId: d.id, schedule: d.name, database: d.database, table: d.table, priority: d.priority, config: serializeLoadConfig(checkConfigShape(d.config, d.source), { redact: true }), stream: scheduleStream(d.id) },
+    slots,
+    "skipped: missed while no daemon ran, then the schedule was paused; a resume does not catch up (connector:run -n backfills)",
+  );
+}
+
+/** At most this many missed slots are recorded one by one at a resume. */
+const MAX_RECORDED_SKIPS = 10_000;
 
 /** TD's `-s` takes an optional value: a bare `-s` means "no schedule" (""). */
 export function optionalScheduleValue(argv: readonly string[]): string[] {
@@ -111,6 +132,7 @@ Examples:
             });
           }
         }
+        if (current.paused && !next.paused) recordMissedBeforePause(s, current);
         const u = s.store.schedules.update(name, next);
         // A new epoch: the rewind wins over every cursor committed before it, here or in any database's ledger.
         if (diff !== undefined) s.store.cursors.rewind(scheduleStream(u.id), diff);

@@ -5,7 +5,7 @@ import { errorMessage } from "../../errors.js";
 import { parseRateLimitsSpec, RateBudgets } from "../../iterable/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { loadCatalog } from "../schedule-catalog.js";
 import { withServices } from "../services.js";
 
 /**
@@ -58,7 +58,9 @@ export const jobExecCommand: Command = {
       try {
         // From the daemon when it runs us (the definition it fired, the lease it took for us); read here otherwise.
         const handed = given ? await given : undefined;
-        const def = handed?.definition ?? findSchedule(loadCatalog(s, ctx.env), job.schedule);
+        // By id, never by name: a schedule deleted and made again under its name is another schedule.
+        const def = handed?.definition ?? loadCatalog(s, ctx.env).schedules.find((d) => d.id === job.scheduleId);
+        if (def === undefined) throw new Error(`the schedule of job ${id} (${job.schedule}) no longer exists`);
         const lease = s.store.leases.get(job.stream);
         const token = handed?.token ?? (lease?.jobId === id ? lease.token : undefined);
         if (token === undefined) throw new Error(`job ${id} holds no lease on its stream ${job.stream}`);

@@ -14,7 +14,7 @@ import { FakeClock } from "../../../src/clock.js";
 import { Daemon } from "../../../src/daemon/daemon.js";
 import { RateBudgets } from "../../../src/iterable/index.js";
 import { silentLogger } from "../../../src/log.js";
-import { openStore, type Job, type Store } from "../../../src/store/index.js";
+import { openStore, scheduleStream, type Job, type Store } from "../../../src/store/index.js";
 
 const MAX_TIMER_MS = 2_147_483_647;
 const DAY = 86_400_000;
@@ -68,9 +68,12 @@ describe("the daemon's job_timeout", () => {
     const home = join(mkdtempSync(join(tmpdir(), "itd-job-timeout-")), "home");
     store = openStore(home, clock, { isAlive: () => true });
     const s = store;
-    const jobs = schedules.map((schedule) =>
-      s.jobs.createJob({ kind: "run", schedule, scheduledTime: clock.now(), database: "db", table: "t", config: "in: {}", stream: schedule }),
-    );
+    const jobs = schedules.map((schedule) => {
+      const { id } = s.schedules.create({
+        name: schedule, cron: "", timezone: "UTC", delay: 0, database: "db", table: "t", timeColumn: null, priority: 0, catchup: "all", config: {}, paused: false,
+      });
+      return s.jobs.createJob({ kind: "run", schedule, scheduleId: id, scheduledTime: clock.now(), database: "db", table: "t", config: "in: {}", stream: scheduleStream(id) });
+    });
     const children = new Map<number, FakeChild>();
     let nextPid = 5000;
     daemon = new Daemon({
@@ -180,6 +183,28 @@ describe("the daemon's job_timeout", () => {
     await settle();
     expect(child(long).signals).toEqual(["SIGTERM"]);
     expect(s.jobs.getJob(long.id)).toMatchObject({ status: "killed", error: "killed: the job_timeout of 40d was exceeded" });
+  });
+
+  it("records a job process that died without an end as interrupted and queues its slot again, but not a fourth time", async () => {
+    const { store: s, jobs, child } = await harness(undefined, ["dies"]);
+    const first = jobs[0] as Job;
+    const ended: Job[] = [];
+    let current = first;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      child(current).exit(null, "SIGKILL");
+      await settle();
+      ended.push(s.jobs.getJob(current.id));
+      const next = s.jobs.slotJob(first.scheduleId as number, first.scheduledTime as number);
+      if (attempt < 3) {
+        expect(next, `attempt ${attempt} queued again and started`).toMatchObject({ status: "running" });
+        current = next as Job;
+      } else {
+        expect(next, "a slot whose process died three times is not queued again").toBeUndefined();
+      }
+    }
+    expect(ended.map((j) => [j.status, j.error])).toEqual(
+      Array.from({ length: 3 }, () => ["error", "interrupted: the job process exited (SIGKILL) before finishing"]),
+    );
   });
 
   it("never stops a job without a limit", async () => {

@@ -57,11 +57,33 @@ describe("schedule identity", () => {
     expect(scheduleStream(again.id)).not.toBe(scheduleStream(a.id));
   });
 
-  it("identifies a schedule file by its path, whatever name it gives", () => {
+  it("identifies a schedule file by its path, whatever name it gives, and follows it when it is moved under the same name", () => {
     const s = open(home(), new FakeClock(T0));
-    const id = s.schedules.fileScheduleId("/etc/itd/schedules/x.yml", "x");
-    expect(s.schedules.fileScheduleId("/etc/itd/schedules/x.yml", "renamed_in_the_file")).toBe(id);
-    expect(s.schedules.fileScheduleId("/etc/itd/schedules/y.yml", "x")).not.toBe(id);
+    const files = new Set(["/etc/itd/schedules/x.yml", "/etc/itd/schedules/y.yml"]);
+    const exists = (f: string): boolean => files.has(f);
+    const id = s.schedules.fileScheduleId("/etc/itd/schedules/x.yml", "x", exists);
+    expect(s.schedules.fileScheduleId("/etc/itd/schedules/x.yml", "renamed_in_the_file", exists)).toBe(id);
+    s.schedules.fileScheduleId("/etc/itd/schedules/x.yml", "x", exists);
+    // Another file declaring the same name while x.yml is still there is another schedule.
+    const y = s.schedules.fileScheduleId("/etc/itd/schedules/y.yml", "x", exists);
+    expect(y).not.toBe(id);
+    // `mv x.yml z.yml`: the old path is gone, the name is the same: the same schedule (cursor and place kept).
+    files.delete("/etc/itd/schedules/x.yml");
+    files.add("/etc/itd/schedules/z.yml");
+    expect(s.schedules.fileScheduleId("/etc/itd/schedules/z.yml", "x", exists)).toBe(id);
+  });
+
+  it("gives a deleted schedule no more jobs: a claim is refused, and its queued run ends skipped instead of starting", () => {
+    const clock = new FakeClock(T0);
+    const s = open(home(), clock);
+    const { id } = s.schedules.create(def);
+    const queued = s.lifecycle.queueSlot(slotJob(s, id, T0 + 3_600_000));
+    if (queued.status !== "queued") throw new Error(queued.status);
+    s.schedules.delete("a");
+    s.schedules.create(def); // the same name again: another schedule
+    expect(s.lifecycle.queueSlot(slotJob(s, id, T0 + 2 * 3_600_000)).status).toBe("taken");
+    expect(s.lifecycle.start(queued.job.id)).toMatchObject({ status: "gone", job: { status: "skipped", error: expect.stringContaining("deleted") } });
+    expect(s.lifecycle.liveStreams().size).toBe(0);
   });
 });
 
@@ -270,7 +292,10 @@ describe("migrating a home written before ids (schema 5)", () => {
         ('schedule:daily', '{"in":{"start_time":"2026-01-02T00:00:00Z"}}', 1, 5),
         ('schedule:from_file', '{"in":{"start_time":"2026-01-03T00:00:00Z"}}', 3, 5),
         ('issue:db1.t1:abc', '{"in":{"start_time":"2026-01-04T00:00:00Z"}}', 7, 5);
-      INSERT INTO schedule_marks (name, first_seen) VALUES ('daily', 1000), ('from_file', 2000), ('never_ran', 3000);
+      INSERT INTO schedule_marks (name, first_seen) VALUES ('daily', 1000), ('from_file', 2000), ('never_ran', 3000), ('pruned', 4000);
+      INSERT INTO schedules (name, cron, timezone, delay, database_name, table_name, priority, catchup, config, paused, created_at, updated_at)
+        VALUES ('pruned', '*/5 * * * * *', 'UTC', 0, 'db1', 't3', 0, 'all', '{}', 0, 1, 1);
+      INSERT INTO daemon (id, pid, host, started_at, heartbeat_at) VALUES (1, 4242, 'old', 100, 7200000);
     `);
     legacy.close();
 
@@ -278,7 +303,8 @@ describe("migrating a home written before ids (schema 5)", () => {
     expect(s.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     const daily = s.schedules.get("daily");
     expect(daily).toMatchObject({ cron: "10 0 * * *", timezone: "Asia/Tokyo", delay: 600 });
-    expect(s.schedules.firedThrough(daily.id)).toBe(86_400_000); // the last cron slot, not the manual run
+    // Its last cron slot (not the later manual run), above what the old daemon's heartbeat proves.
+    expect(s.schedules.firedThrough(daily.id)).toBe(86_400_000);
     expect(s.cursors.get(scheduleStream(daily.id))).toMatchObject({ configDiff: { in: { start_time: "2026-01-02T00:00:00Z" } }, position: { epoch: 0, seq: 0 } });
     expect(s.schedules.legacyStream(daily.id)).toBe("schedule:daily");
     expect(s.jobs.listJobs({ scheduleId: daily.id }).map((j) => j.kind).sort()).toEqual(["run", "scheduled"]);
@@ -286,14 +312,16 @@ describe("migrating a home written before ids (schema 5)", () => {
     // The slot the old daemon ran is still taken.
     expect(s.lifecycle.queueSlot({ ...slotJob(s, daily.id, 86_400_000) }).status).toBe("taken");
     // The file schedule `from_file` adopts its history, cursor and mark when its file is first seen.
-    const fileId = s.schedules.fileScheduleId("/srv/schedules/from_file.yml", "from_file");
-    expect(s.schedules.firedThrough(fileId)).toBe(3_600_000);
+    const fileId = s.schedules.fileScheduleId("/srv/schedules/from_file.yml", "from_file", () => true);
+    expect(s.schedules.firedThrough(fileId)).toBe(7_140_000); // its last slot (1 h), raised to the heartbeat's proof
     expect(s.cursors.get(scheduleStream(fileId))).toMatchObject({ configDiff: { in: { start_time: "2026-01-03T00:00:00Z" } } });
     expect(s.jobs.listJobs({ scheduleId: fileId })).toHaveLength(1);
-    const never = s.schedules.fileScheduleId("/srv/schedules/never_ran.yml", "never_ran");
-    expect(s.schedules.firedThrough(never)).toBe(3000);
-    // A later file of an adopted name starts fresh.
-    const other = s.schedules.fileScheduleId("/srv/schedules/other.yml", "from_file");
+    const never = s.schedules.fileScheduleId("/srv/schedules/never_ran.yml", "never_ran", () => true);
+    expect(s.schedules.firedThrough(never)).toBe(7_140_000); // its first sight, raised to what the old daemon's heartbeat proves
+    // History pruned to nothing: the last daemon's heartbeat (less a minute) is where it stood, not its first sight.
+    expect(s.schedules.firedThrough(s.schedules.get("pruned").id)).toBe(7_200_000 - 60_000);
+    // Another file of an adopted name, beside it, starts fresh.
+    const other = s.schedules.fileScheduleId("/srv/schedules/other.yml", "from_file", () => true);
     expect(s.schedules.firedThrough(other)).toBeUndefined();
   });
 });
