@@ -83,6 +83,8 @@ describe("skipQueued", () => {
   it("ends only the queued jobs of one schedule, as skipped with the reason", () => {
     const home = join(mkdtempSync(join(tmpdir(), "itd-skipq-")), "home");
     const s = openStore(home, new FakeClock(5_000));
+    const schedule = { cron: "@daily", timezone: "UTC", delay: 0, database: "d", table: "t", timeColumn: null, priority: 0, catchup: "all" as const, config: {}, paused: false };
+    expect([s.schedules.create({ ...schedule, name: "a" }).id, s.schedules.create({ ...schedule, name: "b" }).id]).toEqual([1, 2]);
     const base = { database: "d", table: "t", config: "", kind: "scheduled" as const };
     const q1 = s.jobs.createJob({ ...base, schedule: "a", scheduleId: 1, scheduledTime: 1_000, stream: "schedule#1" });
     const q2 = s.jobs.createJob({ ...base, schedule: "a", scheduleId: 1, scheduledTime: 2_000, stream: "schedule#1" });
