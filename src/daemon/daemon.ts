@@ -342,7 +342,8 @@ export class Daemon {
   private launch(job: Job, schedule: string, token: number): void {
     const { logger, store } = this.deps;
     const child = this.deps.spawnJob(job.id);
-    if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: hostname() });
+    // Nothing below may throw before the process is tracked (an untracked child would wait forever for its
+    // definition while holding its stream): state.db writes come last, and a failed one only warns.
     // The job runs the definition that fired it, even if its file has broken since.
     const definition = this.defs.find((d) => d.id === job.scheduleId) ?? null;
     child.send({ t: "definition", definition, token } satisfies ParentMessage, (err) => {
@@ -371,6 +372,12 @@ export class Daemon {
     this.running.set(job.id, run);
     const limit = this.deps.settings.jobTimeoutMs;
     if (limit !== undefined && limit > 0) void this.watchJobTimeout(job.id, run, limit);
+    try {
+      // Bookkeeping: the job and its lease name the job process from now on (the job process says so too).
+      if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: hostname() });
+    } catch (err) {
+      logger.warn({ jobId: job.id, err: errorMessage(err) }, "could not record the job process's pid (state.db busy); it records it itself");
+    }
   }
 
   /** Records how a job process ended (unless the job recorded its own end) and releases its lease. */

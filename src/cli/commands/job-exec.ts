@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { runScheduleJob } from "../../connector/index.js";
 import { IpcBudgets, type ChildMessage, type ParentMessage } from "../../daemon/ipc.js";
 import type { ScheduleDefinition } from "../../schedule/index.js";
@@ -64,6 +65,12 @@ export const jobExecCommand: Command = {
         const lease = s.store.leases.get(job.stream);
         const token = handed?.token ?? (lease?.jobId === id ? lease.token : undefined);
         if (token === undefined) throw new Error(`job ${id} holds no lease on its stream ${job.stream}`);
+        // This process holds the job and its lease now (the daemon records it too; whichever write gets through).
+        try {
+          s.store.lifecycle.handOver(job, token, { pid: process.pid, host: hostname() });
+        } catch {
+          // state.db busy: the daemon's record stands; the lease is renewed by token either way
+        }
         await runScheduleJob(
           {
             clientFor: (config) => s.iterableClient(config), warehouse: s.warehouse, jobs: s.store.jobs, cursors: s.store.cursors, clock: s.clock,

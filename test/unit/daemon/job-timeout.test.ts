@@ -207,6 +207,39 @@ describe("the daemon's job_timeout", () => {
     );
   });
 
+  it("tracks a job process even when recording its pid fails (state.db locked): its exit is still recorded (regression)", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const home = join(mkdtempSync(join(tmpdir(), "itd-handover-")), "home");
+    store = openStore(home, clock, { isAlive: () => true });
+    const s = store;
+    const { id } = s.schedules.create({
+      name: "locked", cron: "", timezone: "UTC", delay: 0, database: "db", table: "t", timeColumn: null, priority: 0, catchup: "all", config: {}, paused: false,
+    });
+    const job = s.jobs.createJob({ kind: "run", schedule: "locked", scheduleId: id, scheduledTime: clock.now(), database: "db", table: "t", config: "", stream: scheduleStream(id) });
+    s.lifecycle.handOver = () => {
+      throw new Error("database is locked");
+    };
+    let spawned: FakeChild | undefined;
+    daemon = new Daemon({
+      store: s, clock, logger: silentLogger(), budgets: new RateBudgets(clock),
+      settings: { maxConcurrentJobs: 4, shutdownGraceMs: 0, jobTimeoutMs: undefined, catchupCap: 10, historyRetentionMs: undefined, schedulesDir: join(home, "none") },
+      loadDefinitions: () => ({ schedules: [], problems: [] }),
+      configText: () => "",
+      spawnJob: () => {
+        const c = new FakeChild(7000);
+        c.onSignal = (signal) => c.exit(null, signal as NodeJS.Signals);
+        spawned ??= c;
+        return c as unknown as ChildProcess;
+      },
+    });
+    await daemon.start();
+    expect(s.jobs.getJob(job.id).status).toBe("running");
+    spawned?.exit(null, "SIGKILL");
+    await settle();
+    // Tracked: its death was recorded at once (not left running for a recovery that never comes while the lease lives).
+    expect(s.jobs.getJob(job.id)).toMatchObject({ status: "error", error: expect.stringContaining("interrupted") });
+  });
+
   it("never stops a job without a limit", async () => {
     const { clock, store: s, jobs, child } = await harness(undefined, ["free"]);
     const free = jobs[0] as Job;
