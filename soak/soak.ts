@@ -119,7 +119,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     const r = await itd(args, args.includes("--foreground") ? 600_000 : 120_000);
     // A daemon stopped in the middle of a write holds state.db's write lock until it wakes: a command that needed
     // it meanwhile fails after the busy timeout, saying so, and changes nothing. That is the expected outcome.
-    if (r.code !== 0 && (stalledAtStart || stalls.started !== stallsBefore) && /held the write lock/.test(r.stderr)) {
+    if (r.code !== 0 && (stalledAtStart || stalls.started !== stallsBefore) && /kept state\.db's write lock/.test(r.stderr)) {
       cliCounts["refused: state.db locked by a stalled daemon"] = (cliCounts["refused: state.db locked by a stalled daemon"] ?? 0) + 1;
       return r;
     }

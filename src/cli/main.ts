@@ -36,7 +36,7 @@ export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, v
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
     // Another process held a write lock past the busy timeout (a long write, or a process stopped mid-write).
-    ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}: another itd process has held the write lock for more than 10 s; nothing was changed, try again\n`);
+    ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}: another itd process kept state.db's write lock past the 10 s busy timeout; nothing was changed, try again\n`);
     if (verbose && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
     return EXIT_CODES.store;
   }

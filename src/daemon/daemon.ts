@@ -383,7 +383,13 @@ export class Daemon {
   /** Records how a job process ended (unless the job recorded its own end) and releases its lease. */
   private recordExit(job: Job, token: number, run: RunningJob, code: number | null, signal: NodeJS.Signals | null): void {
     const { store, logger } = this.deps;
-    let ended = store.jobs.getJob(job.id);
+    const found = store.jobs.listJobs({ id: job.id })[0];
+    if (found === undefined) {
+      // It ended and its history was already pruned (job:prune): nothing to record but its lease.
+      store.leases.release(job.stream, token);
+      return;
+    }
+    let ended = found;
     const timedOut = run.timedOut;
     if (timedOut !== undefined && (ended.status === "running" || ended.status === "killed")) {
       // Its own end says "killed: interrupted by SIGTERM"; the reason is the limit. (A job that finished in

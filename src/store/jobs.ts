@@ -163,9 +163,13 @@ export class JobStore {
   }
 
   /** Newest first. */
-  listJobs(filter: { scheduleId?: number; schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
+  listJobs(filter: { id?: number; scheduleId?: number; schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit ?? -1 };
+    if (filter.id !== undefined) {
+      where.push("id = @id");
+      params["id"] = filter.id;
+    }
     if (filter.schedule !== undefined) {
       where.push("schedule = @schedule");
       params["schedule"] = filter.schedule;

@@ -317,7 +317,11 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     const after = (await w.history("every5")).filter((j) => j.JobID > lastJobBefore); // the jobs made after the stop
     const rerun = after.filter((j) => j.slot <= lastSlotBefore).map((j) => `${j.Scheduled} (${j.Status})`);
     expect(rerun, `slots up to ${iso(lastSlotBefore)} (before the stop) got jobs again after job:prune and a restart`).toEqual([]);
-    const slotsRun = new Set([...successBefore, ...after.filter((j) => j.Status === "success")].map((j) => j.slot));
+    // Every success: those pruned (seen before the prune) and all in history now — including slots the first daemon
+    // claimed but had not run yet when it stopped (queued, not pruned), which the second one ran.
+    const successNow = (await w.history("every5")).filter((j) => j.Status === "success");
+    const slotsRun = new Set([...successBefore, ...successNow].map((j) => j.slot));
+    expect(successBefore.length + successNow.filter((j) => !successBefore.some((b) => b.JobID === j.JobID)).length, "a slot succeeded twice").toBe(slotsRun.size);
     expect(w.rows("prune_db", "sends").length, "rows = distinct slots run × rows per run").toBe(slotsRun.size * perRun);
   }, 100_000);
 
@@ -411,7 +415,8 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
         loggedFires(second.log()).some((f) => f.slot > pausedFrom && f.slot < pausedTo) ||
         loggedJobs(second.log()).some((j) => j.slot >= pausedTo && j.status === "success") ||
         undefined,
-      20_000,
+      // Slots claimed before the pause may still be queued (jobs slower than a 2-second cron on a busy machine).
+      45_000,
       second.log,
     );
     await sleep(1_000);

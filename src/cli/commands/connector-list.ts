@@ -64,7 +64,7 @@ export const connectorDeleteCommand: Command = {
       const skipped = s.store.db.transaction(() => {
         s.store.schedules.delete(d.name);
         return s.store.lifecycle.skipQueued(d.id, "skipped: the schedule was deleted before this run started");
-      })();
+      }).immediate();
       ctx.stdout.write(`Deleted session\n--\n${dump}`);
       if (skipped > 0) ctx.stderr.write(`${skipped} queued run(s) of '${d.name}' skipped (job:list shows them).\n`);
       return 0;

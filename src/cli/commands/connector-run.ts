@@ -88,7 +88,7 @@ Examples:
           if (q.status === "taken") throw taken(slot, q.job);
           queued.push(q.job);
         }
-      })();
+      }).immediate();
       for (const j of queued) {
         ctx.stdout.write(`Job ${j.id} is queued.\n`);
         if (j.runAt !== null) ctx.stdout.write(`  its slot is in the future: it starts at ${formatTdTime(j.runAt)}\n`);

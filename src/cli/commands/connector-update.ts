@@ -137,7 +137,7 @@ Examples:
         // A new epoch: the rewind wins over every cursor committed before it, here or in any database's ledger.
         if (diff !== undefined) s.store.cursors.rewind(scheduleStream(u.id), diff);
         return u;
-      })();
+      }).immediate();
       ctx.stdout.write(dumpSchedule(s, { ...updated, source: "cli" }));
       return 0;
     });
