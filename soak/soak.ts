@@ -7,7 +7,7 @@
  */
 import Database from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -441,14 +441,20 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const fakeStats = fake.stats();
   await fake.close();
 
-  // The oracle.
+  // The oracle. Slots count from when the first daemon had started (and so first saw every schedule): a
+  // schedule's slots start at its first sight (on a loaded machine a daemon takes a few seconds to start).
+  const firstStarted = readFileSync(join(dir, "daemon.log"), "utf8")
+    .split("\n")
+    .map((l) => /"time":"([^"]+)".*"msg":"daemon started"/.exec(l)?.[1])
+    .find((t) => t !== undefined);
+  const slotsFrom = Math.max(firstStart + 2000, firstStarted === undefined ? 0 : Date.parse(firstStarted));
   const reader = state();
   const tables: TableVerdict[] = [];
   const slots: SlotVerdict[] = [];
   try {
     for (const s of plan) {
       tables.push(checkTable(cfg, home, reader, s.name === "opens_inc" ? { ...s, alsoIn: [ALT_DATABASE] } : s));
-      slots.push(checkSlots(reader, s.name, s.cron, "UTC", firstStart + 2000, through));
+      slots.push(checkSlots(reader, s.name, s.cron, "UTC", slotsFrom, through));
     }
     for (const t of transients) {
       tables.push(checkTable(cfg, home, reader, { name: t.name, database: "soak_tmp", table: t.table, expect: { kind: "incremental", type: "smsSend", start: Math.floor(firstStart / 3_600_000) * 3_600_000 - 3_600_000 } }));
