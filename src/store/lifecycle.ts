@@ -104,8 +104,11 @@ export class JobLifecycle {
     const { db, jobs, schedules } = this.d;
     if (slots.length === 0) return;
     db.transaction(() => {
+      if (!this.scheduleLives(spec.scheduleId)) return;
+      const mark = schedules.firedThrough(spec.scheduleId);
       for (const slot of slots) {
-        if (jobs.slotJob(spec.scheduleId, slot)) continue;
+        // Dealt with already (a daemon that lost its lease may still be skipping): never a second record.
+        if ((mark !== undefined && slot <= mark) || jobs.slotJob(spec.scheduleId, slot)) continue;
         jobs.createJob({
           kind: "scheduled", schedule: spec.schedule, scheduleId: spec.scheduleId, scheduledTime: slot, database: spec.database,
           table: spec.table, priority: spec.priority, config: spec.config, stream: spec.stream, status: "skipped", error: reason,
