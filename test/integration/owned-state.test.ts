@@ -562,6 +562,23 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     for (const r of refused) expect(r.stderr).toMatch(/schedule con1 is running \(job \d+\)/);
   }, 60_000);
 
+  it("refuses a --config-diff while a run of the schedule goes on, and a rewind after it is where the next run starts (review)", async ({ expect, onTestFinished }) => {
+    const w = workspace();
+    onTestFinished(w.cleanup);
+    w.load("load.yml", { url: slow.url, start: D - 2 * DAY });
+    await ok(w, "connector:create", "rw", "", "rw_db", "sends", "load.yml", "--auto-create-table");
+    w.write("rewind.yml", `in: {start_time: '${iso(D - DAY)}'}\n`);
+    const run = w.spawnItd(["connector:run", "rw", iso(D), "--foreground"]);
+    await sleep(1_500);
+    const during = await w.itd("connector:update", "rw", "--config-diff", "rewind.yml");
+    expect(during.code, during.stdout + during.stderr).not.toBe(0);
+    expect(during.stderr).toMatch(/schedule rw is running \(job \d+\): --config-diff waits until it ends/);
+    expect((await run.done).code).toBe(0);
+    await ok(w, "connector:update", "rw", "--config-diff", "rewind.yml");
+    const next = await ok(w, "connector:run", "rw", iso(D + 6 * HOUR), "--foreground");
+    expect(next).toContain(`continuing from the committed cursor start_time ${iso(D - DAY)}`);
+  }, 60_000);
+
   it("renaming a schedule away and back does not import a window twice (defect 1)", async ({ expect, onTestFinished }) => {
     const w = workspace();
     onTestFinished(w.cleanup);
