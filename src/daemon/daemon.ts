@@ -183,6 +183,7 @@ export class Daemon {
       this.defs = [...schedules, ...kept];
       this.slotStore.setDefinitions(this.defs);
       this.scheduler.setSchedules(this.defs);
+      this.passPaused();
       this.dataVersion = this.deps.store.schedules.dataVersion();
       this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
@@ -238,6 +239,18 @@ export class Daemon {
     this.lostReason?.(why);
   }
 
+  private lastPassPaused = 0;
+  /**
+   * Paused schedules pass their slots as time goes (their mark moves to now),
+   * so a resume — by the CLI, or by a schedule file's `paused:` — never
+   * catches up the paused stretch, even across a daemon restart.
+   */
+  private passPaused(): void {
+    const now = this.deps.clock.now();
+    this.lastPassPaused = now;
+    for (const d of this.defs) if (d.paused && d.cron !== "") this.deps.store.schedules.pass(d.id, now);
+  }
+
   private lastRecover = 0;
   /** Jobs whose process died (here or, for leases that expired, anywhere): error, and their slots queued again. */
   private recover(): void {
@@ -262,6 +275,7 @@ export class Daemon {
         this.reload("schedules/ appeared");
       }
       if (this.lastPoll - this.lastRecover >= RECOVER_MS) this.recover();
+      if (this.lastPoll - this.lastPassPaused >= 60_000) this.passPaused();
       this.dispatch();
     } catch (err) {
       this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
@@ -496,6 +510,11 @@ export class Daemon {
       if (timedOut) await Promise.all([...this.running.values()].map((r) => this.terminate(r)));
     }
     this.childAbort.abort();
+    try {
+      this.passPaused();
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, "could not record the paused schedules' place");
+    }
     if (this.token !== undefined && !this.isLost) store.daemon.release(this.token);
     this.token = undefined;
     logger.info("daemon stopped");

@@ -240,6 +240,32 @@ describe("the daemon's job_timeout", () => {
     expect(s.jobs.getJob(job.id)).toMatchObject({ status: "error", error: expect.stringContaining("interrupted") });
   });
 
+  it("moves a paused schedule's mark along while it runs and when it stops, so a resume while it is down catches nothing up", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const home = join(mkdtempSync(join(tmpdir(), "itd-paused-")), "home");
+    store = openStore(home, clock, { isAlive: () => true });
+    const s = store;
+    const paused = s.schedules.create({
+      name: "held", cron: "* * * * * *", timezone: "UTC", delay: 0, database: "db", table: "t", timeColumn: null, priority: 0, catchup: "all", config: {}, paused: true,
+    });
+    s.schedules.firstSeen(paused.id, clock.now() - 60_000);
+    daemon = new Daemon({
+      store: s, clock, logger: silentLogger(), budgets: new RateBudgets(clock),
+      settings: { maxConcurrentJobs: 4, shutdownGraceMs: 0, jobTimeoutMs: undefined, catchupCap: 10, historyRetentionMs: undefined, schedulesDir: join(home, "none") },
+      // A schedule file's `paused: true` (the CLI's resume moves the mark itself).
+      loadDefinitions: () => ({ schedules: [{ ...paused, source: "/etc/itd/schedules/held.yml" }], problems: [] }),
+      configText: () => "",
+      spawnJob: () => new FakeChild(1) as unknown as ChildProcess,
+    });
+    await daemon.start();
+    expect(s.schedules.firedThrough(paused.id)).toBe(clock.now());
+    clock.advance(3_600_000);
+    await daemon.stop();
+    daemon = undefined;
+    expect(s.schedules.firedThrough(paused.id)).toBe(clock.now());
+    expect(s.jobs.listJobs()).toEqual([]);
+  });
+
   it("never stops a job without a limit", async () => {
     const { clock, store: s, jobs, child } = await harness(undefined, ["free"]);
     const free = jobs[0] as Job;
