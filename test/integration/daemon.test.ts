@@ -85,7 +85,9 @@ describe("itd daemon", () => {
     runs = await h.jobs("every3");
     const ok = runs.filter((j) => j.Status === "success");
     expect(ok.length).toBeGreaterThanOrEqual(3);
-    expect(runs.every((j) => j.Status === "success" || j.Status === "skipped" || j.Status === "killed")).toBe(true);
+    // Slots claimed but not yet run when it stopped stay queued for the next start (on a busy machine jobs can take
+    // longer than the 3-second cron); none failed.
+    expect(runs.every((j) => ["success", "skipped", "killed", "queued"].includes(j.Status)), JSON.stringify(runs.map((j) => [j.Status, j.Scheduled]))).toBe(true);
     // The committed cursor is the last successful slot: the table holds exactly [t0, that slot).
     const show = (await h.itd("connector:show", "every3")).stdout;
     const cursor = Date.parse(/"start_time":"([^"]+)"/.exec(show)?.[1] ?? "");

@@ -48,8 +48,15 @@ export const jobExecCommand: Command = {
           if (process.ppid !== parent && !finished) process.exit(70);
         }, 500).unref();
         const local = new RateBudgets(s.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
-        s.budgets = new IpcBudgets(local, (m: ChildMessage) => send(m), (on) => process.on("message", (m) => on(m as ParentMessage)));
-        s.onRequest = (event) => send({ t: "request", event } satisfies ChildMessage);
+        // The daemon gone mid-request: stop quietly, like on 'disconnect' (no EPIPE stack trace in its journal).
+        const toDaemon = (m: ChildMessage): void => {
+          if (!process.connected) return;
+          send(m, undefined, {}, (err) => {
+            if (err && !finished) process.exit(70);
+          });
+        };
+        s.budgets = new IpcBudgets(local, toDaemon, (on) => process.on("message", (m) => on(m as ParentMessage)));
+        s.onRequest = (event) => toDaemon({ t: "request", event } satisfies ChildMessage);
       }
       const job = s.store.jobs.getJob(id);
       if (job.status !== "running" || job.schedule === null) {
