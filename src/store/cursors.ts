@@ -50,7 +50,10 @@ export class CursorStore {
 
   /**
    * A job's committed slice (or a reconciled ledger position): stored when it
-   * is newer than the stored one and `token` is still the stream's lease.
+   * is not older than the stored one and `token` is still the stream's lease.
+   * At the same position, the job that writes it becomes the cursor's job: a
+   * run that resumed a failed one and found nothing left to import completed
+   * that position, so the next run starts over instead of resuming it again.
    * Returns whether it was stored.
    */
   advance(stream: string, configDiff: unknown, position: Position, jobId: number | null, token: number): boolean {
@@ -62,7 +65,7 @@ export class CursorStore {
               WHERE EXISTS (SELECT 1 FROM leases WHERE stream = @stream AND token = @token)
            ON CONFLICT (stream) DO UPDATE SET config_diff = excluded.config_diff, job_id = excluded.job_id,
              updated_at = excluded.updated_at, epoch = excluded.epoch, seq = excluded.seq
-            WHERE (excluded.epoch, excluded.seq) > (cursors.epoch, cursors.seq)`,
+            WHERE (excluded.epoch, excluded.seq) >= (cursors.epoch, cursors.seq)`,
         )
         .run({ stream, diff: JSON.stringify(configDiff), jobId, now: this.now(), epoch: position.epoch, seq: position.seq, token })
         .changes === 1

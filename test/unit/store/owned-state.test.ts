@@ -214,6 +214,27 @@ describe("recovery", () => {
   });
 });
 
+describe("a resumed run that found nothing left to import (soak finding)", () => {
+  it("becomes the cursor's job, so the next run of a non-incremental load starts a new copy instead of resuming the failed one", () => {
+    const clock = new FakeClock(T0);
+    const s = open(home(), clock);
+    const full = { in: { start_time: "2026-01-02T00:00:00Z" } };
+    // Job A committed the whole window (ledger and state at seq 1), then its process died: error.
+    const a = s.lifecycle.startNew({ kind: "issue", database: "d", table: "t", config: "", stream: "copies" });
+    if (a.status !== "started") throw new Error(a.status);
+    s.cursors.advance("copies", full, { epoch: 0, seq: 1 }, a.job.id, a.token);
+    s.lifecycle.finish(a.job, a.token, { status: "error", records: 10, skippedRecords: 0, bytes: 0, error: "interrupted" });
+    // Job B resumed A, committed no slice, succeeded: it records the same position as its own.
+    const b = s.lifecycle.startNew({ kind: "issue", database: "d", table: "t", config: "", stream: "copies" });
+    if (b.status !== "started") throw new Error(b.status);
+    expect(s.cursors.advance("copies", full, { epoch: 0, seq: 1 }, b.job.id, b.token)).toBe(true);
+    s.lifecycle.finish(b.job, b.token, { status: "success", records: 0, skippedRecords: 0, bytes: 0 });
+    const ledger = { cursor: full, jobId: String(a.job.id), committedAt: T0, position: { epoch: 0, seq: 1 } };
+    // The next run sees B (a success) as where the stream stands: it starts a fresh copy.
+    expect(newestCommitted(ledger, s.cursors.get("copies"))).toMatchObject({ jobId: b.job.id, from: "state" });
+  });
+});
+
 describe("the daemon lease", () => {
   it("refuses a second daemon while the first renews it, and hands the home over once it stalls past it", () => {
     const clock = new FakeClock(T0);
