@@ -346,6 +346,13 @@ export class Daemon {
         return;
       }
       if (started.status !== "started") continue;
+      // A stall between that start and here (the event loop or the process stopped) may have cost the lease:
+      // a daemon that lost it launches nothing, and gives the job back.
+      if (!store.daemon.holds(this.token)) {
+        store.lifecycle.unstart(started.job, started.token);
+        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        return;
+      }
       this.launch(started.job, scheduleKey(job), started.token);
       free--;
     }

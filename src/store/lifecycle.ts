@@ -174,6 +174,17 @@ export class JobLifecycle {
     return new Set(this.d.leases.list().filter((l) => leaseLive(l, now, this.d.holder, this.d.isAlive)).map((l) => l.stream));
   }
 
+  /**
+   * Undoes a start that will not go on (the daemon found its lease gone before
+   * it launched the job process): the job is queued again and the stream freed.
+   */
+  unstart(job: Pick<Job, "id" | "stream">, token: number): void {
+    this.d.db.transaction(() => {
+      this.d.db.prepare(`UPDATE jobs SET status = 'queued', start_at = NULL, pid = NULL, host = NULL WHERE id = ? AND status = 'running'`).run(job.id);
+      this.d.leases.release(job.stream, token);
+    }).immediate();
+  }
+
   /** The process running the job is `holder` from now on (the daemon's job processes). */
   handOver(job: Job, token: number, holder: Holder): boolean {
     return this.d.db.transaction(() => {

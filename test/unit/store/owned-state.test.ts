@@ -235,6 +235,21 @@ describe("a resumed run that found nothing left to import (soak finding)", () =>
   });
 });
 
+describe("unstart", () => {
+  it("gives a started job back to the queue and frees its stream (a daemon that lost its lease before launching it)", () => {
+    const s = open(home(), new FakeClock(T0));
+    const { id } = s.schedules.create(def);
+    const q = s.lifecycle.queueSlot(slotJob(s, id, T0 + 3_600_000));
+    if (q.status !== "queued") throw new Error(q.status);
+    const started = s.lifecycle.start(q.job.id);
+    if (started.status !== "started") throw new Error(started.status);
+    s.lifecycle.unstart(started.job, started.token);
+    expect(s.jobs.getJob(q.job.id)).toMatchObject({ status: "queued", startAt: null, pid: null });
+    expect(s.lifecycle.liveLease(scheduleStream(id))).toBeUndefined();
+    expect(s.lifecycle.start(q.job.id).status).toBe("started");
+  });
+});
+
 describe("the daemon lease", () => {
   it("refuses a second daemon while the first renews it, and hands the home over once it stalls past it", () => {
     const clock = new FakeClock(T0);
