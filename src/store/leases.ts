@@ -84,11 +84,14 @@ export class LeaseStore {
   /** Extends the lease (and names its holder: the daemon takes it, the job process renews it); false when it is no longer ours. */
   renew(stream: string, token: number, holder?: Holder): boolean {
     const now = this.now();
-    const sql = holder
-      ? `UPDATE leases SET expires_at = ?, pid = ${Number(holder.pid)}, host = ? WHERE stream = ? AND token = ? AND expires_at > ?`
-      : `UPDATE leases SET expires_at = ? WHERE stream = ? AND token = ? AND expires_at > ?`;
-    const args = holder ? [now + STREAM_LEASE_MS, holder.host, stream, token, now] : [now + STREAM_LEASE_MS, stream, token, now];
-    return this.db.prepare(sql).run(...args).changes === 1;
+    return (
+      this.db
+        .prepare(
+          `UPDATE leases SET expires_at = @expires, pid = COALESCE(@pid, pid), host = COALESCE(@host, host)
+            WHERE stream = @stream AND token = @token AND expires_at > @now`,
+        )
+        .run({ expires: now + STREAM_LEASE_MS, pid: holder?.pid ?? null, host: holder?.host ?? null, stream, token, now }).changes === 1
+    );
   }
 
   /** Whether `token` is still the stream's lease (and not expired). */

@@ -67,10 +67,6 @@ export const MAX_INTERRUPTIONS = 3;
 export class JobLifecycle {
   constructor(private readonly d: LifecycleDeps) {}
 
-  get holder(): Holder {
-    return this.d.holder;
-  }
-
   /**
    * Queues a slot's job. A cron claim (`kind: scheduled`) also moves the
    * schedule's fired-through mark to the slot, in the same transaction, and
