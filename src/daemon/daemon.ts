@@ -348,19 +348,21 @@ export class Daemon {
       if (started.status !== "started") continue;
       // A stall between that start and here (the event loop or the process stopped) may have cost the lease:
       // a daemon that lost it launches nothing, and gives the job back.
+      const leaseCheckedAt = this.deps.clock.now();
       if (!store.daemon.holds(this.token)) {
         store.lifecycle.unstart(started.job, started.token);
         this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
         return;
       }
-      this.launch(started.job, scheduleKey(job), started.token);
+      this.launch(started.job, scheduleKey(job), started.token, leaseCheckedAt);
       free--;
     }
     this.deps.metrics?.running(this.running.size);
     logger.trace({ running: this.running.size }, "dispatch");
   }
 
-  private launch(job: Job, schedule: string, token: number): void {
+  /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */
+  private launch(job: Job, schedule: string, token: number, leaseCheckedAt: number): void {
     const { logger, store } = this.deps;
     const child = this.deps.spawnJob(job.id);
     // Nothing below may throw before the process is tracked (an untracked child would wait forever for its
@@ -372,7 +374,7 @@ export class Daemon {
     });
     serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
     this.runningSchedules.add(schedule);
-    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid }, "start");
+    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
     const gone = new AbortController();
     const exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {

@@ -110,6 +110,8 @@ interface LoggedJob {
   slot: number;
   /** When the daemon started it (epoch ms, its log's time). */
   startedAt: number;
+  /** When the daemon last found it held the home's lease before launching it (epoch ms). */
+  leaseCheckedAt: number;
   status?: string;
 }
 
@@ -120,6 +122,7 @@ interface LogLine {
   schedule?: string;
   slot?: string | null;
   status?: string;
+  leaseCheckedAt?: string;
 }
 
 function logLines(log: string): LogLine[] {
@@ -140,7 +143,7 @@ function loggedJobs(log: string): LoggedJob[] {
   const jobs = new Map<number, LoggedJob>();
   for (const e of logLines(log)) {
     if (e.msg === "start" && e.jobId !== undefined) {
-      jobs.set(e.jobId, { jobId: e.jobId, schedule: e.schedule ?? "", slot: Date.parse(e.slot ?? ""), startedAt: Date.parse(e.time ?? "") });
+      jobs.set(e.jobId, { jobId: e.jobId, schedule: e.schedule ?? "", slot: Date.parse(e.slot ?? ""), startedAt: Date.parse(e.time ?? ""), leaseCheckedAt: Date.parse(e.leaseCheckedAt ?? "") });
     } else if (e.msg === "finish" && e.jobId !== undefined) {
       const j = jobs.get(e.jobId);
       if (j && e.status !== undefined) j.status = e.status;
@@ -361,8 +364,10 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
       await w.stop(second.child);
       expect(firstGone, `daemon 1 still running ${Math.round(goneAfter / 1000)} s after SIGCONT although daemon 2 holds the home`).toBe(true);
       expect(firstCode, "daemon 1 should exit non-zero (it lost its lease)").not.toBe(0);
-      const lateStarts = loggedJobs(first.log()).filter((j) => j.startedAt > woke).map((j) => j.jobId);
-      expect(lateStarts, "jobs daemon 1 started after it woke").toEqual([]);
+      // A launch decided just before the stop may be carried out after it (the launch itself is not atomic);
+      // what must never happen is a decision to launch made after the wake, when the lease was gone.
+      const lateStarts = loggedJobs(first.log()).filter((j) => !(j.leaseCheckedAt <= woke)).map((j) => j.jobId);
+      expect(lateStarts, "jobs daemon 1 decided to start after it woke").toEqual([]);
     }
     const h = await w.history("every3");
     const slots = h.filter((j) => j.Status === "success" || j.Status === "running" || j.Status === "queued").map((j) => j.Scheduled);
@@ -528,12 +533,16 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     const jobId = Number(/^Job (\d+) is queued\.$/m.exec(queued)?.[1]);
     expect(jobId).toBeGreaterThan(0);
     // Watch it for 5 s: it must not start (its slot is ~10 s later still).
-    const early = await until("the job to start", () => loggedJobs(d.log()).find((j) => j.jobId === jobId), 5_000).catch(() => undefined);
+    const early = await until("the job to start early", () => loggedJobs(d.log()).find((j) => j.jobId === jobId && j.startedAt < slot - 1_000), 5_000).catch(
+      () => undefined,
+    );
     expect(
       early === undefined,
       `job ${jobId} for the slot ${iso(slot)} started ${early ? Math.round((slot - early.startedAt) / 1000) : "?"} s before its time`,
     ).toBe(true);
-    expect(await w.status(jobId)).toBe("queued");
+    // (On a loaded machine the CLI calls around the watch can take long enough for the slot to come.)
+    const status = await w.status(jobId);
+    if (Date.now() < slot - 1_000) expect(status).toBe("queued");
     await until("the job to run at its time", () => loggedJobs(d.log()).some((j) => j.jobId === jobId && j.status === "success") || undefined, 30_000, d.log);
     const started = loggedJobs(d.log()).find((j) => j.jobId === jobId)?.startedAt ?? 0;
     expect(started, "started at its slot (1 s of slack), not before").toBeGreaterThanOrEqual(slot - 1_000);
