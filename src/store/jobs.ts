@@ -163,9 +163,9 @@ export class JobStore {
   }
 
   /** Newest first. */
-  listJobs(filter: { id?: number; scheduleId?: number; schedule?: string; limit?: number; status?: JobStatus } = {}): Job[] {
+  listJobs(filter: { id?: number; scheduleId?: number; schedule?: string; limit?: number; offset?: number; status?: JobStatus } = {}): Job[] {
     const where: string[] = [];
-    const params: Record<string, unknown> = { limit: filter.limit ?? -1 };
+    const params: Record<string, unknown> = { limit: filter.limit ?? -1, offset: filter.offset ?? 0 };
     if (filter.id !== undefined) {
       where.push("id = @id");
       params["id"] = filter.id;
@@ -182,7 +182,7 @@ export class JobStore {
       where.push("status = @status");
       params["status"] = filter.status;
     }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT @limit`;
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
     return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
   }
 
@@ -207,7 +207,8 @@ export class JobStore {
       .run(jobId, jobId, this.now(), level, message);
   }
 
-  logs(jobId: number): JobLogLine[] {
-    return this.db.prepare(`SELECT seq, at, level, message FROM job_logs WHERE job_id = ? ORDER BY seq`).all(jobId) as JobLogLine[];
+  /** A job's log lines, in order; `afterSeq` for those after one already read (following a running job). */
+  logs(jobId: number, afterSeq = 0): JobLogLine[] {
+    return this.db.prepare(`SELECT seq, at, level, message FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq`).all(jobId, afterSeq) as JobLogLine[];
   }
 }
