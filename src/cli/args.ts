@@ -11,11 +11,18 @@ export class ArgumentError extends UsageError {
   }
 }
 
-/** The flags every command takes. */
+/**
+ * The flags every command takes. `--config` and `--verbose` are td's global
+ * options too; a command that has its own (`connector:update -c load.yml`,
+ * `job:show -v`) keeps them, and the global meaning is then `--itd-config` /
+ * `--itd-verbose` (what `itd --config F CMD …` and `itd -v CMD …` become).
+ */
 export const GLOBAL_OPTIONS = {
   home: { type: "string" },
   config: { type: "string" },
+  "itd-config": { type: "string" },
   verbose: { type: "boolean" },
+  "itd-verbose": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 
@@ -64,6 +71,13 @@ export function parseCommandArgs<O extends Options>(
     const msg = err instanceof Error ? err.message : String(err);
     throw new ArgumentError(msg.replace(/\. To specify a positional argument.*$/s, "").replace(/^Unknown option/, "unknown option"));
   }
+  // Global meanings of --config/--verbose, unless the command took them for its own.
+  const values = result.values as Record<string, unknown>;
+  if (!("config" in options) && values["config"] !== undefined) {
+    if (values["itd-config"] !== undefined) throw new ArgumentError("give the itd config file once (--config or --itd-config)");
+    values["itd-config"] = values["config"];
+  }
+  if (!("verbose" in options) && values["verbose"] === true) values["itd-verbose"] = true;
   const n = result.positionals.length;
   if (!(result.values as Record<string, unknown>)["help"] && (n < positionals.min || n > positionals.max)) {
     const expected = positionals.min === positionals.max ? `${positionals.min}` : `${positionals.min} to ${positionals.max}`;

@@ -18,6 +18,16 @@ export interface Command {
   summary: string;
   /** Usage line(s) and examples for `itd help NAME`. */
   usage: string;
+  /** Other names td users type for it (td's `list.rb` aliases), listed by `itd help`. */
+  aliases?: readonly string[];
+  /** The command has its own `-v/--verbose` (td's `job:show -v`); the global one is then `--itd-verbose`. */
+  ownsVerbose?: boolean;
+  /**
+   * The command does work beyond printing (an import, the daemon): when its
+   * reader goes away (`| head`) it finishes that work without output instead
+   * of stopping at once, as a command that only prints does (exit 0).
+   */
+  finishesOnClosedPipe?: boolean;
   /** Internal commands (the daemon's job processes) are left out of `itd help`. */
   hidden?: boolean;
   /** Resolves to the process exit code. */

@@ -4,24 +4,113 @@ import type { Command, CommandContext } from "./command.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { COMMANDS } from "./registry.js";
 
+const GLOBAL_HELP = `Global options (before or after the command; a command's own flag of the same name wins after it):
+  --home DIR           state and warehouse (default $ITD_HOME, the config file's home:, else ~/.local/share/itd)
+  -c, --config FILE    the itd config file (default $ITD_CONFIG, else ./config/itd.yml); after a command
+                       that has its own -c (connector:update), write --itd-config FILE
+  -v, --verbose        debug logs and stack traces on stderr; after a command with its own -v (job:show), --itd-verbose
+  --version            itd's version
+  -h, --help           this help`;
+
 function helpText(): string {
   const shown = COMMANDS.filter((c) => c.hidden !== true);
   const width = Math.max(...shown.map((c) => c.name.length));
-  const lines = shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const lines = shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.aliases?.length ? ` (also: ${c.aliases.join(", ")})` : ""}`);
   return [
-    "usage: itd <command> [options]",
+    "usage: itd [global options] <command> [options]",
     "",
     "Commands:",
     ...lines,
     "",
-    "Global options: --home DIR (state and warehouse; default $ITD_HOME or ~/.local/share/itd), --verbose (stack traces)",
+    GLOBAL_HELP,
+    "",
     "Run 'itd help <command>' for a command's usage and examples.",
     "",
   ].join("\n");
 }
 
-function findCommand(name: string): Command | undefined {
-  return COMMANDS.find((c) => c.name === name);
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name) === true);
+}
+
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions): `lsit` is one step from `list`. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((d[i - 1] as number[])[j] as number + 1, (row[j - 1] as number) + 1, ((d[i - 1] as number[])[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** The commands (by their names and aliases) an unknown name is probably a typo of. */
+export function suggestCommands(name: string): string[] {
+  const names = COMMANDS.filter((c) => c.hidden !== true).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+  const scored = names.map((n) => ({ n, d: editDistance(name.toLowerCase(), n) })).filter((x) => x.d <= Math.max(2, Math.floor(name.length / 5)));
+  const best = Math.min(...scored.map((x) => x.d));
+  return scored.filter((x) => x.d === best).map((x) => x.n);
+}
+
+interface Globals {
+  home?: string;
+  config?: string;
+  verbose: boolean;
+  version: boolean;
+  help: boolean;
+}
+
+/**
+ * td's `td [global options] COMMAND [args]`: the global options before the
+ * command. Returns them and the index of the command name.
+ */
+export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals; index: number } {
+  const globals: Globals = { verbose: false, version: false, help: false };
+  let i = 0;
+  const value = (flag: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const v = argv[i + 1];
+    if (v === undefined || v === "") throw new ArgumentError(`option '${flag}' needs a value`);
+    i++;
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith("-") || a === "-") break;
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    switch (flag) {
+      case "--home":
+        globals.home = value(flag, inline);
+        break;
+      case "-c":
+      case "--config":
+      case "--itd-config":
+        if (globals.config !== undefined) throw new ArgumentError("give the itd config file once");
+        globals.config = value(flag, inline);
+        break;
+      case "-v":
+      case "--verbose":
+      case "--itd-verbose":
+        globals.verbose = true;
+        break;
+      case "--version":
+        globals.version = true;
+        break;
+      case "-h":
+      case "--help":
+        globals.help = true;
+        break;
+      default:
+        throw new ArgumentError(`unknown global option '${a}' (before the command: --home DIR, -c/--config FILE, -v/--verbose, --version, -h/--help)`);
+    }
+  }
+  return { globals, index: i };
 }
 
 /** Writes an error the way TD does (`Error: …`), plus hints, and returns the exit code. */
@@ -58,26 +147,55 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   const ctxBase = { env: process.env, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal: controller.signal };
-  const [name, ...rest] = argv;
-  const verbose = argv.includes("--verbose");
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    const target = rest[0] !== undefined ? findCommand(rest[0]) : undefined;
-    ctxBase.stdout.write(target ? `usage: ${target.usage}\n` : helpText());
-    return 0;
+  // A closed pipe (`itd … | head -1`) is not an error: a command that only prints stops quietly with 0; one
+  // that does work (an import) finishes it without output. Either way no EPIPE stack trace.
+  const running: { command?: Command | undefined } = {};
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") {
+      process.stderr.write(`Error: cannot write the output: ${err.message}\n`);
+      process.exit(EXIT_CODES.internal);
+    }
+    if (running.command?.finishesOnClosedPipe !== true) process.exit(0);
+  });
+  process.stderr.on("error", () => undefined);
+  let parsed;
+  try {
+    parsed = parseLeadingGlobals(argv);
+  } catch (err) {
+    ctxBase.stderr.write("usage: itd [global options] <command> [options]\n");
+    return reportError(err, ctxBase, false);
   }
-  if (name === "--version" || name === "version") {
+  const { globals, index } = parsed;
+  const [name, ...after] = argv.slice(index);
+  if (globals.version || name === "--version" || name === "version") {
     ctxBase.stdout.write(`itd ${process.env["npm_package_version"] ?? "0.1.0"}\n`);
     return 0;
   }
+  if (name === undefined || name === "help") {
+    const target = after[0] !== undefined ? findCommand(after[0]) : undefined;
+    ctxBase.stdout.write(target ? `usage: ${target.usage}\n` : helpText());
+    return 0;
+  }
   const command = findCommand(name);
+  running.command = command;
   if (!command) {
-    ctxBase.stderr.write(`Error: unknown command '${name}'\n${helpText()}`);
+    const like = suggestCommands(name);
+    ctxBase.stderr.write(`Error: unknown command '${name}'${like.length > 0 ? `; did you mean ${like.map((n) => `'${n}'`).join(" or ")}?` : ""}\nRun 'itd help' for the list of commands.\n`);
     return EXIT_CODES.usage;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if (globals.help || after.includes("--help") || after.includes("-h")) {
     ctxBase.stdout.write(`usage: ${command.usage}\n`);
     return 0;
   }
+  // The global options given before the command go to it by their unambiguous names.
+  // (In front, so the command's own flags after them win and a `--` in its arguments stays last.)
+  const rest = [
+    ...(globals.home !== undefined ? ["--home", globals.home] : []),
+    ...(globals.config !== undefined ? ["--itd-config", globals.config] : []),
+    ...(globals.verbose ? ["--itd-verbose"] : []),
+    ...after,
+  ];
+  const verbose = rest.includes("--itd-verbose") || (command.ownsVerbose !== true && rest.includes("--verbose"));
   try {
     return await command.run({ ...ctxBase, argv: rest });
   } catch (err) {

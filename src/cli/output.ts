@@ -1,4 +1,5 @@
 import Table from "cli-table3";
+import { dump } from "js-yaml";
 import { UsageError } from "../errors.js";
 
 /** `-f/--format` of every listing (TD's common.rb). */
@@ -7,14 +8,23 @@ export type Format = (typeof FORMATS)[number];
 
 export function parseFormat(value: string | undefined): Format {
   if (value === undefined) return "table";
-  if ((FORMATS as readonly string[]).includes(value)) return value as Format;
+  const v = value.toLowerCase();
+  if ((FORMATS as readonly string[]).includes(v)) return v as Format;
   throw new UsageError(`--format: expected one of ${FORMATS.join(", ")}; got "${value}"`);
 }
 
-export type Cell = string | number | bigint | boolean | null | undefined;
+export type Cell = string | number | bigint | boolean | Uint8Array | null | undefined;
+
+/** A cell in JSON: bigints as strings (exact), BLOBs as base64 (not Node's `{"type":"Buffer",…}`). */
+function jsonCell(v: Cell): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+  return v ?? null;
+}
 
 function cellText(value: Cell): string {
   if (value === null || value === undefined) return "";
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   return String(value);
 }
 
@@ -62,7 +72,7 @@ export function renderRows(format: Format, headers: readonly string[], rows: rea
         const o: Record<string, unknown> = {};
         headers.forEach((h, i) => {
           const v = row[i];
-          o[h] = typeof v === "bigint" ? v.toString() : (v ?? null);
+          o[h] = jsonCell(v);
         });
         return o;
       });
@@ -78,4 +88,15 @@ export function renderRows(format: Format, headers: readonly string[], rows: rea
 /** Colour only on a TTY and never with NO_COLOR (design §7). */
 export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   return stream.isTTY === true && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "");
+}
+
+/** A config diff as td prints it (`YAML.dump`): block YAML, without the `---` line (the dumps print it). */
+export function configDiffYaml(diff: unknown): string {
+  if (diff === null || diff === undefined) return "";
+  return dump(diff, { lineWidth: -1, noRefs: true, sortKeys: false }).trimEnd();
+}
+
+/** A count in a table listing reads 1,234,567 (td's format_with_delimiter); tsv/csv/json keep the number. */
+export function countCell(n: number, format: Format): string | number {
+  return format === "table" ? n.toLocaleString("en-US") : n;
 }

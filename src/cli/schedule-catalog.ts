@@ -1,4 +1,5 @@
 import { realpathSync } from "node:fs";
+import { load } from "js-yaml";
 import { join, resolve } from "node:path";
 import { validateLoadConfig, serializeLoadConfig, type LoadConfig } from "../connector/index.js";
 import { ItdError, NotFoundError } from "../errors.js";
@@ -7,6 +8,7 @@ import { loadScheduleFiles } from "../schedule/files.js";
 import type { ScheduleDefinition } from "../schedule/definition.js";
 import { describeSlot, SlotCalculator } from "../schedule/index.js";
 import type { Services } from "./services.js";
+import { configDiffYaml } from "./output.js";
 
 /** An env that satisfies any `${NAME}`: for checking a config's shape where the secret is not needed. */
 export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: () => "placeholder-for-validation" });
@@ -14,6 +16,22 @@ export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: 
 /** Checks a load config document; throws with its file-and-key messages. */
 export function checkConfigShape(doc: unknown, label: string): LoadConfig {
   return validateLoadConfig(doc, label, SHAPE_ENV);
+}
+
+/**
+ * A load config a schedule can run: its shape, and `in.columns` (which only
+ * `connector:guess` writes; without them every run would fail). Checked when
+ * a schedule is made or changed, never on schedules already stored.
+ */
+export function checkRunnableConfig(doc: unknown, label: string, file?: string): LoadConfig {
+  const config = checkConfigShape(doc, label);
+  if (config.in.columns === undefined || config.in.columns.length === 0) {
+    const target = file ?? "load.yml";
+    throw new ItdError("config", `${label}: in.columns: missing; a schedule needs the columns to import, or every run fails`, {
+      hints: [`Run 'itd connector:guess ${target} -o ${target}' to guess them from a sample, then try again.`],
+    });
+  }
+  return config;
 }
 
 /** A file's real path (symlinks resolved): one file, one schedule, however its folder is reached. */
@@ -40,7 +58,7 @@ export interface Catalog {
 
 /** Every schedule: the store's (made with the CLI) and the files', sorted by name. */
 export function loadCatalog(s: Services, env: NodeJS.ProcessEnv): Catalog {
-  const files = loadScheduleFiles(schedulesDir(s, env), (doc, label) => void checkConfigShape(doc, label));
+  const files = loadScheduleFiles(schedulesDir(s, env), (doc, label) => void checkRunnableConfig(doc, label));
   const stored = s.store.schedules.list().map(fromRecord);
   const names = new Set(stored.map((x) => x.name));
   const problems = [...files.problems];
@@ -72,6 +90,20 @@ export function assertEditable(d: ScheduleDefinition, verb: string): void {
   }
 }
 
+/** A schedule as one JSON-ready object (`connector:show -f json`); the key is `***`. */
+export function scheduleJson(s: Services, d: ScheduleDefinition, nextRuns = 3): Record<string, unknown> {
+  const config = checkConfigShape(d.config, d.source === "cli" ? `schedule ${d.name}` : d.source);
+  const cursor = s.store.cursors.get(scheduleStream(d.id));
+  const next = d.cron === "" || d.paused ? [] : new SlotCalculator().nextN(d.cron, d.timezone, s.clock.now(), nextRuns);
+  return {
+    name: d.name, cron: d.cron, timezone: d.timezone, delay: d.delay, database: d.database, table: d.table,
+    time_column: d.timeColumn, priority: d.priority, catchup: d.catchup, paused: d.paused, source: d.source,
+    config: load(serializeLoadConfig(config, { redact: true })),
+    config_diff: cursor?.configDiff ?? null,
+    next_runs: next.map((slot) => new Date(slot).toISOString()),
+  };
+}
+
 /** TD's `dump_connector_session`, plus itd's fields. The key is shown as `***`. */
 export function dumpSchedule(s: Services, d: ScheduleDefinition, options: { nextRuns?: number } = {}): string {
   const config = checkConfigShape(d.config, d.source === "cli" ? `schedule ${d.name}` : d.source);
@@ -94,7 +126,7 @@ export function dumpSchedule(s: Services, d: ScheduleDefinition, options: { next
     "",
     "Config Diff",
     "---",
-    cursor ? JSON.stringify(cursor.configDiff) : "",
+    cursor ? configDiffYaml(cursor.configDiff) : "",
   ];
   const n = options.nextRuns ?? 0;
   if (n > 0) {

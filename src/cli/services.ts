@@ -93,12 +93,12 @@ export class Services {
 /** Runs `fn` with services and always closes them. */
 export async function withServices<T>(
   ctx: CommandContext,
-  flags: { home?: string | undefined; config?: string | undefined; verbose?: boolean | undefined },
+  flags: { home?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
   fn: (s: Services) => Promise<T> | T,
 ): Promise<T> {
   // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
-  const { config } = readDaemonConfig(flags.config, ctx.env, ctx.cwd);
-  const services = new Services(ctx, flags.home, { verbose: flags.verbose === true, configHome: config.home, schedulesDir: config.schedules_dir });
+  const { config } = readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd);
+  const services = new Services(ctx, flags.home, { verbose: flags["itd-verbose"] === true, configHome: config.home, schedulesDir: config.schedules_dir });
   try {
     return await fn(services);
   } finally {

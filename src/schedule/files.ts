@@ -61,7 +61,7 @@ export function readScheduleFile(file: string, checkConfig: (doc: unknown, label
   let label = `${file}: config`;
   if (typeof f.config === "string") {
     const path = resolve(dirname(file), f.config);
-    label = path;
+    label = `${file}: config ${path}`;
     let text: string;
     try {
       text = readFileSync(path, "utf8");

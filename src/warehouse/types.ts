@@ -58,6 +58,10 @@ export interface TableInfo {
   columns: number;
   /** When the last slice into this table was committed (ms since the epoch); null if never loaded. */
   lastImportAt: number | null;
+  /** The columns and their types, `time` included (td's Schema column). */
+  schema: TableColumn[];
+  /** The newest `time` (unix seconds; td's "Last log timestamp"); null when empty. */
+  maxTime: number | null;
 }
 
 /** `table:show`. */

@@ -44,7 +44,7 @@ export interface WarehouseOptions {
 
 export function databaseNotFound(database: string): NotFoundError {
   return new NotFoundError(`Database '${database}' does not exist`, {
-    hints: ["Use 'itd database:list' to show the list of databases."],
+    hints: ["Use 'itd db:list' to show the list of databases."],
   });
 }
 
@@ -107,12 +107,12 @@ class SqliteWarehouse implements Warehouse {
   listTables(database: string): TableInfo[] {
     const conn = this.conn(database);
     return this.read(database, () =>
-      userTables(conn).map((name) => ({
-        name,
-        rows: countRows(conn, name),
-        columns: readTableColumns(conn, name)?.length ?? 0,
-        lastImportAt: lastImportAt(conn, name),
-      })),
+      userTables(conn).map((name) => {
+        const schema = readTableColumns(conn, name) ?? [];
+        // One pass for both (no index on time: a table is written far more often than listed).
+        const stats = conn.prepare(`SELECT count(*) AS n, max("time") AS hi FROM ${quoteIdent(name)}`).get() as { n: number; hi: number | null };
+        return { name, rows: stats.n, columns: schema.length, schema, maxTime: stats.hi, lastImportAt: lastImportAt(conn, name) };
+      }),
     );
   }
 
@@ -241,10 +241,6 @@ class SqliteWarehouse implements Warehouse {
   private assertOpen(): void {
     if (this.closed) throw new ItdError("internal", "The warehouse is closed");
   }
-}
-
-function countRows(conn: Connection, table: string): number {
-  return conn.prepare(`SELECT count(*) FROM ${quoteIdent(table)}`).pluck().get() as number;
 }
 
 function isValidName(name: string, check: (n: string) => string): boolean {

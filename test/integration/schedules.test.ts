@@ -124,7 +124,7 @@ describe("connector:update", () => {
     expect((await up("--pause")).stdout).toContain("Paused   : yes");
     expect((await up("--resume")).stdout).toContain("Paused   : no");
     w.write("diff.yml", "in: {start_time: '2026-06-05T00:00:00Z'}\n");
-    expect((await up("--config-diff", "diff.yml")).stdout).toContain('Config Diff\n---\n{"in":{"start_time":"2026-06-05T00:00:00Z"}}');
+    expect((await up("--config-diff", "diff.yml")).stdout).toContain("Config Diff\n---\nin:\n  start_time: '2026-06-05T00:00:00Z'\n");
     w.write("load2.yml", "in:\n  type: iterable\n  api_key: ${ITERABLE_API_KEY}\n  data_type: campaign\n");
     expect((await up("load2.yml")).stdout).toContain("data_type: campaign");
     expect((await up("-s")).stdout).toContain("Cron     : \n");

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { load } from "js-yaml";
 import { readLoadConfigFile } from "../../connector/index.js";
 import { ItdError, UsageError } from "../../errors.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { checkConfigShape, dumpSchedule, loadCatalog } from "../schedule-catalog.js";
+import { checkRunnableConfig, dumpSchedule, loadCatalog } from "../schedule-catalog.js";
 import { withServices } from "../services.js";
 import { ensureTarget } from "./connector-issue.js";
 
@@ -18,7 +18,7 @@ export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv): 
     throw err;
   });
   const doc = load(readFileSync(path, "utf8"));
-  checkConfigShape(doc, path);
+  checkRunnableConfig(doc, path, relative(process.cwd(), path) || path);
   return doc;
 }
 

@@ -24,6 +24,8 @@ export function keepExisting(path: string): string | undefined {
 
 export const connectorGuessCommand: Command = {
   name: "connector:guess",
+  finishesOnClosedPipe: true,
+  aliases: ["connector"],
   summary: "Read a sample from Iterable and write load.yml with the guessed columns",
   usage: `itd connector:guess SEED.yml [-o load.yml]
 

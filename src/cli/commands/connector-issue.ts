@@ -5,20 +5,26 @@ import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes } from "../format-time.js";
+import { durationSeconds } from "./job.js";
 import { parseFormat } from "../output.js";
 import { ProgressLine } from "../progress.js";
 import { withServices, type Services } from "../services.js";
 
 /** TD's get_table: the database and table must exist, unless --auto-create-table creates them. */
-export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream): void {
+export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream, hints: readonly string[] = []): void {
   const w = s.warehouse;
   // Both names first: nothing is created when either is invalid.
-  checkDatabaseName(database);
-  checkTableName(table);
+  try {
+    checkDatabaseName(database);
+    checkTableName(table);
+  } catch (err) {
+    if (err instanceof ItdError && hints.length > 0) throw new ItdError(err.code, err.message, { hints: [...err.hints, ...hints], cause: err });
+    throw err;
+  }
   if (!w.databaseExists(database)) {
     if (!autoCreate) {
       throw new NotFoundError(`Database '${database}' does not exist`, {
-        hints: ["Use 'itd database:list' to show the list of databases, or add --auto-create-table."],
+        hints: ["Use 'itd db:list' to show the list of databases, or add --auto-create-table."],
       });
     }
     w.createDatabase(database);
@@ -27,7 +33,7 @@ export function ensureTarget(s: Services, database: string, table: string, autoC
   if (!w.tableExists(database, table)) {
     if (!autoCreate) {
       throw new NotFoundError(`Table '${database}.${table}' does not exist`, {
-        hints: [`Use 'itd table:list ${database}' to show the list of tables, or add --auto-create-table.`],
+        hints: [...hints, `Use 'itd table:list ${database}' to show the list of tables, or add --auto-create-table.`],
       });
     }
     w.createTable(database, table);
@@ -37,6 +43,7 @@ export function ensureTarget(s: Services, database: string, table: string, autoC
 
 export const connectorIssueCommand: Command = {
   name: "connector:issue",
+  finishesOnClosedPipe: true,
   summary: "Run a load now, in the foreground, and record it as a job",
   usage: `itd connector:issue load.yml --database DB --table TABLE [--time-column COL] [--auto-create-table] [-f table|json]
 
@@ -109,7 +116,7 @@ Examples:
         },
       );
       progress.clear();
-      const seconds = ((done.endAt ?? 0) - (done.startAt ?? 0)) / 1000;
+      const seconds = durationSeconds(done, s.clock.now());
       if (quiet) {
         ctx.stdout.write(
           JSON.stringify({ job_id: done.id, status: done.status, records: done.records, skipped_records: done.skippedRecords, bytes: done.bytes, duration: seconds, error: done.error, config_diff: outcome.configDiff }, null, 2) + "\n",
@@ -120,7 +127,7 @@ Examples:
             `Status     : ${done.status}`,
             `Records    : ${done.records}${done.skippedRecords ? ` (${done.skippedRecords} invalid skipped)` : ""}`,
             `Received   : ${formatBytes(done.bytes)}`,
-            `Duration   : ${seconds.toFixed(1)} s`,
+            `Duration   : ${seconds ?? ""}`,
             ...(done.error ? [`Error      : ${done.error}`] : []),
             `Use 'itd job:show ${done.id}' to show the status.`,
             "",

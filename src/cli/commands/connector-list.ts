@@ -2,8 +2,9 @@ import { describeSlot, SlotCalculator } from "../../schedule/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatTdTime } from "../format-time.js";
-import { parseFormat, renderRows } from "../output.js";
-import { assertEditable, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { countCell, parseFormat, renderRows } from "../output.js";
+import { assertEditable, dumpSchedule, findSchedule, loadCatalog, scheduleJson } from "../schedule-catalog.js";
+import { UsageError } from "../../errors.js";
 import { withServices } from "../services.js";
 import { durationSeconds } from "./job.js";
 
@@ -39,12 +40,14 @@ export const connectorListCommand: Command = {
 export const connectorShowCommand: Command = {
   name: "connector:show",
   summary: "Show a schedule: its settings, config, config diff and next runs",
-  usage: "itd connector:show NAME\n\nExample:\n  itd connector:show daily_import",
+  usage: "itd connector:show NAME [-f table|json]\n\nExamples:\n  itd connector:show daily_import\n  itd connector:show daily_import -f json",
   async run(ctx) {
-    const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "NAME" });
+    const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 1, max: 1, names: "NAME" });
+    const format = parseFormat(values.format);
+    if (format === "tsv" || format === "csv") throw new UsageError(`--format: connector:show prints table (the default) or json; got "${format}"`);
     return withServices(ctx, values, (s) => {
       const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
-      ctx.stdout.write(dumpSchedule(s, d, { nextRuns: 3 }));
+      ctx.stdout.write(format === "json" ? JSON.stringify(scheduleJson(s, d), null, 2) + "\n" : dumpSchedule(s, d, { nextRuns: 3 }));
       return 0;
     });
   },
@@ -93,7 +96,7 @@ export const connectorHistoryCommand: Command = {
       if (!live && s.store.jobs.listJobs({ ...filter, limit: 1 }).length === 0) findSchedule(catalog, name);
       const now = s.clock.now();
       const rows = s.store.jobs.listJobs({ ...filter, limit }).map((j) => [
-        j.id, j.status, j.records, j.database, j.table, j.priority, formatTdTime(j.startAt), durationSeconds(j, now) ?? "",
+        j.id, j.status, countCell(j.records, format), j.database, j.table, j.priority, formatTdTime(j.startAt), durationSeconds(j, now) ?? "",
         formatTdTime(j.scheduledTime),
       ]);
       ctx.stdout.write(renderRows(format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows));

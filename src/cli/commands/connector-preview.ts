@@ -47,10 +47,12 @@ Example:
       const headers = [...converter.columns.map((c) => `${c.name}:${c.type}`), "time:long"];
       if (format === "table") ctx.stdout.write(renderRows(format, headers, rows.map((r) => r.map(inspectCell))));
       else ctx.stdout.write(renderRows(format, headers, rows));
-      if (converter.skipped > 0) ctx.stdout.write(`${converter.skipped} invalid record(s) would be skipped.\n`);
-      if (config.in.columns === undefined) ctx.stdout.write(`in.columns is missing: these columns were guessed; run 'itd connector:guess ${file}' to write them.\n`);
-      ctx.stdout.write(`Update ${file} and use 'itd connector:preview ${file}' to preview again.\n`);
-      ctx.stdout.write(`Use 'itd connector:issue ${file} --database DB --table TABLE' to run the load.\n`);
+      // Notes to stderr unless the output is td's table: `-f json|csv|tsv` output stays parseable.
+      const notes = format === "table" ? ctx.stdout : ctx.stderr;
+      if (converter.skipped > 0) notes.write(`${converter.skipped} invalid record(s) would be skipped.\n`);
+      if (config.in.columns === undefined) notes.write(`in.columns is missing: these columns were guessed; run 'itd connector:guess ${file}' to write them.\n`);
+      notes.write(`Update ${file} and use 'itd connector:preview ${file}' to preview again.\n`);
+      notes.write(`Use 'itd connector:issue ${file} --database DB --table TABLE' to run the load.\n`);
       return 0;
     });
   },

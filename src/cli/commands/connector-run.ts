@@ -8,18 +8,20 @@ import { formatTdTime } from "../format-time.js";
 import { checkConfigShape, findSchedule, loadCatalog } from "../schedule-catalog.js";
 import { withServices } from "../services.js";
 import { parseInstant } from "../time-arg.js";
-
-const FINAL = new Set(["success", "error", "killed", "skipped"]);
+import { waitForJob } from "../wait-job.js";
 
 export const connectorRunCommand: Command = {
   name: "connector:run",
+  finishesOnClosedPipe: true,
   summary: "Queue a schedule's run for a slot (or a backfill of several) for the daemon",
   usage: `itd connector:run NAME [TIME] [-n COUNT] [-w] [--foreground]
 
 Queues the run of the slot at TIME (default now; epoch seconds or RFC 3339, UTC unless an offset is given),
 or COUNT consecutive slots of the schedule's cron from TIME (a backfill). The daemon runs queued jobs in slot
 order; a slot in the future runs when it is due (slot + delay). --foreground runs due slots here and now
-instead, one at a time, and is refused while another run of the schedule goes on. -w waits for the final status.
+instead, one at a time, and is refused while another run of the schedule goes on. -w waits for the final status
+(exit 1 unless every run succeeds); with no daemon running, -w runs due slots here as --foreground does, and
+refuses a future slot rather than wait for a daemon that is not there.
 
 Examples:
   itd connector:run daily_import
@@ -49,7 +51,19 @@ Examples:
       const taken = (slot: number, other: Job | undefined): ItdError =>
         new ItdError("conflict", `slot ${formatTdTime(slot)} of '${d.name}' already has job ${other?.id ?? "?"} (${other?.status ?? "?"}); a slot runs once`);
       let failed = 0;
-      if (foreground) {
+      let foregroundFor = foreground;
+      if (!foreground && values.wait && !s.store.daemon.alive()) {
+        // -w promises the final status: with no daemon to run the jobs, run them here — or fail before queueing.
+        const early = slots.find((slot) => dueAt(slot) > now);
+        if (early !== undefined) {
+          throw new ItdError("schedule", `no itd daemon is running to start the run of slot ${formatTdTime(early)} at ${formatTdTime(dueAt(early))}; nothing was queued`, {
+            hints: ["Start the daemon ('itd daemon', or the systemd service), or drop -w to queue the run for it."],
+          });
+        }
+        ctx.stderr.write("No itd daemon is running: running the job(s) here (as --foreground).\n");
+        foregroundFor = true;
+      }
+      if (foregroundFor) {
         const early = slots.find((slot) => dueAt(slot) > now);
         if (early !== undefined) {
           throw new UsageError(
@@ -97,13 +111,10 @@ Examples:
       if (!daemon) {
         ctx.stderr.write("No itd daemon is running (no heartbeat in the store for 10 s): the jobs stay queued until one starts; use --foreground to run them here.\n");
       }
-      if (values.wait && daemon) {
+      if (values.wait) {
+        // (A daemon that stops for good while we wait: waitForJob fails after its grace, never reports success.)
         for (const j of queued) {
-          let cur = jobs.getJob(j.id);
-          while (!FINAL.has(cur.status)) {
-            await s.clock.sleep(500, ctx.signal);
-            cur = jobs.getJob(j.id);
-          }
+          const cur = await waitForJob(s, j.id, { signal: ctx.signal });
           ctx.stdout.write(`Job ${cur.id}: Status     : ${cur.status}\n`);
           if (cur.status !== "success") failed++;
         }

@@ -11,6 +11,7 @@ import type { Command } from "../command.js";
 import { assertEditable, checkConfigShape, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
 import { withServices, type Services } from "../services.js";
 import { readConfigDocument } from "./connector-create.js";
+import { ensureTarget } from "./connector-issue.js";
 
 /**
  * A resume passes the paused stretch (its slots are not caught up). Slots that
@@ -49,13 +50,16 @@ export function optionalScheduleValue(argv: readonly string[]): string[] {
 export const connectorUpdateCommand: Command = {
   name: "connector:update",
   summary: "Change a schedule made with the CLI",
-  usage: `itd connector:update NAME [load.yml] [-n NEWNAME] [-d DATABASE] [-t TABLE] [-s [CRON]] [-z TZ] [-D DELAY]
-                     [-T TIME_COLUMN] [--priority P] [--catchup all|latest|none] [--config-diff FILE] [--pause|--resume]
+  usage: `itd connector:update NAME [load.yml | -c load.yml] [-n NEWNAME] [-d DATABASE] [-t TABLE] [-s [CRON]] [-z TZ]
+                     [-D DELAY] [-T TIME_COLUMN] [--priority P] [--catchup all|latest|none] [--config-diff FILE]
+                     [--pause|--resume] [--auto-create-table]
 
 As in TD, -t is the table here (the timezone is -z); a bare -s removes the cron (runs only with connector:run).
---config-diff FILE replaces the stored cursor (e.g. {in: {start_time: '2026-01-01T00:00:00Z'}}).
+-c/--config is the load config (td's); the itd config file is then --itd-config FILE. A new -d/-t must exist
+(or --auto-create-table). --config-diff FILE replaces the stored cursor (e.g. {in: {start_time: '2026-01-01T00:00:00Z'}}).
 
 Examples:
+  itd connector:update daily_import -c load.yml -s '@daily'
   itd connector:update daily_import -s "30 1 * * *" -z Asia/Tokyo
   itd connector:update daily_import load.yml --pause`,
   async run(ctx) {
@@ -75,6 +79,7 @@ Examples:
         "config-diff": { type: "string" },
         pause: { type: "boolean" },
         resume: { type: "boolean" },
+        "auto-create-table": { type: "boolean" },
       },
       { min: 1, max: 2, names: "NAME [load.yml]" },
     );
@@ -122,6 +127,12 @@ Examples:
       if (next.name !== name && catalog.schedules.some((d) => d.name === next.name)) {
         throw new ConfigError(`BulkLoadSession: ${name} update failed: Name ${next.name} has already been taken`);
       }
+      if (next.database !== current.database || next.table !== current.table) {
+        // As connector:create: the target must exist (or --auto-create-table). td users type -t for a zone by habit.
+        const zoneLike = values.table !== undefined && looksLikeTimezone(values.table);
+        const hints = zoneLike ? [`-t is the table in connector:update (as in td); the time zone is -z, e.g. -z ${values.table}`] : [];
+        ensureTarget(s, next.database, next.table, values["auto-create-table"] === true, ctx.stderr, hints);
+      }
       const updated = s.store.db.transaction(() => {
         if (diff !== undefined) {
           // A rewind under a running job would race its commits: refused until it ends.
@@ -143,3 +154,14 @@ Examples:
     });
   },
 };
+
+/** `PST`, `JST`, `UTC`, `Asia/Tokyo`, `+09:00`: a value that is probably a time zone, not a table. */
+function looksLikeTimezone(value: string): boolean {
+  if (/^[A-Z]{2,5}$/.test(value) || /^[+-]\d{1,2}(:?\d{2})?$/.test(value) || /^[A-Za-z_]+\/[A-Za-z_/+-]+$/.test(value)) return true;
+  try {
+    validateTimezone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -16,6 +16,7 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
 export const daemonCommand: Command = {
   name: "daemon",
+  finishesOnClosedPipe: true,
   summary: "Run the scheduler: fire every schedule at its slots, run queued jobs (leave it running; systemd unit in config/)",
   usage: `itd daemon [--home DIR] [--config FILE] [--log-level LEVEL]
 
@@ -34,7 +35,7 @@ Examples:
     if (level !== undefined && !(LEVELS as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level: expected one of ${LEVELS.join(", ")}; got "${level}"`);
     }
-    const { config, file } = readDaemonConfig(values.config, ctx.env, ctx.cwd);
+    const { config, file } = readDaemonConfig(values["itd-config"], ctx.env, ctx.cwd);
     const services = new Services(ctx, values.home, { configHome: config.home, schedulesDir: config.schedules_dir });
     const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
     const dir = schedulesDir(services, ctx.env);
@@ -95,7 +96,7 @@ Examples:
     const onHup = (): void => {
       logger.info("SIGHUP: reloading");
       try {
-        const again = readDaemonConfig(values.config, ctx.env, ctx.cwd).config;
+        const again = readDaemonConfig(values["itd-config"], ctx.env, ctx.cwd).config;
         logger.level = level ?? again.log_level;
         // What can change at run time; home, schedules_dir, http_* and shutdown_grace need a restart.
         daemon.applySettings({

@@ -7,6 +7,7 @@ import { parseInstant } from "../time-arg.js";
 
 export const fakeIterableCommand: Command = {
   name: "fake-iterable",
+  finishesOnClosedPipe: true,
   summary: "Run the bundled fake Iterable API server (for demos, tests and reproducing problems)",
   usage: `itd fake-iterable [--host 127.0.0.1] [--port 0] [--api-key KEY] [--seed N] [--events-per-day N] [--users N]
                      [--campaigns N] [--lists N] [--now TIME] [--data-start TIME] [--no-rate-limits]

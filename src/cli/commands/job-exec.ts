@@ -17,6 +17,7 @@ import { withServices } from "../services.js";
  */
 export const jobExecCommand: Command = {
   name: "__job",
+  finishesOnClosedPipe: true,
   summary: "Run one job for the daemon (internal)",
   usage: "itd __job JOB_ID",
   hidden: true,

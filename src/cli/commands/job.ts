@@ -1,80 +1,166 @@
-import { intFlag, parseCommandArgs } from "../args.js";
+import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { formatTdTime } from "../format-time.js";
-import { parseFormat, renderRows } from "../output.js";
-import { withServices } from "../services.js";
+import { formatBytes, formatTdTime } from "../format-time.js";
+import { configDiffYaml, countCell, parseFormat, renderRows } from "../output.js";
+import { withServices, type Services } from "../services.js";
+import { waitForJob } from "../wait-job.js";
 import { UsageError } from "../../errors.js";
-import type { Job } from "../../store/index.js";
+import type { Job, JobLogLine, JobStatus } from "../../store/index.js";
 
+/** A job's duration in whole seconds (td's), running ones up to now; blank before it starts. */
 export function durationSeconds(job: Job, now: number): number | null {
   if (job.startAt === null) return null;
   return Math.round(((job.endAt ?? now) - job.startAt) / 1000);
 }
 
+/** A job id argument: a whole number, named as the user sees it. */
+export function jobIdArg(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new ArgumentError(`the job id must be a whole number such as 12; got "${value ?? ""}"`);
+  }
+  return Number(value);
+}
+
+function logLine(l: JobLogLine): string {
+  return `  ${formatTdTime(l.at)} ${l.level.toUpperCase().padEnd(5)} ${l.message}\n`;
+}
+
+function jobFields(job: Job, now: number): Record<string, unknown> {
+  return {
+    job_id: job.id, status: job.status, type: "bulkload", kind: job.kind, schedule: job.schedule, database: job.database, table: job.table,
+    records: job.records, skipped_records: job.skippedRecords, bytes: job.bytes, priority: job.priority,
+    scheduled: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(),
+    start_at: job.startAt === null ? null : new Date(job.startAt).toISOString(),
+    end_at: job.endAt === null ? null : new Date(job.endAt).toISOString(),
+    duration: durationSeconds(job, now), error: job.error, config: job.config,
+    config_diff: job.configDiff ? (JSON.parse(job.configDiff) as unknown) : null,
+  };
+}
+
+function dumpJob(job: Job, now: number): string {
+  return [
+    `JobID       : ${job.id}`,
+    `Status      : ${job.status}`,
+    `Type        : bulkload`,
+    `Kind        : ${job.kind}${job.schedule ? ` (schedule ${job.schedule})` : ""}`,
+    `Database    : ${job.database}`,
+    `Table       : ${job.table}`,
+    `Records     : ${job.records}${job.skippedRecords ? ` (${job.skippedRecords} invalid skipped)` : ""}`,
+    `Received    : ${formatBytes(job.bytes)}`,
+    `Priority    : ${job.priority}`,
+    ...(job.scheduledTime !== null ? [`Scheduled   : ${formatTdTime(job.scheduledTime)}`] : []),
+    `Start At    : ${formatTdTime(job.startAt)}`,
+    `End At      : ${formatTdTime(job.endAt)}`,
+    `Duration    : ${durationSeconds(job, now) ?? ""}`,
+    ...(job.error ? [`Error       : ${job.error}`] : []),
+    `Config      :`,
+    `---`,
+    job.config.trimEnd(),
+    `Config Diff :`,
+    ...(job.configDiff ? ["---", configDiffYaml(JSON.parse(job.configDiff))] : []),
+    "",
+  ].join("\n");
+}
+
 export const jobShowCommand: Command = {
   name: "job:show",
-  summary: "Show a job's status, counts and config (-v: its log)",
-  usage: "itd job:show JOB_ID [-v]\n\nExample:\n  itd job:show 12 -v",
+  aliases: ["job"],
+  ownsVerbose: true,
+  summary: "Show a job's status, counts and config (-v: its log; -w: wait for it)",
+  usage: `itd job:show JOB_ID [-v] [-w] [-f table|json]
+
+  -v, --verbose   also print the job's log
+  -w, --wait      wait for a queued or running job to end, printing its log as it is written; the exit code is
+                  0 if it ends in success, 1 otherwise (and 1 when no daemon runs to start a queued job for 30 s)
+  -f json         the job as one JSON object (its log under "log" with -v)
+
+Examples:
+  itd job:show 12 -v
+  itd job 12 -w`,
   async run(ctx) {
-    const { values, positionals } = parseCommandArgs(ctx.argv, { v: { type: "boolean", short: "v" } }, { min: 1, max: 1, names: "JOB_ID" });
-    const id = intFlag("JOB_ID", positionals[0], 1);
-    if (id === undefined) throw new UsageError("JOB_ID required");
-    return withServices(ctx, values, (s) => {
-      const job = s.store.jobs.getJob(id);
-      const lines = [
-        `JobID       : ${job.id}`,
-        `Status      : ${job.status}`,
-        `Type        : bulkload`,
-        `Kind        : ${job.kind}${job.schedule ? ` (schedule ${job.schedule})` : ""}`,
-        `Database    : ${job.database}`,
-        `Table       : ${job.table}`,
-        `Records     : ${job.records}${job.skippedRecords ? ` (${job.skippedRecords} invalid skipped)` : ""}`,
-        `Priority    : ${job.priority}`,
-        ...(job.scheduledTime !== null ? [`Scheduled   : ${formatTdTime(job.scheduledTime)}`] : []),
-        `Start At    : ${formatTdTime(job.startAt)}`,
-        `End At      : ${formatTdTime(job.endAt)}`,
-        `Duration    : ${durationSeconds(job, s.clock.now()) ?? ""}`,
-        ...(job.error ? [`Error       : ${job.error}`] : []),
-        `Config      :`,
-        `---`,
-        job.config.trimEnd(),
-        `Config Diff :`,
-        job.configDiff ? JSON.stringify(JSON.parse(job.configDiff)) : "",
-      ];
-      ctx.stdout.write(lines.join("\n") + "\n");
-      if (values.v) {
-        ctx.stdout.write("Output:\n");
-        for (const l of s.store.jobs.logs(job.id)) ctx.stdout.write(`  ${formatTdTime(l.at)} ${l.level.toUpperCase().padEnd(5)} ${l.message}\n`);
-      } else {
-        ctx.stdout.write("Use '-v' option to show detailed messages.\n");
+    const { values, positionals } = parseCommandArgs(
+      ctx.argv,
+      { verbose: { type: "boolean", short: "v" }, wait: { type: "boolean", short: "w" }, format: { type: "string", short: "f" } },
+      { min: 1, max: 1, names: "JOB_ID" },
+    );
+    const id = jobIdArg(positionals[0]);
+    const format = parseFormat(values.format);
+    if (format === "tsv" || format === "csv") throw new UsageError(`--format: job:show prints table (the default) or json; got "${format}"`);
+    return withServices(ctx, values, async (s) => {
+      let job = s.store.jobs.getJob(id);
+      if (values.wait) {
+        // The log as it comes (table format; json prints the whole job once it ends).
+        const follow = format === "table";
+        if (follow && !["success", "error", "killed", "skipped"].includes(job.status)) ctx.stdout.write(`Job ${id} is ${job.status}; waiting for it to end.\n`);
+        job = await waitForJob(s, id, { signal: ctx.signal, ...(follow ? { onLog: (l: JobLogLine) => ctx.stdout.write(logLine(l)) } : {}) });
       }
-      return 0;
+      const now = s.clock.now();
+      if (format === "json") {
+        const logs = values.verbose ? { log: s.store.jobs.logs(id).map((l) => ({ at: new Date(l.at).toISOString(), level: l.level, message: l.message })) } : {};
+        ctx.stdout.write(JSON.stringify({ ...jobFields(job, now), ...logs }, null, 2) + "\n");
+      } else {
+        ctx.stdout.write(dumpJob(job, now));
+        if (values.verbose) {
+          ctx.stdout.write("Output:\n");
+          for (const l of s.store.jobs.logs(job.id)) ctx.stdout.write(logLine(l));
+        } else if (!values.wait) {
+          ctx.stdout.write("Use '-v' option to show detailed messages.\n");
+        }
+      }
+      return values.wait && job.status !== "success" ? 1 : 0;
     });
   },
 };
 
+const STATUSES = ["queued", "running", "success", "error", "killed", "skipped"] as const satisfies readonly JobStatus[];
+
 export const jobListCommand: Command = {
   name: "job:list",
+  aliases: ["jobs"],
   summary: "List jobs, newest first",
-  usage: "itd job:list [-l LIMIT] [--status STATUS] [-f table|tsv|csv|json]\n\nExample:\n  itd job:list -l 20",
+  usage: `itd job:list [MAX] [-p PAGE] [-s SKIP] [-R | -S | -E | --status STATUS] [-f table|tsv|csv|json]
+
+  MAX (or -l MAX)     how many jobs (default 20)
+  -p, --page PAGE     skip PAGE × MAX jobs (td's paging: -p 1 is the second page)
+  -s, --skip N        skip N jobs (added to the page)
+  -R, --running       only running jobs; -S, --success: only succeeded; -E, --error: only failed
+  --status STATUS     only jobs in STATUS: ${STATUSES.join(", ")}
+
+Examples:
+  itd jobs
+  itd job:list 50 -E
+  itd jobs --page 1`,
   async run(ctx) {
-    const { values } = parseCommandArgs(
+    const { values, positionals } = parseCommandArgs(
       ctx.argv,
-      { limit: { type: "string", short: "l" }, status: { type: "string" }, format: { type: "string", short: "f" } },
-      { min: 0, max: 0, names: "none" },
+      {
+        limit: { type: "string", short: "l" },
+        page: { type: "string", short: "p" },
+        skip: { type: "string", short: "s" },
+        running: { type: "boolean", short: "R" },
+        success: { type: "boolean", short: "S" },
+        error: { type: "boolean", short: "E" },
+        status: { type: "string" },
+        format: { type: "string", short: "f" },
+      },
+      { min: 0, max: 1, names: "[MAX]" },
     );
     const format = parseFormat(values.format);
-    const limit = intFlag("limit", values.limit, 1) ?? 50;
-    const statuses = ["queued", "running", "success", "error", "killed", "skipped"] as const;
-    const status = values.status;
-    if (status !== undefined && !(statuses as readonly string[]).includes(status)) {
-      throw new UsageError(`--status: expected one of ${statuses.join(", ")}; got "${status}"`);
+    if (positionals[0] !== undefined && values.limit !== undefined) throw new ArgumentError("give MAX once: as an argument or with -l");
+    const max = intFlag(positionals[0] !== undefined ? "MAX" : "limit", positionals[0] ?? values.limit, 1) ?? 20;
+    const page = intFlag("page", values.page, 0) ?? 0;
+    const skip = intFlag("skip", values.skip, 0) ?? 0;
+    const picked = [values.running && "running", values.success && "success", values.error && "error", values.status].filter((x): x is string => typeof x === "string");
+    if (picked.length > 1) throw new ArgumentError(`give one status filter; got ${picked.join(" and ")}`);
+    const status = picked[0];
+    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`--status: expected one of ${STATUSES.join(", ")}; got "${status}"`);
     }
-    return withServices(ctx, values, (s) => {
+    return withServices(ctx, values, (s: Services) => {
       const now = s.clock.now();
-      const filter = status === undefined ? { limit } : { limit, status: status as (typeof statuses)[number] };
+      const filter = { limit: max, offset: skip + page * max, ...(status !== undefined ? { status: status as JobStatus } : {}) };
       const rows = s.store.jobs.listJobs(filter).map((j) => [
-        j.id, j.status, j.kind, j.schedule ?? "", j.database, j.table, j.records, formatTdTime(j.startAt), durationSeconds(j, now),
+        j.id, j.status, j.kind, j.schedule ?? "", j.database, j.table, countCell(j.records, format), formatTdTime(j.startAt), durationSeconds(j, now),
       ]);
       ctx.stdout.write(renderRows(format, ["JobID", "Status", "Kind", "Schedule", "Database", "Table", "Records", "Started", "Duration"], rows));
       return 0;

@@ -1,24 +1,32 @@
-import { UsageError } from "../../errors.js";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { text } from "node:stream/consumers";
+import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { databaseNotFound } from "../../warehouse/index.js";
 import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S, queryInSubprocess } from "../../warehouse/query.js";
-import { intFlag, parseCommandArgs } from "../args.js";
+import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes, formatTdTime, formatUnixSeconds } from "../format-time.js";
-import { parseFormat, renderRows } from "../output.js";
+import { countCell, parseFormat, renderRows } from "../output.js";
 import { withServices } from "../services.js";
 
 const FORMAT = { format: { type: "string", short: "f" } } as const;
 
 export const databaseListCommand: Command = {
-  name: "database:list",
+  name: "db:list",
+  aliases: ["database:list", "dbs", "databases", "show-databases", "show-dbs"],
   summary: "List the warehouse's databases",
-  usage: "itd database:list [-f table|tsv|csv|json]\n\nExample:\n  itd database:list",
+  usage: "itd db:list [-f table|tsv|csv|json]\n\nExamples:\n  itd db:list\n  itd dbs",
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
     return withServices(ctx, values, (s) => {
-      const rows = s.warehouse.listDatabases().map((d) => [d.name, d.tables, formatBytes(d.sizeBytes)]);
-      ctx.stdout.write(renderRows(format, ["Name", "Tables", "Size"], rows));
+      const dbs = s.warehouse.listDatabases();
+      const rows = dbs.map((d) => [d.name, countCell(d.tables, format), formatBytes(d.sizeBytes)]);
+      ctx.stdout.write(renderRows(format, ["Name", "Count", "Size"], rows));
+      if (dbs.length === 0) {
+        ctx.stderr.write("There are no databases.\nUse 'itd connector:issue load.yml --database DB --table TABLE --auto-create-table' to import into a new one.\n");
+      }
       return 0;
     });
   },
@@ -26,17 +34,28 @@ export const databaseListCommand: Command = {
 
 export const tableListCommand: Command = {
   name: "table:list",
+  aliases: ["tables", "show-tables"],
   summary: "List the tables of a database (or of every database)",
-  usage: "itd table:list [DATABASE] [-f table|tsv|csv|json]\n\nExample:\n  itd table:list td_sample_db",
+  usage: "itd table:list [DATABASE] [-f table|tsv|csv|json]\n\nExamples:\n  itd table:list td_sample_db\n  itd tables",
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 1, names: "[DATABASE]" });
     const format = parseFormat(values.format);
+    const only = positionals[0];
     return withServices(ctx, values, (s) => {
-      const dbs = positionals[0] !== undefined ? [positionals[0]] : s.warehouse.listDatabases().map((d) => d.name);
+      if (only !== undefined && !s.warehouse.databaseExists(only)) throw databaseNotFound(only);
+      const dbs = only !== undefined ? [only] : s.warehouse.listDatabases().map((d) => d.name);
       const rows = dbs.flatMap((db) =>
-        s.warehouse.listTables(db).map((t) => [db, t.name, t.rows, t.columns, formatTdTime(t.lastImportAt)]),
+        s.warehouse.listTables(db).map((t) => [
+          db, t.name, "log", countCell(t.rows, format), formatTdTime(t.lastImportAt), formatUnixSeconds(t.maxTime),
+          t.schema.filter((c) => c.name !== "time").map((c) => `${c.name}:${c.type}`).join(", "),
+        ]),
       );
-      ctx.stdout.write(renderRows(format, ["Database", "Table", "Count", "Columns", "Last import"], rows));
+      ctx.stdout.write(renderRows(format, ["Database", "Table", "Type", "Count", "Last import", "Last log timestamp", "Schema"], rows));
+      if (rows.length === 0) {
+        if (only !== undefined) ctx.stderr.write(`Database '${only}' has no tables.\n`);
+        else if (dbs.length === 0) ctx.stderr.write("There are no databases.\n");
+        else ctx.stderr.write("There are no tables.\n");
+      }
       return 0;
     });
   },
@@ -44,29 +63,33 @@ export const tableListCommand: Command = {
 
 export const tableShowCommand: Command = {
   name: "table:show",
+  aliases: ["table", "show-table"],
   summary: "Show a table's columns, types, row count and time range",
-  usage: "itd table:show DATABASE TABLE [-f table|tsv|csv|json]\n\nExample:\n  itd table:show td_sample_db td_sample_table",
+  usage: "itd table:show DATABASE TABLE [-f table|json]\n\nExamples:\n  itd table:show td_sample_db td_sample_table\n  itd table td_sample_db td_sample_table -f json",
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 2, max: 2, names: "DATABASE TABLE" });
     const format = parseFormat(values.format);
+    if (format === "tsv" || format === "csv") throw new UsageError(`--format: table:show prints table (the default) or json; got "${format}"`);
     const [db, table] = positionals as [string, string];
     return withServices(ctx, values, (s) => {
       const d = s.warehouse.describeTable(db, table);
       if (format === "json") {
-        ctx.stdout.write(JSON.stringify({ ...d, minTime: d.minTime, maxTime: d.maxTime }, null, 2) + "\n");
+        ctx.stdout.write(JSON.stringify(d, null, 2) + "\n");
         return 0;
       }
       ctx.stdout.write(
         [
-          `Name      : ${d.database}.${d.name}`,
-          `Count     : ${d.rows}`,
-          `Time from : ${formatUnixSeconds(d.minTime)}`,
-          `Time to   : ${formatUnixSeconds(d.maxTime)}`,
-          `Schema    :`,
+          `Name        : ${d.database}.${d.name}`,
+          `Type        : log`,
+          `Count       : ${d.rows}`,
+          `Time from   : ${formatUnixSeconds(d.minTime)}`,
+          `Time to     : ${formatUnixSeconds(d.maxTime)}`,
+          `Schema      : (`,
+          ...d.columns.filter((c) => c.name !== "time").map((c) => `    ${c.name}:${c.type}`),
+          ")",
           "",
         ].join("\n"),
       );
-      ctx.stdout.write(renderRows(format, ["Column", "Type"], d.columns.map((c) => [c.name, c.type])));
       return 0;
     });
   },
@@ -75,33 +98,66 @@ export const tableShowCommand: Command = {
 /** `--timeout` at most this many seconds (setTimeout's range). */
 const MAX_QUERY_TIMEOUT_S = 2_000_000;
 
+/** The SQL of `query`: the argument, `-q FILE`, or `-` (stdin); exactly one. */
+async function querySql(positional: string | undefined, file: string | undefined, cwd: string, signal: AbortSignal): Promise<string> {
+  if (positional !== undefined && file !== undefined) throw new ArgumentError("give the SQL once: as an argument or with -q FILE");
+  if (positional === undefined && file === undefined) throw new ArgumentError("SQL required: as an argument, with -q FILE, or - to read it from stdin");
+  let sql: string;
+  if (file !== undefined) {
+    try {
+      sql = await readFile(resolve(cwd, file), { encoding: "utf8", signal });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ABORT_ERR") throw err;
+      throw new ItdError("config", `-q ${file}: ${code === "ENOENT" ? "no such file" : errorMessage(err)}`);
+    }
+  } else if (positional === "-") {
+    sql = await text(process.stdin);
+  } else {
+    sql = positional as string;
+  }
+  if (sql.trim() === "") throw new UsageError(`the SQL ${file !== undefined ? `in ${file} ` : positional === "-" ? "read from stdin " : ""}is empty`);
+  return sql;
+}
+
 export const queryCommand: Command = {
   name: "query",
   summary: "Run a read-only SQL query on a warehouse database",
-  usage: `itd query -d DATABASE "SELECT …" [-f table|tsv|csv|json] [-l ROWS] [--timeout SECONDS]
+  usage: `itd query -d DATABASE ["SELECT …" | -q FILE | -] [-w] [-f table|tsv|csv|json] [-l ROWS] [--timeout SECONDS]
 
 The database is opened read-only: a statement that would write is refused.
+  -q, --query FILE     read the SQL from FILE; - as the SQL argument reads it from stdin
+  -w, --wait           accepted for td's habit: itd runs the query at once and waits for it anyway
   -l, --limit ROWS     show at most ROWS rows (default ${DEFAULT_QUERY_ROWS}; 0 = all); a note on stderr says when more were cut
   --timeout SECONDS    stop the query after SECONDS (default ${DEFAULT_QUERY_TIMEOUT_S}; 0 = no limit); exits 1 with "query: timed out after N s"
 
 Examples:
-  itd query -d td_sample_db "SELECT count(*) FROM td_sample_table"
+  itd query -d td_sample_db -w "SELECT count(*) FROM td_sample_table"
   itd query -d td_sample_db -f csv "SELECT email, created_at FROM td_sample_table ORDER BY time DESC LIMIT 10"
-  itd query -d td_sample_db -f csv -l 0 --timeout 3600 "SELECT * FROM td_sample_table"`,
+  itd query -d td_sample_db -q report.sql -f csv -l 0 --timeout 3600
+  echo "SELECT count(*) FROM td_sample_table" | itd query -d td_sample_db -`,
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
-      { ...FORMAT, database: { type: "string", short: "d" }, limit: { type: "string", short: "l" }, timeout: { type: "string" } },
-      { min: 1, max: 1, names: "SQL" },
+      {
+        ...FORMAT,
+        database: { type: "string", short: "d" },
+        limit: { type: "string", short: "l" },
+        timeout: { type: "string" },
+        query: { type: "string", short: "q" },
+        wait: { type: "boolean", short: "w" },
+      },
+      { min: 0, max: 1, names: "SQL" },
     );
     const format = parseFormat(values.format);
     const db = values.database;
     if (db === undefined) throw new UsageError("--database option required");
     const maxRows = intFlag("limit", values.limit) ?? DEFAULT_QUERY_ROWS;
     const timeoutS = intFlag("timeout", values.timeout, 0, MAX_QUERY_TIMEOUT_S) ?? DEFAULT_QUERY_TIMEOUT_S;
+    const sql = await querySql(positionals[0], values.query, ctx.cwd, ctx.signal);
     return withServices(ctx, values, async (s) => {
       if (!s.warehouse.databaseExists(db)) throw databaseNotFound(db);
-      const result = await queryInSubprocess(s.warehouse.databasePath(db), positionals[0] as string, {
+      const result = await queryInSubprocess(s.warehouse.databasePath(db), sql, {
         timeoutMs: timeoutS * 1000,
         maxRows,
         signal: ctx.signal,

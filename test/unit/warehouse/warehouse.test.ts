@@ -122,10 +122,14 @@ describe("databases and tables", () => {
     wh.createTable("db1", "empty_one");
     clock.set(1_700_000_000_000);
     loadOnce(wh, {}, [[1, "a", 1], [2, "b", 2]]);
-    expect(wh.listTables("db1")).toEqual([
-      { name: "empty_one", rows: 0, columns: 1, lastImportAt: null },
-      { name: "events", rows: 2, columns: 3, lastImportAt: 1_700_000_000_000 },
+    const tables = wh.listTables("db1");
+    expect(tables.map(({ schema: _schema, ...t }) => t)).toEqual([
+      { name: "empty_one", rows: 0, columns: 1, maxTime: null, lastImportAt: null },
+      { name: "events", rows: 2, columns: 3, maxTime: 2, lastImportAt: 1_700_000_000_000 },
     ]);
+    // td's Schema column: every column with its type, time included (the CLI leaves time out).
+    expect(tables[1]?.schema.map((c) => `${c.name}:${c.type}`)).toEqual(wh.describeTable("db1", "events").columns.map((c) => `${c.name}:${c.type}`));
+    expect(tables[1]?.schema.some((c) => c.name === "time")).toBe(true);
     expect(wh.listDatabases()[0]?.tables).toBe(2);
   });
 
@@ -147,7 +151,7 @@ describe("databases and tables", () => {
       }
       expect(err).toBeInstanceOf(NotFoundError);
       expect((err as NotFoundError).message).toBe("Database 'nope' does not exist");
-      expect((err as NotFoundError).hints).toEqual(["Use 'itd database:list' to show the list of databases."]);
+      expect((err as NotFoundError).hints).toEqual(["Use 'itd db:list' to show the list of databases."]);
     }
     expect(wh.lastCursor("nope", "s")).toBeUndefined();
     expect(fs.existsSync(wh.databasePath("nope"))).toBe(false);
