@@ -5,7 +5,7 @@
  * functions that say exactly what it serves.
  */
 export { startFakeIterable, type FakeIterable } from "./server.js";
-export { generatorConfig, DEFAULTS, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
+export { generatorConfig, dataStartBefore, DEFAULTS, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
 export { parseFaultSpec, formatFault, FAULT_KINDS, type FaultSpec, type FaultKind, type FaultTarget } from "./faults.js";
 export {
   parseRateLimit,
