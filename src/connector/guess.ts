@@ -6,7 +6,7 @@
  */
 import type { ColumnType } from "../warehouse/types.js";
 import type { LoadColumn } from "./config-schema.js";
-import { columnName, uniqueNames } from "./naming.js";
+import { columnName, legacyColumnName, uniqueNames } from "./naming.js";
 import { parseTimestamp, timestampFormatOf } from "./timestamp.js";
 
 export interface GuessOptions {
@@ -104,7 +104,7 @@ export function guessColumns(records: Iterable<Record<string, unknown>>, opts: G
 
 /**
  * Fields present in `records` that no column reads (a column reads its `src`,
- * or, without `src`, the fields whose TD-style name is its name), in
+ * or, without `src`, the fields whose TD-style name, or legacy name, is its name), in
  * first-seen order. For telling users about new fields.
  */
 export function findNewFields(columns: readonly LoadColumn[], records: Iterable<Record<string, unknown>>): string[] {
@@ -121,7 +121,7 @@ export function findNewFields(columns: readonly LoadColumn[], records: Iterable<
       if (checked.has(key)) continue;
       checked.add(key);
       if (srcs.has(key)) continue;
-      if (plainNames.has(key) || plainNames.has(columnName(key))) continue;
+      if (plainNames.has(key) || plainNames.has(columnName(key)) || plainNames.has(legacyColumnName(key))) continue;
       found.push(key);
     }
   }

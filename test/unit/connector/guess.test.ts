@@ -127,6 +127,11 @@ describe("guessColumns", () => {
 });
 
 describe("findNewFields", () => {
+  test("does not report a field that a column of a config guessed before reads by its legacy name", () => {
+    const old = [{ name: "purchases_m_email_", type: "double" }, { name: "id", type: "long" }] as const;
+    expect(findNewFields(old, [{ id: 1, "Purchases / M (Email)": 0, "Revenue / M (Email)": 0 }])).toEqual(["Revenue / M (Email)"]);
+  });
+
   test("lists fields no column reads, in first-seen order", () => {
     const columns = guessColumns(users);
     expect(findNewFields(columns, users)).toEqual([]);
