@@ -128,7 +128,7 @@ export type CsvRecord = Record<string, string>;
 export interface CallOptions {
   /** Cancels the call (an in-flight stream is destroyed); combined with the client's own signal. */
   signal?: AbortSignal;
-  /** Told the size of every streamed body chunk as it arrives (progress display). */
+  /** Told the size of every body chunk as it arrives, streamed or read whole (progress display, a job's bytes). */
   onBytes?: (bytes: number) => void;
 }
 

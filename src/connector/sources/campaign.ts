@@ -50,7 +50,7 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
         cursor: window && c.incremental ? configDiffFor(window.end) : null,
         async *read(o) {
           const campaigns: Campaign[] = [];
-          for await (const campaign of client.campaigns(o.signal ? { signal: o.signal } : {})) {
+          for await (const campaign of client.campaigns(o)) {
             if (!wanted || wanted.has(campaign.id)) campaigns.push(campaign);
           }
           for (let i = 0; i < campaigns.length; i += perRequest) {

@@ -1,11 +1,12 @@
-/** The campaign source: which metric columns guess types double. */
+/** The campaign source: which metric columns guess types double, and the bytes a run receives. */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseLoadConfig } from "../../../src/connector/config.js";
 import { createRowConverter } from "../../../src/connector/convert.js";
 import { guessColumns } from "../../../src/connector/guess.js";
 import { readSample } from "../../../src/connector/sample.js";
-import { isFractionalMetricLabel } from "../../../src/connector/sources/campaign.js";
-import { startServer, testClient, type TestServer } from "../iterable/helpers.js";
+import { campaignSource, isFractionalMetricLabel } from "../../../src/connector/sources/campaign.js";
+import type { SourceSlice } from "../../../src/connector/sources/source.js";
+import { collect, startServer, testClient, type TestServer } from "../iterable/helpers.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -88,4 +89,15 @@ describe("guessing campaign metrics", () => {
     expect(row?.[columns.findIndex((c) => c.name === "average_order_value")]).toBe(19.99);
   });
 
+  it("counts the bytes of the campaign list and the metrics responses it reads", async () => {
+    server = await serve(EARLY_METRICS);
+    const { client } = testClient(server.url);
+    const source = campaignSource(campaignConfig(server.url), client, { now: Date.UTC(2026, 0, 1) });
+    let bytes = 0;
+    const [slice] = source.slices;
+    expect(slice).toBeDefined();
+    const batches = await collect((slice as SourceSlice).read({ onBytes: (n) => (bytes += n) }));
+    expect(batches.flat()).toHaveLength(2);
+    expect(bytes).toBe(Buffer.byteLength(JSON.stringify(CAMPAIGNS)) + Buffer.byteLength(EARLY_METRICS));
+  });
 });
