@@ -10,7 +10,7 @@
 import { ConfigError, DataError } from "../errors.js";
 import type { CellValue, ColumnSpec, ColumnType, Row } from "../warehouse/types.js";
 import type { LoadColumn } from "./config-schema.js";
-import { columnName } from "./naming.js";
+import { columnName, legacyColumnName } from "./naming.js";
 import { formatTimestamp, storedTimestampToMs, toTimestampText } from "./timestamp.js";
 
 export interface RowConverterOptions {
@@ -187,7 +187,7 @@ export function createRowConverter(options: RowConverterOptions): RowConverter {
   const timeType = timeIndex >= 0 ? (cols[timeIndex]?.type ?? "long") : "long";
 
   // --- field name → code: [0, n) a column read by that exact name (or src);
-  // [n, 2n) a column whose name is the field's TD-style name (an exact field wins);
+  // [n, 2n) a column whose name is the field's TD-style name, or its legacy one (an exact field wins);
   // ≥ 2n an unknown field (index into unknownNames).
   const keyCodes = new Map<string, number>();
   for (let i = 0; i < n; i++) {
@@ -206,7 +206,8 @@ export function createRowConverter(options: RowConverterOptions): RowConverter {
   const twoN = 2 * n;
 
   const resolve = (key: string): number => {
-    const soft = bySoftName.get(columnName(key));
+    // A config guessed before names dropped their invalid end names the column the old way.
+    const soft = bySoftName.get(columnName(key)) ?? bySoftName.get(legacyColumnName(key));
     let code: number;
     if (soft !== undefined) code = n + soft;
     else {

@@ -2,11 +2,13 @@
  * Guess: columns from a sample of records (design §4). Top-level fields only,
  * in first-seen order; nested objects and arrays become json; Iterable's
  * timestamp strings (and, for campaigns and lists, epoch-ms `*At` fields)
- * become timestamps; names are TD-style and unique.
+ * become timestamps; numbers the source knows to be decimals (campaign
+ * metrics) become double even when the sample holds only whole ones; names
+ * are TD-style and unique.
  */
 import type { ColumnType } from "../warehouse/types.js";
 import type { LoadColumn } from "./config-schema.js";
-import { columnName, uniqueNames } from "./naming.js";
+import { columnName, legacyColumnName, uniqueNames } from "./naming.js";
 import { parseTimestamp, timestampFormatOf } from "./timestamp.js";
 
 export interface GuessOptions {
@@ -16,6 +18,11 @@ export interface GuessOptions {
    * metadata).
    */
   epochMillisFields?: boolean;
+  /**
+   * Fields that are double whenever the sample holds only numbers for them,
+   * whole ones included (a metric written `0.0` today is `19.99` tomorrow).
+   */
+  doubleFields?: ReadonlySet<string> | undefined;
 }
 
 const BOOL = 1;
@@ -38,10 +45,12 @@ function isEpochMs13(n: number): boolean {
   return n >= 1e12 && n < 1e13;
 }
 
-function typeOf(key: string, s: FieldStats, epochMillisFields: boolean): { type: ColumnType; format?: string } {
+function typeOf(key: string, s: FieldStats, opts: GuessOptions): { type: ColumnType; format?: string } {
   const f = s.seen;
   if (f === 0) return { type: "string" };
   if (f === BOOL) return { type: "boolean" };
+  if ((f & ~(INT | FLOAT | NOT_EPOCH_MS)) === 0 && opts.doubleFields?.has(key) === true) return { type: "double" };
+  const epochMillisFields = opts.epochMillisFields === true;
   if ((f & ~(INT | NOT_EPOCH_MS)) === 0) {
     if (epochMillisFields && (f & NOT_EPOCH_MS) === 0 && /At$/.test(key)) return { type: "timestamp", format: "epoch_ms" };
     return { type: "long" };
@@ -94,7 +103,7 @@ export function guessColumns(records: Iterable<Record<string, unknown>>, opts: G
   const names = uniqueNames(keys);
   return keys.map((key, i) => {
     const name = names[i] as string;
-    const { type, format } = typeOf(key, stats.get(key) as FieldStats, opts.epochMillisFields === true);
+    const { type, format } = typeOf(key, stats.get(key) as FieldStats, opts);
     const col: LoadColumn = { name, type };
     if (format !== undefined) col.format = format;
     if (name !== columnName(key)) col.src = key;
@@ -104,7 +113,7 @@ export function guessColumns(records: Iterable<Record<string, unknown>>, opts: G
 
 /**
  * Fields present in `records` that no column reads (a column reads its `src`,
- * or, without `src`, the fields whose TD-style name is its name), in
+ * or, without `src`, the fields whose TD-style name, or legacy name, is its name), in
  * first-seen order. For telling users about new fields.
  */
 export function findNewFields(columns: readonly LoadColumn[], records: Iterable<Record<string, unknown>>): string[] {
@@ -121,7 +130,7 @@ export function findNewFields(columns: readonly LoadColumn[], records: Iterable<
       if (checked.has(key)) continue;
       checked.add(key);
       if (srcs.has(key)) continue;
-      if (plainNames.has(key) || plainNames.has(columnName(key))) continue;
+      if (plainNames.has(key) || plainNames.has(columnName(key)) || plainNames.has(legacyColumnName(key))) continue;
       found.push(key);
     }
   }

@@ -40,7 +40,7 @@ export {
   type RawLoadConfig,
 } from "./config.js";
 export { toCompactYaml } from "./compact-yaml.js";
-export { columnName, uniqueNames, MAX_COLUMN_NAME_LENGTH } from "./naming.js";
+export { columnName, legacyColumnName, uniqueNames, MAX_COLUMN_NAME_LENGTH } from "./naming.js";
 export { guessColumns, findNewFields, type GuessOptions } from "./guess.js";
 export { createRowConverter, type RowConverter, type RowConverterOptions } from "./convert.js";
 export { planExportWindows, configDiffFor, type PlanInput, type ExportPlan } from "./plan.js";

@@ -19,27 +19,55 @@ const ACRONYM_WORD = /([A-Z])([A-Z](?!s(?![a-z]))[a-z])/g;
 const INVALID_RUN = /[^a-z0-9_]+/g;
 const UNDERSCORE_RUN = /__+/g;
 
+/** `s` without what it ends with that is not `[a-z0-9_]` (a loop: a regex anchored at the end backtracks on long runs). */
+function dropInvalidEnd(s: string): string {
+  let end = s.length;
+  for (; end > 0; end--) {
+    const c = s.charCodeAt(end - 1);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) break;
+  }
+  return end === s.length ? s : s.slice(0, end);
+}
+
+function nameOf(key: string, dropInvalidTail: boolean): string {
+  if (key.length <= MAX_COLUMN_NAME_LENGTH && CANONICAL.test(key)) return key;
+  let s = key;
+  if (NON_ASCII.test(s)) s = s.normalize("NFKD").replace(COMBINING_MARKS, "");
+  s = s.replace(LOWER_UPPER, "$1_$2").replace(ACRONYM_WORD, "$1_$2").toLowerCase();
+  // Dropped rather than made `_`: `Opens (filtered)` → `opens_filtered`.
+  if (dropInvalidTail) s = dropInvalidEnd(s);
+  s = s.replace(INVALID_RUN, "_").replace(UNDERSCORE_RUN, "_");
+  if (s.length === 0) return "_";
+  const c = s.charCodeAt(0);
+  if (c >= 48 && c <= 57) s = "_" + s;
+  return s.length > MAX_COLUMN_NAME_LENGTH ? s.slice(0, MAX_COLUMN_NAME_LENGTH) : s;
+}
+
 /**
- * The column name for one Iterable field name.
+ * The column name for one Iterable field name. Characters that cannot be in
+ * a name become `_`, except at the end, where they are dropped (so a metric
+ * label ending in `)` does not make a name ending in `_`).
  *
  * | field | column |
  * |---|---|
  * | `profileUpdatedAt` | `profile_updated_at` |
  * | `itblInternal.emailDomain` | `itbl_internal_email_domain` |
+ * | `Total Email Opens (filtered)` | `total_email_opens_filtered` |
  * | `userIDs` | `user_ids` |
  * | `2fa` | `_2fa` |
  * | `""` | `_` |
  */
 export function columnName(key: string): string {
-  if (key.length <= MAX_COLUMN_NAME_LENGTH && CANONICAL.test(key)) return key;
-  let s = key;
-  if (NON_ASCII.test(s)) s = s.normalize("NFKD").replace(COMBINING_MARKS, "");
-  s = s.replace(LOWER_UPPER, "$1_$2").replace(ACRONYM_WORD, "$1_$2");
-  s = s.toLowerCase().replace(INVALID_RUN, "_").replace(UNDERSCORE_RUN, "_");
-  if (s.length === 0) return "_";
-  const c = s.charCodeAt(0);
-  if (c >= 48 && c <= 57) s = "_" + s;
-  return s.length > MAX_COLUMN_NAME_LENGTH ? s.slice(0, MAX_COLUMN_NAME_LENGTH) : s;
+  return nameOf(key, true);
+}
+
+/**
+ * The name `columnName` gave before it dropped a name's invalid end
+ * (`Purchases / M (Email)` → `purchases_m_email_`): configs guessed then name
+ * their columns so, and still read these fields through it.
+ */
+export function legacyColumnName(key: string): string {
+  return nameOf(key, false);
 }
 
 /**

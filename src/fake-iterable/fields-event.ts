@@ -72,8 +72,6 @@ export const EVENT_FIELDS: Record<string, Gen> = {
   productRecommendationCount: smallCount,
   espName: (c) => c.rng.pick(["SparkPost", "SendGrid", "Iterable", "Amazon SES"]),
   transactionalData: (c) => (c.campaign?.type === "Triggered" ? c.rng.pick(TRANSACTIONAL_TEXT) : undefined),
-  /** Held as the document time; serialized as {documentCreatedAt, documentUpdatedAt} (kind K_ITBL). */
-  itblInternal: (c) => c.ts,
   ip: (c) => `${10 + c.rng.int(200)}.${c.rng.int(256)}.${c.rng.int(256)}.${1 + c.rng.int(254)}`,
   userAgent: (c) => (USER_AGENTS[c.user % USER_AGENTS.length] as { agent: string }).agent,
   userAgentDevice: (c) => (USER_AGENTS[c.user % USER_AGENTS.length] as { device: string }).device,

@@ -11,7 +11,7 @@ import { hex8 } from "./ids.js";
 import { isMember } from "./lists.js";
 import { emailDomain, firstName, lastName, phoneOf, placeOf, userEmail, userIdOf } from "./people.js";
 import { hash32 } from "./prng.js";
-import { exportTime, rfc3339Time } from "./time.js";
+import { exportTime } from "./time.js";
 import { SIGNUP_SOURCES } from "./vocab.js";
 
 const USER_SALT = 0x05e4;
@@ -44,7 +44,7 @@ export const USER_FIELDS: Record<string, Gen> = {
   itblUserId: (c) => (c.user % 5 === 0 ? hex8(hash32(c.cfg.seed, c.user, 5)) + hex8(c.user) : undefined),
   signupDate: (c) => exportTime(signup(c)),
   signupSource: (c) => c.rng.pick(SIGNUP_SOURCES),
-  profileUpdatedAt: (c) => (hash32(c.cfg.seed, USER_SALT, c.user, 4) % 100 < 5 ? rfc3339Time(c.t) : c.ts),
+  profileUpdatedAt: (c) => c.ts,
   emailListIds: memberships,
   subscribedMessageTypeIds: (c) => (c.rng.chance(0.3) ? [47_001] : []),
   unsubscribedChannelIds: (c) => (c.rng.chance(0.1) ? [CHANNEL_IDS.SMS] : []),

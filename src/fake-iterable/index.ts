@@ -5,7 +5,7 @@
  * functions that say exactly what it serves.
  */
 export { startFakeIterable, type FakeIterable } from "./server.js";
-export { generatorConfig, DEFAULTS, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
+export { generatorConfig, dataStartBefore, DEFAULTS, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
 export { parseFaultSpec, formatFault, FAULT_KINDS, type FaultSpec, type FaultKind, type FaultTarget } from "./faults.js";
 export {
   parseRateLimit,
@@ -20,7 +20,7 @@ export type { FakeStats } from "./stats.js";
 export { exportRecords, countExportRecords, type ExportFilter } from "./generator.js";
 export { campaignsFor, listsFor } from "./world.js";
 export { listMembers } from "./members.js";
-export { metricsFor, metricColumns, type MetricsTable } from "./metrics.js";
+export { metricsFor, metricColumns, metricText, type MetricsTable } from "./metrics.js";
 export { keyFieldOf, fieldsOf } from "./shapes.js";
 export { MEDIUMS, type Medium } from "./campaigns.js";
 export type { Window } from "./events.js";

@@ -26,7 +26,7 @@ export interface FakeIterableOptions {
   lists?: number;
   /** A frozen "now" (epoch ms); when undefined the clock's time at each request. */
   now?: number | undefined;
-  /** Where data begins (epoch ms); default 2025-01-01T00:00:00Z. */
+  /** Where data begins (epoch ms); default 2025-01-01T00:00:00Z (the CLI's `--now` moves it: see `dataStartBefore`). */
   dataStart?: number;
   /** Answer 429 past Iterable's documented limits; default true. */
   rateLimits?: boolean;
@@ -60,6 +60,17 @@ export const DEFAULTS = {
   lists: 5,
   dataStart: Date.UTC(2025, 0, 1),
 } as const;
+
+/**
+ * Where the data of a fake frozen at `now` begins when no start is given: a
+ * year before `now` (the same day and time, UTC), so that a `--now` before the
+ * default start still has a year of data (users' profile updates span a year).
+ */
+export function dataStartBefore(now: number): number {
+  const d = new Date(now);
+  d.setUTCFullYear(d.getUTCFullYear() - 1);
+  return d.getTime();
+}
 
 function count(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;

@@ -22,6 +22,8 @@ export class ResponseWriter {
   private sent = 0;
   private gone = false;
   private stallPending: boolean;
+  /** Where the body is cut (the `cut` fault), if anywhere. */
+  private cutAt: number | undefined;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -31,6 +33,7 @@ export class ResponseWriter {
     private readonly endpoint: string,
   ) {
     this.stallPending = faults.stallMs !== undefined;
+    this.cutAt = faults.cutAfterBytes;
     res.on("error", () => this.markGone());
     res.on("close", () => this.markGone());
   }
@@ -118,7 +121,7 @@ export class ResponseWriter {
   /** Writes a piece of body; false means stop producing (client gone or body cut). */
   async write(text: string): Promise<boolean> {
     if (this.gone) return false;
-    const cutAt = this.faults.cutAfterBytes;
+    const cutAt = this.cutAt;
     if (!this.stallPending && cutAt === undefined) return this.raw(text, false);
     let data = Buffer.from(text);
     if (this.stallPending) {
@@ -141,22 +144,29 @@ export class ResponseWriter {
       this.stallPending = false;
       await this.sleep(this.faults.stallMs ?? 0);
     }
-    if (this.faults.cutAfterBytes !== undefined) {
+    if (this.cutAt !== undefined) {
       await this.cut(Buffer.alloc(0));
       return;
     }
     if (!this.gone) this.res.end();
   }
 
-  /** A whole small body: start, write, end. With `malformed`, only its first half is sent (then a proper end). */
+  /**
+   * A whole small body with a Content-Length (not chunked, as Iterable sends
+   * campaigns, lists and errors): start, write, end. With `malformed`, only its
+   * first half is sent (then a proper end, the length saying that half). A cut
+   * past the end falls on its last byte, so the body is still incomplete.
+   */
   async send(status: number, contentType: string, body: string): Promise<void> {
-    await this.start(status, { "content-type": contentType });
     let text = body;
     if (this.malformed && text.length > 1) {
       let half = text.length >> 1;
       if (/[\ud800-\udbff]/.test(text.charAt(half - 1))) half--;
       text = text.slice(0, half);
     }
+    const length = Buffer.byteLength(text, "utf8");
+    if (this.cutAt !== undefined) this.cutAt = Math.min(this.cutAt, Math.max(0, length - 1));
+    await this.start(status, { "content-type": contentType, "content-length": String(length) });
     if (text.length > 0) await this.write(text);
     await this.end();
   }

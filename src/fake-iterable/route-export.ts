@@ -1,7 +1,8 @@
 /**
  * GET /api/export/data.json and data.csv: the records of one type in a
- * window, streamed as NDJSON (application/x-json-stream) or CSV, generated as
- * they are written.
+ * window, streamed as NDJSON or CSV, generated as they are written. data.json
+ * is labelled `text/plain; charset=utf-8`, as Iterable's recorded responses
+ * are (the spec says application/x-json-stream).
  */
 import { countRecords, openCursor } from "./events.js";
 import { exportRequest, delimiterParam } from "./params.js";
@@ -21,7 +22,7 @@ export const exportJson: Route = async (ctx) => {
   const { shape, mask } = req;
   const cursor = openCursor(ctx.cfg, shape, req.window, req.campaignId);
   const total = ctx.writer.malformed ? countRecords(ctx.cfg, shape, req.window) : 0;
-  await ctx.writer.start(200, { "content-type": "application/x-json-stream" });
+  await ctx.writer.start(200, { "content-type": "text/plain; charset=utf-8" });
   await pumpLines(
     ctx,
     () => {

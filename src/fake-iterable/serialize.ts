@@ -4,7 +4,7 @@
  * shape and values are written by kind; only strings that could need it are
  * escaped (via JSON.stringify), so the output is exactly JSON.
  */
-import { K_ITBL, K_JSON, K_NUM, K_SAFE, K_STR, type Shape } from "./shapes.js";
+import { K_JSON, K_NUM, K_SAFE, K_STR, type Shape } from "./shapes.js";
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -22,23 +22,6 @@ export function jsonString(s: string): string {
 
 /** Escaped forms of strings that recur (values drawn from word lists). */
 const escaped = new Map<string, string>();
-
-let lastItblTime = "";
-let lastItblJson = "";
-
-/** The JSON of the itblInternal object for a document time (records of the same second share it). */
-function itblJson(time: string): string {
-  if (time !== lastItblTime) {
-    lastItblTime = time;
-    lastItblJson = `{"documentCreatedAt":"${time}","documentUpdatedAt":"${time}"}`;
-  }
-  return lastItblJson;
-}
-
-/** The itblInternal object of a K_ITBL value (the document time). */
-export function itblObject(time: string): { documentCreatedAt: string; documentUpdatedAt: string } {
-  return { documentCreatedAt: time, documentUpdatedAt: time };
-}
 
 function anyJson(v: unknown): string {
   if (typeof v === "string") return jsonString(v);
@@ -115,8 +98,6 @@ export function jsonLine(shape: Shape, values: readonly unknown[], mask?: FieldM
       s += (plain[at] as string) + (v as number);
     } else if (kind === K_STR) {
       s += (plain[at] as string) + jsonString(v as string);
-    } else if (kind === K_ITBL) {
-      s += (plain[at] as string) + itblJson(v as string);
     } else if (kind === K_JSON) {
       s += (plain[at] as string) + JSON.stringify(v);
     } else {
@@ -133,7 +114,7 @@ export function toObject(shape: Shape, values: readonly unknown[], mask?: FieldM
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === undefined || (mask !== undefined && mask[i] === 0)) continue;
-    o[shape.names[i] as string] = v !== null && (shape.fields[i] as { kind: number }).kind === K_ITBL ? itblObject(v as string) : v;
+    o[shape.names[i] as string] = v;
   }
   return o;
 }
@@ -165,9 +146,7 @@ export function csvRow(shape: Shape, values: readonly unknown[], delimiter: stri
   let sep = "";
   for (let i = 0; i < values.length; i++) {
     if (mask !== undefined && mask[i] === 0) continue;
-    const v = values[i];
-    const value = v !== null && v !== undefined && (shape.fields[i] as { kind: number }).kind === K_ITBL ? itblObject(v as string) : v;
-    s += sep + csvCell(cellText(value), delimiter);
+    s += sep + csvCell(cellText(values[i]), delimiter);
     sep = delimiter;
   }
   return s;

@@ -24,7 +24,7 @@ import {
 } from "./errors.js";
 import { FaultBook, type FaultSpec } from "./faults.js";
 import { DEFAULTS, generatorConfig, type FakeIterableOptions } from "./options.js";
-import { RateLimiter, resolveRateLimits } from "./rate-limit.js";
+import { RateLimiter, resolveRateLimits, type RateLimit } from "./rate-limit.js";
 import { ResponseWriter, type BodyFaults } from "./response.js";
 import type { Route } from "./route.js";
 import { campaigns, metrics } from "./route-campaigns.js";
@@ -70,19 +70,24 @@ function bodyFaults(f: FaultSpec | undefined): BodyFaults {
   }
 }
 
-function statusFault(f: FaultSpec | undefined, path: string): ApiError | "html" | undefined {
+function statusFault(f: FaultSpec | undefined, path: string, limit: RateLimit): ApiError | "html" | undefined {
   switch (f?.kind) {
     case "500":
       return genericError();
     case "503":
       return requestTimeout();
     case "429":
-      return rateLimitExceeded(path);
+      return rateLimitExceeded(path, limit);
     case "html":
       return "html";
     default:
       return undefined;
   }
+}
+
+/** The caller's address, without the IPv4-mapped prefix (`::ffff:127.0.0.1` → `127.0.0.1`). */
+function clientIp(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 }
 
 async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
@@ -100,7 +105,9 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
   const cfg = generatorConfig(opts);
   const apiKey = opts.apiKey ?? DEFAULTS.apiKey;
   const clock = opts.clock ?? systemClock;
-  const limiter = opts.rateLimits === false ? undefined : new RateLimiter(resolveRateLimits(opts.rateLimitOverrides));
+  // The limits are resolved even when not enforced: a 429 fault names its endpoint's limit.
+  const limits = resolveRateLimits(opts.rateLimitOverrides);
+  const limiter = opts.rateLimits === false ? undefined : new RateLimiter(limits);
   const faultBook = new FaultBook(cfg.seed);
   faultBook.add(opts.faults ?? []);
   const stats = new StatsRecorder();
@@ -134,16 +141,16 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL, endpoint: FakeEndpoint): Promise<void> {
     const path = ENDPOINT_PATHS[endpoint];
-    if (req.headers["api-key"] !== apiKey) return sendError(new ResponseWriter(res, {}, stats, endpoint), badApiKey(path));
+    if (req.headers["api-key"] !== apiKey) return sendError(new ResponseWriter(res, {}, stats, endpoint), badApiKey(path, clientIp(req)));
     const fault = faultBook.take(endpoint);
     if (fault) stats.fault(fault.kind);
     const w = new ResponseWriter(res, bodyFaults(fault), stats, endpoint);
-    const failure = statusFault(fault, path);
+    const failure = statusFault(fault, path, limits[endpoint]);
     if (failure === "html") return w.send(502, "text/html", BAD_GATEWAY_HTML);
     if (failure) return sendError(w, failure);
     if (limiter && !limiter.tryAcquire(apiKey, endpoint, clock.now())) {
       stats.rateLimited();
-      return sendError(w, rateLimitExceeded(path));
+      return sendError(w, rateLimitExceeded(path, limits[endpoint]));
     }
     const now = opts.now ?? clock.now();
     try {

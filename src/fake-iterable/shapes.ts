@@ -27,8 +27,7 @@ export const K_SAFE = 0; // a string known to need no JSON escaping
 export const K_STR = 1; // any string
 export const K_NUM = 2; // number or boolean
 export const K_JSON = 3; // object or array
-export const K_ITBL = 4; // the {documentCreatedAt, documentUpdatedAt} object
-export const K_ANY = 5; // any JSON value (custom fields)
+export const K_ANY = 4; // any JSON value (custom fields)
 
 export interface FieldDef {
   name: string;
@@ -114,7 +113,6 @@ function prepareOf(type: ExportDataType): ((c: RecordContext) => void) | undefin
 
 function kindOf(name: string, catalogType: string): number {
   const base = catalogType.replace("?", "");
-  if (name === "itblInternal" && base === "object") return K_ITBL;
   switch (base) {
     case "timestamp":
       return K_SAFE;
@@ -132,9 +130,19 @@ function kindOf(name: string, catalogType: string): number {
   }
 }
 
+/**
+ * The catalog's fields that data.json leaves out: Iterable's recorded data.json
+ * event rows carry no `itblInternal` (the catalog lists it because the
+ * userEvents export has it); user rows keep their dotted `itblInternal.*` keys.
+ */
+const NOT_IN_EXPORT = new Set(["itblInternal"]);
+
 function compile(type: ExportDataType, typeIndex: number): Shape {
   const overrides = overridesOf(type);
-  const entries: [string, string][] = [...Object.entries(CATALOG[type]), ...extraFields(type).map((n): [string, string] => [n, n === "id" ? "string" : "custom"])];
+  const entries: [string, string][] = [
+    ...Object.entries(CATALOG[type]).filter(([name]) => !NOT_IN_EXPORT.has(name)),
+    ...extraFields(type).map((n): [string, string] => [n, n === "id" ? "string" : "custom"]),
+  ];
   const fields = entries.map(([name, catalogType]): FieldDef => {
     const gen = overrides[name] ?? (type === "user" ? undefined : EVENT_FIELDS[name]);
     if (!gen) throw new Error(`fake-iterable: no generator for ${type}.${name}`);

@@ -40,11 +40,6 @@ export function exportTime(ms: number): string {
   return lastExport;
 }
 
-/** The RFC 3339 form some user profiles carry: `2021-04-14T16:48:01+00:00`. */
-export function rfc3339Time(ms: number): string {
-  return `${utcDate(ms)}T${clock(ms)}+00:00`;
-}
-
 const DATE_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(?: ?(Z|UTC|[+-]\d{2}:?\d{2}))?$/;
 

@@ -23,7 +23,7 @@ export interface CallRequest {
   query?: URLSearchParams;
   accept: string;
   signal: AbortSignal | undefined;
-  /** Told the size of every body chunk received (progress display). */
+  /** Told the size of every body chunk received, streamed or read whole (progress display, a job's bytes). */
   onBytes?: (bytes: number) => void;
 }
 
@@ -62,12 +62,13 @@ export function pathOf(endpoint: Endpoint): string {
   return `/api/${endpoint}`;
 }
 
-/** A body as text; throws MalformedInput once it passes `limit` bytes (without reading the rest). */
-async function readWhole(body: ResponseBody, limit: number): Promise<string> {
+/** A body as text, each chunk's size told to `onBytes`; throws MalformedInput once it passes `limit` bytes (without reading the rest). */
+async function readWhole(body: ResponseBody, limit: number, onBytes: ((bytes: number) => void) | undefined): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
+      onBytes?.(chunk.length);
       size += chunk.length;
       if (size > limit) throw new MalformedInput(`the response body is larger than ${limit} bytes`);
       chunks.push(chunk);
@@ -181,7 +182,7 @@ export function createCaller(deps: CallDeps): Caller {
         }
         let text: string;
         try {
-          text = await readWhole(result.body, deps.maxBodyBytes);
+          text = await readWhole(result.body, deps.maxBodyBytes, req.onBytes);
         } catch (err) {
           if (err instanceof MalformedInput) {
             const e = malformed(req, err, attempt, 0);

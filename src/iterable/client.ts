@@ -196,10 +196,11 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     async *campaignMetrics(params, opts) {
       if (params.campaignIds.length === 0) return;
       const req = request("campaigns/metrics", ACCEPT_TEXT, opts, metricsQuery(params));
-      const { rows, nonNumericLabels } = await caller.fetchParsed(req, parseMetricsCsv);
+      const { rows, nonNumericLabels, decimalLabels } = await caller.fetchParsed(req, parseMetricsCsv);
       if (nonNumericLabels.length > 0) {
         logger.warn({ endpoint: "campaigns/metrics", labels: nonNumericLabels }, "metrics cells that are not numbers were left out");
       }
+      if (decimalLabels.length > 0) opts?.onDecimalLabels?.(decimalLabels);
       yield* rows;
     },
 

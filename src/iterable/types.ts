@@ -128,8 +128,18 @@ export type CsvRecord = Record<string, string>;
 export interface CallOptions {
   /** Cancels the call (an in-flight stream is destroyed); combined with the client's own signal. */
   signal?: AbortSignal;
-  /** Told the size of every streamed body chunk as it arrives (progress display). */
+  /** Told the size of every body chunk as it arrives, streamed or read whole (progress display, a job's bytes). */
   onBytes?: (bytes: number) => void;
+}
+
+/** Options of `campaignMetrics`. */
+export interface MetricsCallOptions extends CallOptions {
+  /**
+   * Told, once per response that has any, the labels with a value written with
+   * a decimal point (`0.0`, `19.99`): decimals by Iterable's own writing, which
+   * the parsed numbers cannot show (guess types such columns double).
+   */
+  onDecimalLabels?: (labels: readonly string[]) => void;
 }
 
 /** One HTTP attempt, reported to `onRequest` when it ends (for metrics). */
@@ -157,7 +167,7 @@ export interface IterableClient {
   /** Every campaign, following pages until `nextPageUrl` is absent. */
   campaigns(options?: { pageSize?: number } & CallOptions): AsyncIterable<Campaign>;
   /** Metrics rows of the given campaigns (one request for all ids: batch them as the caller sees fit). */
-  campaignMetrics(params: MetricsParams, options?: CallOptions): AsyncIterable<CampaignMetrics>;
+  campaignMetrics(params: MetricsParams, options?: MetricsCallOptions): AsyncIterable<CampaignMetrics>;
   lists(options?: CallOptions): Promise<IterableList[]>;
   /** Members of a list (emails, or userIds with preferUserId), streamed. */
   listUsers(listId: number, options?: { preferUserId?: boolean } & CallOptions): AsyncIterable<string>;

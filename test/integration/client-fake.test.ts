@@ -160,6 +160,27 @@ describe("faults", () => {
     expect((err as IterableApiError).attempts).toBe(3);
   });
 
+  it("gives up on a lasting 429 with Iterable's message, which names the rate, in the error", async () => {
+    fake.clearFaults();
+    fake.addFaults(["export.json:429@3"]);
+    const err = await messageIds(client({ retry: { retryLimit: 1, initialRetryWait: 5, maxRetryWait: 10 } })).catch((e: unknown) => e);
+    fake.clearFaults();
+    expect(err).toBeInstanceOf(IterableApiError);
+    expect((err as IterableApiError).status).toBe(429);
+    expect((err as IterableApiError).iterableCode).toBe("RateLimitExceeded");
+    expect((err as IterableApiError).iterableMessage).toBe("Exceeded rate limit of 4.0 per minute for endpoint: /api/export/data.json, project: 1");
+  });
+
+  it("retries a campaigns page cut short of its Content-Length", async () => {
+    fake.clearFaults();
+    const cuts = fake.stats().faultsInjected["cut"] ?? 0;
+    fake.addFaults(["campaigns:cut=200@1"]);
+    const got = await collect(client().campaigns({ pageSize: 20 }));
+    expect(fake.stats().faultsInjected["cut"]).toBe(cuts + 1);
+    fake.clearFaults();
+    expect(got.map((c) => c.id)).toEqual(campaignsFor(cfg).map((c) => c.id));
+  });
+
   it("never retries a 401 and says the key may belong to the other region", async () => {
     const err = await client({ key: "wrong-key-123456" }).lists().catch((e: unknown) => e);
     expect((err as IterableApiError).status).toBe(401);

@@ -17,6 +17,7 @@ import {
   type FakeIterable,
   type FakeIterableOptions,
 } from "../../src/fake-iterable/index.js";
+import { parseLoadConfig } from "../../src/connector/config.js";
 import { runItd, tempDir } from "./helpers.js";
 
 const KEY = "conn-test-key-0a1b2c3d";
@@ -144,8 +145,18 @@ describe("connector:issue", () => {
   it("imports campaigns joined with their metrics as snake_case columns", async () => {
     const w = workspace();
     const load = await guessed(w, seed("  data_type: campaign\n  number_of_ids_for_each_request: 5\n"));
+    const columns = parseLoadConfig(readFileSync(join(w.dir, load), "utf8"), load, w.env).in.columns ?? [];
+    const typeOf = (name: string): string | undefined => columns.find((c) => c.name === name)?.type;
+    // Iterable writes every metric as a decimal (16.0): all metric columns are double, names end without _.
+    for (const name of ["total_email_sends", "revenue", "average_order_value", "purchases_m_email", "total_email_opens_filtered", "total_web_pushes_sent"]) {
+      expect(typeOf(name), name).toBe("double");
+    }
+    expect(typeOf("id")).toBe("long");
+    expect(columns.filter((c) => c.name.endsWith("_"))).toEqual([]);
     const r = await w.itd("connector:issue", load, "--database", "camp_db", "--table", "campaigns", "--auto-create-table");
     expect(r.code).toBe(0);
+    // The campaigns pages and metrics CSVs are counted (it said 0 B).
+    expect(r.stdout).toMatch(/Received {3}: \d+(\.\d+)? KiB/);
     const cols = w.sql<{ name: string }>("camp_db", "SELECT name FROM pragma_table_info('campaigns')").map((c) => c.name);
     expect(cols).toEqual(expect.arrayContaining(["id", "name", "created_at", "total_email_sends", "message_medium"]));
     const rows = w.sql<{ id: number; created_at: string }>("camp_db", "SELECT id, created_at FROM campaigns ORDER BY id");

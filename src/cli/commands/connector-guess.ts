@@ -50,7 +50,7 @@ Example:
       if (records.length === 0) {
         throw new ItdError("data", `guess read no records from Iterable (${source.description}); widen start_time/end_time or check the data type`);
       }
-      const columns = guessColumns(records, { epochMillisFields: source.epochMillisFields });
+      const columns = guessColumns(records, { epochMillisFields: source.epochMillisFields, doubleFields: source.doubleFields });
       const guessed = setConfigKeys(seed, { in: { columns }, out: { mode: seed.out.mode } }, ctx.env);
       const fullPath = resolve(ctx.cwd, outPath);
       const format = outPath.endsWith(".json") ? "json" : "yaml";

@@ -33,7 +33,7 @@ Example:
       const config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
       const client = s.iterableClient(config);
       const { records, source } = await readSample(config, client, { now: s.clock.now(), limit, signal: ctx.signal });
-      const columns = config.in.columns ?? guessColumns(records, { epochMillisFields: source.epochMillisFields });
+      const columns = config.in.columns ?? guessColumns(records, { epochMillisFields: source.epochMillisFields, doubleFields: source.doubleFields });
       const converter = createRowConverter({
         columns,
         timeColumn: values["time-column"] ?? config.out.time_column,

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { parseFaultSpec, parseRateLimit, startFakeIterable, type FakeIterableOptions } from "../../fake-iterable/index.js";
+import { dataStartBefore, parseFaultSpec, parseRateLimit, startFakeIterable, type FakeIterableOptions } from "../../fake-iterable/index.js";
 import { UsageError } from "../../errors.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
@@ -20,6 +20,7 @@ Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT
                       @N = the next N requests (default 1), @P% = that share of requests
   --rate-limit SPEC   override a limit, e.g. export.json=4/10s (default: Iterable's documented limits)
   --now TIME          freeze the fake's clock (range=Today etc. and the newest data are relative to it)
+  --data-start TIME   where the data begins (default 2025-01-01, or a year before --now when --now is given)
 
 Examples:
   itd fake-iterable --port 8080 --api-key demo-key
@@ -63,6 +64,7 @@ Examples:
     }
     if (values.now !== undefined) opts.now = parseInstant("--now", values.now);
     if (values["data-start"] !== undefined) opts.dataStart = parseInstant("--data-start", values["data-start"]);
+    else if (opts.now !== undefined) opts.dataStart = dataStartBefore(opts.now);
     if (values["no-rate-limits"]) opts.rateLimits = false;
     try {
       if (values.fault) opts.faults = values.fault.map(parseFaultSpec);

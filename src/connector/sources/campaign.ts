@@ -5,11 +5,22 @@ import { formatRfc3339 } from "../timestamp.js";
 import { windowsOf, type RunContext, type Source, type SourceRecord } from "./source.js";
 
 /**
+ * Whether a metric label names money, an average, a rate or a per-mille
+ * (`Revenue`, `Average Order Value`, `Open Rate`, `Purchases / M (Email)`,
+ * `Sum of Custom Conversions`): Iterable writes these `0` or `0.0` until a
+ * campaign earns something, so a sample cannot tell that they are decimals.
+ */
+export function isFractionalMetricLabel(label: string): boolean {
+  return /\brevenue\b|\baverage\b|\brate\b|^sum of\b|\/\s*m\b/i.test(label);
+}
+
+/**
  * `campaign`: every campaign (or `campaign_ids`) joined with its metrics,
  * fetched `number_of_ids_for_each_request` ids per request (design §3). With
  * start_time the metrics cover the window `[start, end)` and rows carry
  * `window_start`/`window_end`; incremental runs move the window on. One slice:
- * campaigns are a snapshot.
+ * campaigns are a snapshot. Metric labels written as decimals (`16.0`) or
+ * naming a fractional metric go to `doubleFields` as they are read.
  */
 export function campaignSource(config: LoadConfig, client: IterableClient, run: RunContext): Source {
   const c = config.in;
@@ -23,9 +34,14 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
   const wanted = c.campaign_ids !== undefined && c.campaign_ids.length > 0 ? new Set(c.campaign_ids) : undefined;
   const perRequest = c.number_of_ids_for_each_request;
   const windowText = window ? ` metrics ${formatRfc3339(window.start)} → ${formatRfc3339(window.end)}` : " lifetime metrics";
+  const doubleFields = new Set<string>();
+  const onDecimalLabels = (labels: readonly string[]): void => {
+    for (const label of labels) doubleFields.add(label);
+  };
   return {
     endpoint: "campaigns/metrics",
     epochMillisFields: true,
+    doubleFields,
     description: `campaigns${wanted ? ` ${[...wanted].join(",")}` : " (all)"} with${windowText}, ${perRequest} id(s) per metrics request`,
     slices: [
       {
@@ -34,14 +50,17 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
         cursor: window && c.incremental ? configDiffFor(window.end) : null,
         async *read(o) {
           const campaigns: Campaign[] = [];
-          for await (const campaign of client.campaigns(o.signal ? { signal: o.signal } : {})) {
+          for await (const campaign of client.campaigns(o)) {
             if (!wanted || wanted.has(campaign.id)) campaigns.push(campaign);
           }
           for (let i = 0; i < campaigns.length; i += perRequest) {
             const batch = campaigns.slice(i, i + perRequest);
             const metrics = new Map<number, CampaignMetrics>();
             const params = window ? { campaignIds: batch.map((b) => b.id), window } : { campaignIds: batch.map((b) => b.id) };
-            for await (const m of client.campaignMetrics(params, o)) metrics.set(m.id, m);
+            for await (const m of client.campaignMetrics(params, { ...o, onDecimalLabels })) {
+              metrics.set(m.id, m);
+              for (const label in m) if (label !== "id" && isFractionalMetricLabel(label)) doubleFields.add(label);
+            }
             yield batch.map((campaign) => joinMetrics(campaign, metrics.get(campaign.id), window));
           }
         },

@@ -26,6 +26,12 @@ export interface Source {
   slices: SourceSlice[];
   /** Campaign and list metadata carry epoch-ms times (guess turns `*At` into timestamps). */
   epochMillisFields: boolean;
+  /**
+   * Fields guess types double whatever numbers the sample holds (campaign
+   * metrics written as decimals, or naming money or a ratio); filled as the
+   * slices are read.
+   */
+  doubleFields?: ReadonlySet<string>;
   /** One line for the job log, e.g. `export emailSend 2026-01-01T00:00:00Z → …, 3 slices`. */
   description: string;
 }

@@ -2,7 +2,9 @@
  * The campaign metrics body: CSV with a header row whose first column is `id`
  * and whose other columns are readable labels ("Total Email Sends"). Each row
  * becomes `{id, label: number, …}` with the labels kept as they are; empty
- * cells are omitted. An empty or header-only body means no data.
+ * cells are omitted. An empty or header-only body means no data. Iterable
+ * writes `16.0` where it means a decimal; the number keeps no trace of that,
+ * so the labels written so are reported apart.
  */
 import type { CampaignMetrics } from "../types.js";
 import { parseCsv } from "./csv.js";
@@ -12,6 +14,8 @@ export interface MetricsParseResult {
   rows: CampaignMetrics[];
   /** Labels whose cells were not numbers (those cells are left out). */
   nonNumericLabels: string[];
+  /** Labels with a number written with a decimal point (`0.0`, `19.99`), in header order. */
+  decimalLabels: string[];
 }
 
 export function parseMetricsCsv(text: string): MetricsParseResult {
@@ -19,7 +23,8 @@ export function parseMetricsCsv(text: string): MetricsParseResult {
   const header = table[0];
   const rows: CampaignMetrics[] = [];
   const nonNumeric = new Set<string>();
-  if (header === undefined) return { rows, nonNumericLabels: [] };
+  const decimal = new Set<string>();
+  if (header === undefined) return { rows, nonNumericLabels: [], decimalLabels: [] };
   const labels = header.map((h) => h.trim());
   if (labels[0]?.toLowerCase() !== "id") {
     throw new MalformedInput(`the metrics header starts with ${JSON.stringify(labels[0] ?? "")}, not "id"`, 1);
@@ -37,10 +42,12 @@ export function parseMetricsCsv(text: string): MetricsParseResult {
       if (cell === "") continue;
       const label = labels[k] as string;
       const value = Number(cell);
-      if (Number.isFinite(value)) row[label] = value;
-      else nonNumeric.add(label);
+      if (Number.isFinite(value)) {
+        row[label] = value;
+        if (cell.includes(".")) decimal.add(label);
+      } else nonNumeric.add(label);
     }
     rows.push(row);
   }
-  return { rows, nonNumericLabels: [...nonNumeric] };
+  return { rows, nonNumericLabels: [...nonNumeric], decimalLabels: labels.filter((l) => decimal.has(l)) };
 }

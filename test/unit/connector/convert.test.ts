@@ -163,6 +163,24 @@ describe("fields and columns", () => {
     expect(conv.convert({ campaignId: 5, userId: "u", "itblInternal.emailDomain": "d.com" }, 1)).toEqual(["d.com", "u", 5, UPLOAD]);
   });
 
+  test("a config guessed before names dropped their invalid end still reads those fields (purchases_m_email_)", () => {
+    const record = { "Purchases / M (Email)": 1.5, "Total Email Opens (filtered)": 16, "Total Email Sends": 20 };
+    const old = converter([
+      { name: "purchases_m_email_", type: "double" },
+      { name: "total_email_opens_filtered_", type: "long" },
+      { name: "total_email_sends", type: "long" },
+    ]);
+    expect(old.convert(record, 1)).toEqual([1.5, 16, 20, UPLOAD]);
+    expect(old.unknownFields.size).toBe(0);
+    const today = converter([
+      { name: "purchases_m_email", type: "double" },
+      { name: "total_email_opens_filtered", type: "double" },
+      { name: "total_email_sends", type: "double" },
+    ]);
+    expect(today.convert(record, 1)).toEqual([1.5, 16, 20, UPLOAD]);
+    expect(today.unknownFields.size).toBe(0);
+  });
+
   test("src names the field a column reads", () => {
     const conv = converter([
       { name: "user_id", type: "string" },

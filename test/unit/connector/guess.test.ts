@@ -74,6 +74,32 @@ describe("guessColumns", () => {
     ]);
   });
 
+  test("campaign metrics: doubleFields are double even when the sample holds only whole numbers", () => {
+    const records = [
+      { id: 1, createdAt: 1_618_418_942_000, "Total Email Sends": 16, Revenue: 0, "Average Order Value": 0, "Total Purchases": 0 },
+      { id: 2, createdAt: 1_618_418_943_000, "Total Email Sends": 7, Revenue: 0, "Total Purchases": 2 },
+    ];
+    const doubleFields = new Set(["Total Email Sends", "Revenue", "Average Order Value"]);
+    expect(guessColumns(records, { epochMillisFields: true, doubleFields })).toEqual([
+      { name: "id", type: "long" },
+      { name: "created_at", type: "timestamp", format: "epoch_ms" },
+      { name: "total_email_sends", type: "double" },
+      { name: "revenue", type: "double" },
+      { name: "average_order_value", type: "double" },
+      { name: "total_purchases", type: "long" },
+    ]);
+    expect(guessColumns(records, { epochMillisFields: true }).find((c) => c.name === "revenue")).toEqual({ name: "revenue", type: "long" });
+  });
+
+  test("doubleFields do not turn a field holding strings or booleans into a number", () => {
+    const doubleFields = new Set(["a", "b", "c"]);
+    expect(guessColumns([{ a: "x", b: true, c: null }, { a: 1 }], { doubleFields })).toEqual([
+      { name: "a", type: "string" },
+      { name: "b", type: "boolean" },
+      { name: "c", type: "string" },
+    ]);
+  });
+
   test("without epochMillisFields, epoch-ms integers stay long", () => {
     expect(guessColumns([{ createdAt: 1_618_418_942_000 }])).toEqual([{ name: "created_at", type: "long" }]);
   });
@@ -127,6 +153,11 @@ describe("guessColumns", () => {
 });
 
 describe("findNewFields", () => {
+  test("does not report a field that a column of a config guessed before reads by its legacy name", () => {
+    const old = [{ name: "purchases_m_email_", type: "double" }, { name: "id", type: "long" }] as const;
+    expect(findNewFields(old, [{ id: 1, "Purchases / M (Email)": 0, "Revenue / M (Email)": 0 }])).toEqual(["Revenue / M (Email)"]);
+  });
+
   test("lists fields no column reads, in first-seen order", () => {
     const columns = guessColumns(users);
     expect(findNewFields(columns, users)).toEqual([]);

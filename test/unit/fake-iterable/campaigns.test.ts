@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Campaign } from "../../../src/iterable/types.js";
-import { campaignsFor, generatorConfig, metricColumns, metricsFor, MEDIUMS } from "../../../src/fake-iterable/index.js";
+import { campaignsFor, generatorConfig, metricColumns, metricsFor, metricText, MEDIUMS } from "../../../src/fake-iterable/index.js";
 import { BASE_OPTIONS, get, parseCsv, withFake } from "./helpers.js";
 
 const cfg = generatorConfig(BASE_OPTIONS);
@@ -100,33 +100,103 @@ describe("GET /api/campaigns/metrics", () => {
       expect(r.type).toMatch(/^text\/plain/);
       const [header, ...rows] = parseCsv(r.text);
       expect(header).toEqual(["id", ...metricColumns("Email")]);
-      expect(header).toEqual(expect.arrayContaining(["Total Email Sends", "Unique Email Opens", "Revenue", "Purchases / M (Email)"]));
       expect(rows).toHaveLength(1);
       expect(rows[0]?.[0]).toBe(String(email.id));
-      for (const cell of rows[0]?.slice(1) ?? []) expect(cell).toMatch(/^\d+(\.\d{1,2})?$/);
     });
   });
 
-  it("uses Pushes and Web Push labels for those mediums", () => {
-    expect(metricColumns("Push")).toEqual(expect.arrayContaining(["Total Pushes Sent", "Total Pushes Delivered", "Total Pushes Bounced", "Total Pushes Opened"]));
-    expect(metricColumns("WebPush")).toEqual(expect.arrayContaining(["Total Web Push Sends", "Total Web Push Clicks"]));
+  it("writes the labels after id in alphabetical order, as Iterable does", () => {
+    for (const m of MEDIUMS) {
+      const labels = metricColumns(m);
+      expect(labels, m).toEqual([...labels].sort());
+      expect(new Set(labels).size, m).toBe(labels.length);
+    }
+    expect(metricColumns("Email").slice(0, 6)).toEqual([
+      "Average Custom Conversion Value",
+      "Average Order Value",
+      "Purchases / M (Email)",
+      "Revenue",
+      "Revenue / M (Email)",
+      "Sum of Custom Conversions",
+    ]);
+    const email = metricColumns("Email");
+    expect(email.indexOf("Total Email Opens")).toBeLessThan(email.indexOf("Total Email Opens (filtered)"));
+    expect(email.indexOf("Total Email Send Skips")).toBeLessThan(email.indexOf("Total Email Sends"));
+    expect(email.indexOf("Total Email Sends")).toBeLessThan(email.indexOf("Total Emails Bounced"));
   });
 
-  it("gives a mixed batch the union of columns with empty cells, quoting labels with commas and quotes", async () => {
+  it("writes every value with a decimal point, counts and money alike", async () => {
+    expect([0, 16, 19.99, 0.5, 1234567].map(metricText)).toEqual(["0.0", "16.0", "19.99", "0.5", "1234567.0"]);
+    await withFake({}, async (fake) => {
+      const ids = MEDIUMS.map((m) => byMedium(m).id);
+      const [, ...rows] = parseCsv((await get(fake, "/api/campaigns/metrics", { campaignId: ids })).text);
+      const cells = rows.flatMap((row) => row.slice(1)).filter((cell) => cell !== "");
+      expect(cells.length).toBeGreaterThan(80);
+      for (const cell of cells) expect(cell).toMatch(/^\d+\.\d{1,2}$/);
+      expect(cells).toContain("0.0");
+      expect(cells.some((cell) => /\.[1-9]/.test(cell))).toBe(true);
+    });
+  });
+
+  it("uses Iterable's labels: holdouts, send skips, filtered opens, unique sends, app uninstalls", () => {
+    expect(metricColumns("Email")).toEqual(
+      expect.arrayContaining([
+        "Total Email Sends",
+        "Unique Email Sends",
+        "Total Email Opens (filtered)",
+        "Unique Email Opens (filtered)",
+        "Unique Email Opens Or Clicks",
+        "Total Email Holdout",
+        "Total Email Send Skips",
+        "Revenue",
+        "Average Order Value",
+        "Purchases / M (Email)",
+        "Revenue / M (Email)",
+      ]),
+    );
+    expect(metricColumns("Push")).toEqual(expect.arrayContaining(["Total Pushes Sent", "Total App Uninstalls", "Total Push Holdout", "Total Push Send Skips"]));
+    expect(metricColumns("Push")).not.toContain("Total Push Uninstalls");
+    expect(metricColumns("WebPush")).toEqual(
+      expect.arrayContaining(["Total Web Pushes Sent", "Unique Web Pushes Sent", "Total Web Push Clicks", "Total WebPush Holdout", "Total Web Push Send Skips"]),
+    );
+    expect(metricColumns("SMS")).toEqual(expect.arrayContaining(["Total SMS Sent", "Total SMS Holdout", "Total SMS Send Skips", "Total Inbound SMS"]));
+  });
+
+  it("gives web push no per-mille columns", () => {
+    expect(metricColumns("WebPush").filter((l) => l.includes(" / M"))).toEqual([]);
+    for (const m of MEDIUMS.filter((x) => x !== "WebPush")) expect(metricColumns(m).some((l) => l.startsWith("Purchases / M (")), m).toBe(true);
+  });
+
+  it("keeps each funnel consistent: uniques within totals, deliveries within sends", () => {
+    const email = byMedium("Email");
+    const [row] = metricsFor(cfg, [email.id]).rows;
+    const v = (label: string): number => (row as Record<string, number>)[label] as number;
+    expect(v("Total Email Sends")).toBeGreaterThan(0);
+    expect(v("Unique Email Sends")).toBeLessThanOrEqual(v("Total Email Sends"));
+    expect(v("Total Emails Delivered") + v("Total Emails Bounced")).toBe(v("Total Email Sends"));
+    expect(v("Total Email Opens (filtered)")).toBeLessThanOrEqual(v("Total Email Opens"));
+    expect(v("Unique Email Opens")).toBeLessThanOrEqual(v("Unique Email Opens Or Clicks"));
+    expect(v("Unique Purchases")).toBeLessThanOrEqual(v("Total Purchases"));
+  });
+
+  it("gives a mixed batch the union of columns, sorted, with empty cells, quoting labels with commas and quotes", async () => {
     await withFake({}, async (fake) => {
       const ids = MEDIUMS.map((m) => byMedium(m).id);
       const r = await get(fake, "/api/campaigns/metrics", { campaignId: ids });
       const headerLine = r.text.split("\n")[0] as string;
       expect(headerLine).toContain('"Total In-App Closes (""X"", back)"');
       const [header, ...rows] = parseCsv(r.text);
-      const union = ["id", ...new Set(MEDIUMS.flatMap((m) => metricColumns(m)))];
+      const union = ["id", ...[...new Set(MEDIUMS.flatMap((m) => metricColumns(m)))].sort()];
       expect(header).toEqual(union);
       expect(rows.map((row) => Number(row[0]))).toEqual(ids);
       const table = metricsFor(cfg, ids);
       rows.forEach((row, i) => {
         expect(row).toHaveLength(union.length);
         const expected = table.rows[i] as Record<string, number>;
-        union.forEach((col, j) => expect(row[j]).toBe(expected[col] === undefined ? "" : String(expected[col])));
+        union.forEach((col, j) => {
+          if (j === 0) return;
+          expect(row[j]).toBe(expected[col] === undefined ? "" : metricText(expected[col]));
+        });
       });
       const emailRow = rows[0] as string[];
       expect(emailRow[union.indexOf("Total Pushes Sent")]).toBe("");

@@ -13,7 +13,7 @@ describe("GET /api/export/data.json", () => {
         const window = type === "user" ? { start: cfg.dataStart, end: NOW } : { start, end: start + 2 * HOUR };
         const r = await get(fake, "/api/export/data.json", exportQuery(type, window.start, window.end));
         expect(r.status, type).toBe(200);
-        expect(r.type).toBe("application/x-json-stream");
+        expect(r.type).toBe("text/plain; charset=utf-8");
         const served = ndjson(r.text);
         expect(served.length, type).toBeGreaterThan(10);
         expect(served, type).toEqual([...exportRecords(cfg, type, window)]);
@@ -118,10 +118,10 @@ describe("GET /api/export/data.json", () => {
       expect(repeated.length).toBeGreaterThan(10);
       expect(comma).toEqual(repeated);
       for (const r of repeated) expect(Object.keys(r)).toEqual(["createdAt", "messageId"]);
-      const omitted = ndjson((await get(fake, "/api/export/data.json", { ...q, omitFields: "itblInternal,email" })).text);
+      const omitted = ndjson((await get(fake, "/api/export/data.json", { ...q, omitFields: "templateId,email" })).text);
       expect(omitted.length).toBe(repeated.length);
       for (const r of omitted) {
-        expect(r).not.toHaveProperty("itblInternal");
+        expect(r).not.toHaveProperty("templateId");
         expect(r).not.toHaveProperty("email");
         expect(r).toHaveProperty("messageId");
       }

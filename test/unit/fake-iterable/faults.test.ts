@@ -60,11 +60,15 @@ describe("faults on demand", () => {
     });
   });
 
-  it("429 answers RateLimitExceeded naming the endpoint, without Retry-After", async () => {
+  it("429 answers RateLimitExceeded naming the endpoint and its limit, without Retry-After", async () => {
     await withFake({ faults: ["*:429"] }, async (fake) => {
       const r = await get(fake, "/api/lists/getUsers", { listId: 1 });
       expect(r.status).toBe(429);
-      expect(JSON.parse(r.text)).toEqual({ msg: "Exceeded rate limit for endpoint: /api/lists/getUsers, project: 1", code: "RateLimitExceeded", params: {} });
+      expect(JSON.parse(r.text)).toEqual({
+        msg: "Exceeded rate limit of 5.0 per minute for endpoint: /api/lists/getUsers, project: 1 ",
+        code: "RateLimitExceeded",
+        params: {},
+      });
       expect(r.headers.get("retry-after")).toBeNull();
       expect(fake.stats().rateLimited).toBe(0);
     });
@@ -96,6 +100,8 @@ describe("faults on demand", () => {
       fake.addFaults(["lists:cut=100000"]);
       const short = await rawGet(url(fake, "/api/lists"));
       expect(short.error).toBeDefined();
+      // A cut past the end of a body sent with a Content-Length falls on its last byte.
+      expect(short.body.length).toBe(Number(short.headers["content-length"]) - 1);
       expect(fake.stats().faultsInjected["cut"]).toBe(3);
     });
   });

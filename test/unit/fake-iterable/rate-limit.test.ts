@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../../src/clock.js";
+import { rateText } from "../../../src/fake-iterable/errors.js";
 import { DEFAULT_RATE_LIMITS, parseRateLimit, resolveRateLimits } from "../../../src/fake-iterable/index.js";
 import { exportQuery, get, withFake } from "./helpers.js";
 
@@ -30,6 +31,23 @@ describe("parseRateLimit", () => {
   });
 });
 
+describe("rateText", () => {
+  it("says a limit as Iterable does: per minute from a minute up, else per second, always with a decimal", () => {
+    expect(rateText({ limit: 4, windowMs: 60_000 })).toBe("4.0 per minute");
+    expect(rateText({ limit: 1, windowMs: 3_600_000 })).toBe("0.0166666666667 per minute");
+    expect(rateText({ limit: 100, windowMs: 1_000 })).toBe("100.0 per second");
+    expect(rateText({ limit: 4, windowMs: 10_000 })).toBe("0.4 per second");
+  });
+
+  it("names an overridden limit in the 429 message", async () => {
+    await withFake({ rateLimits: true, rateLimitOverrides: { "export.csv": { limit: 1, windowMs: 2_000 } } }, async (fake) => {
+      expect((await get(fake, "/api/export/data.csv", q)).status).toBe(200);
+      const r = await get(fake, "/api/export/data.csv", q);
+      expect(JSON.parse(r.text)).toMatchObject({ msg: "Exceeded rate limit of 0.5 per second for endpoint: /api/export/data.csv, project: 1 " });
+    });
+  });
+});
+
 describe("rate limits", () => {
   it("follow Iterable's documented limits by default", () => {
     expect(DEFAULT_RATE_LIMITS).toEqual({
@@ -47,7 +65,11 @@ describe("rate limits", () => {
       for (let i = 0; i < 4; i++) expect((await get(fake, "/api/export/data.json", q)).status).toBe(200);
       const r = await get(fake, "/api/export/data.json", q);
       expect(r.status).toBe(429);
-      expect(JSON.parse(r.text)).toEqual({ msg: "Exceeded rate limit for endpoint: /api/export/data.json, project: 1", code: "RateLimitExceeded", params: {} });
+      expect(JSON.parse(r.text)).toEqual({
+        msg: "Exceeded rate limit of 4.0 per minute for endpoint: /api/export/data.json, project: 1 ",
+        code: "RateLimitExceeded",
+        params: {},
+      });
       expect(r.headers.get("retry-after")).toBeNull();
       expect(fake.stats().rateLimited).toBe(1);
       expect(fake.stats().requests["export.json"]).toEqual({ "200": 4, "429": 1 });
@@ -63,6 +85,8 @@ describe("rate limits", () => {
       for (let i = 0; i < 11; i++) metrics.push((await get(fake, "/api/campaigns/metrics", { campaignId: 1 })).status);
       expect(metrics.filter((s) => s === 429)).toHaveLength(1);
       expect(metrics[10]).toBe(429);
+      const refused = await get(fake, "/api/campaigns/metrics", { campaignId: 1 });
+      expect(JSON.parse(refused.text)).toMatchObject({ msg: "Exceeded rate limit of 10.0 per minute for endpoint: /api/campaigns/metrics, project: 1 " });
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ENDPOINT_PATHS, FAKE_ENDPOINTS, startFakeIterable } from "../../../src/fake-iterable/index.js";
-import { get, KEY, withFake } from "./helpers.js";
+import { get, KEY, rawGet, url, withFake } from "./helpers.js";
 
 describe("fake Iterable server", () => {
   it("listens on 127.0.0.1 on an ephemeral port by default", async () => {
@@ -16,17 +16,34 @@ describe("fake Iterable server", () => {
     }
   });
 
-  it("answers 401 BadApiKey on every endpoint for a missing or wrong Api-Key", async () => {
+  it("answers 401 BadApiKey with the caller's ip on every endpoint for a missing or wrong Api-Key", async () => {
     await withFake({}, async (fake) => {
       for (const endpoint of FAKE_ENDPOINTS) {
         const path = ENDPOINT_PATHS[endpoint];
         for (const key of [null, "wrong", `${KEY}x`]) {
           const r = await get(fake, path, { dataTypeName: "emailSend", range: "Today" }, key);
           expect(r.status, `${path} ${String(key)}`).toBe(401);
-          expect(JSON.parse(r.text)).toEqual({ msg: "Invalid API key", code: "BadApiKey", params: { endpoint: path } });
+          expect(JSON.parse(r.text)).toEqual({ msg: "Invalid API key", code: "BadApiKey", params: { ip: "127.0.0.1", endpoint: path } });
         }
       }
       expect(fake.stats().requests["export.json"]?.["401"]).toBe(3);
+    });
+  });
+
+  it("sends campaigns, lists and error bodies with a Content-Length, not chunked", async () => {
+    await withFake({}, async (fake) => {
+      for (const [path, query, key] of [
+        ["/api/campaigns", {}, KEY],
+        ["/api/campaigns", { page: 1, pageSize: 7 }, KEY],
+        ["/api/lists", {}, KEY],
+        ["/api/lists", {}, "wrong"],
+        ["/api/campaigns/metrics", {}, KEY],
+      ] as const) {
+        const r = await rawGet(url(fake, path, query), key);
+        expect(r.headers["transfer-encoding"], path).toBeUndefined();
+        expect(r.headers["content-length"], path).toBe(String(r.body.length));
+        expect(r.body.length, path).toBeGreaterThan(10);
+      }
     });
   });
 

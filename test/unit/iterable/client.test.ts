@@ -129,6 +129,37 @@ describe("campaign metrics", () => {
     expect(q?.has("useNewFormat")).toBe(false);
   });
 
+  it("reads the labels in whatever order they come and tells onDecimalLabels the ones written as decimals", async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      res.end("id,Average Order Value,Revenue,Total Email Sends,Unique Email Sends\n7,0,0.0,16.0,16\n");
+    });
+    const { client } = testClient(server.url);
+    const told: string[][] = [];
+    const rows = await collect(client.campaignMetrics({ campaignIds: [7] }, { onDecimalLabels: (labels) => told.push([...labels]) }));
+    expect(rows).toEqual([{ id: 7, "Average Order Value": 0, Revenue: 0, "Total Email Sends": 16, "Unique Email Sends": 16 }]);
+    expect(told).toEqual([["Revenue", "Total Email Sends"]]);
+  });
+
+  it("tells onBytes the size of bodies read whole (metrics, campaigns, lists), not only of streams", async () => {
+    const metrics = "id,Total Email Sends\n7,16.0\n";
+    const page = JSON.stringify({ campaigns: [] });
+    const lists = JSON.stringify({ lists: [{ id: 1, name: "a", createdAt: 1, listType: "Standard" }] });
+    server = await startServer((req, res) => {
+      const path = req.url ?? "";
+      res.end(path.startsWith("/api/campaigns/metrics") ? metrics : path.startsWith("/api/campaigns") ? page : lists);
+    });
+    const { client } = testClient(server.url);
+    let bytes = 0;
+    const onBytes = (n: number): void => void (bytes += n);
+    await collect(client.campaignMetrics({ campaignIds: [7] }, { onBytes }));
+    expect(bytes).toBe(metrics.length);
+    await collect(client.campaigns({ onBytes }));
+    expect(bytes).toBe(metrics.length + page.length);
+    await client.lists({ onBytes });
+    expect(bytes).toBe(metrics.length + page.length + lists.length);
+  });
+
   it("yields nothing for a header-only body", async () => {
     server = await startServer((_req, res) => res.end("id,Total Email Sends\n"));
     const { client } = testClient(server.url);

@@ -35,6 +35,17 @@ describe("parseMetricsCsv", () => {
     expect(result.nonNumericLabels).toEqual(["Note"]);
   });
 
+  it("names, in header order, the labels with a value written with a decimal point, which the numbers cannot show", () => {
+    const csv = "id,Average Order Value,Revenue,Total Email Sends,Total Purchases\n1,0,0.0,16.0,3\n2,,19.99,7.0,\n";
+    const result = parseMetricsCsv(csv);
+    expect(result.rows).toEqual([
+      { id: 1, "Average Order Value": 0, Revenue: 0, "Total Email Sends": 16, "Total Purchases": 3 },
+      { id: 2, Revenue: 19.99, "Total Email Sends": 7 },
+    ]);
+    expect(result.decimalLabels).toEqual(["Revenue", "Total Email Sends"]);
+    expect(parseMetricsCsv("id,Sends\n1,5\n").decimalLabels).toEqual([]);
+  });
+
   it("refuses a body whose first column is not id", () => {
     expect(() => parseMetricsCsv("<html>oops</html>\n")).toThrow(MalformedInput);
   });

@@ -1,0 +1,74 @@
+/** `itd fake-iterable`, run in process: where the data begins with --now and --data-start. */
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { fakeIterableCommand } from "../../../src/cli/commands/fake-iterable.js";
+import { dataStartBefore } from "../../../src/fake-iterable/index.js";
+
+const KEY = "cli-key";
+
+/** Runs the command with `args`, calls `body` with its URL, then stops it. */
+async function withCommand(args: readonly string[], body: (url: string) => Promise<void>): Promise<void> {
+  const stdout = new PassThrough();
+  const ac = new AbortController();
+  const firstLine = new Promise<string>((resolve) => {
+    let text = "";
+    stdout.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
+    });
+  });
+  const done = fakeIterableCommand.run({
+    argv: ["--port", "0", "--api-key", KEY, "--no-rate-limits", ...args],
+    env: {},
+    stdout,
+    stderr: new PassThrough(),
+    cwd: process.cwd(),
+    signal: ac.signal,
+  });
+  try {
+    const line = await Promise.race([firstLine, done.then((code) => `exited with ${code}`)]);
+    const url = /^listening on (\S+)$/.exec(line)?.[1];
+    expect(url, line).toBeDefined();
+    await body(url as string);
+  } finally {
+    ac.abort();
+    expect(await done).toBe(0);
+  }
+}
+
+async function exportLines(url: string, query: Record<string, string>): Promise<string[]> {
+  const res = await fetch(`${url}/api/export/data.json?${new URLSearchParams(query).toString()}`, { headers: { "Api-Key": KEY } });
+  expect(res.status).toBe(200);
+  return (await res.text()).split("\n").filter((l) => l !== "");
+}
+
+describe("dataStartBefore", () => {
+  it("is the same UTC day and time a year earlier", () => {
+    expect(dataStartBefore(Date.UTC(2026, 5, 2, 13, 45))).toBe(Date.UTC(2025, 5, 2, 13, 45));
+    expect(dataStartBefore(Date.UTC(2024, 1, 29))).toBe(Date.UTC(2023, 2, 1));
+  });
+});
+
+describe("itd fake-iterable", () => {
+  it("serves data up to a --now earlier than the default data start, from a year before it", async () => {
+    await withCommand(["--now", "2024-03-10T12:00:00Z", "--events-per-day", "200"], async (url) => {
+      const yesterday = await exportLines(url, { dataTypeName: "emailSend", range: "Yesterday" });
+      expect(yesterday.length).toBeGreaterThan(100);
+      for (const l of yesterday) expect(l).toContain('"createdAt":"2024-03-09 ');
+      const all = await exportLines(url, { dataTypeName: "emailOpen", range: "All", onlyFields: "createdAt" });
+      const times = all.map((l) => (JSON.parse(l) as { createdAt: string }).createdAt).sort();
+      expect(times[0]?.startsWith("2023-03-10 ")).toBe(true);
+      expect(times[times.length - 1]?.startsWith("2024-03-10 ")).toBe(true);
+      const users = await exportLines(url, { dataTypeName: "user", range: "All", onlyFields: "profileUpdatedAt" });
+      expect(users.length).toBeGreaterThan(100);
+    });
+  });
+
+  it("lets --data-start say where the data begins, even with --now", async () => {
+    await withCommand(["--now", "2024-03-10T12:00:00Z", "--data-start", "2024-03-09T00:00:00Z", "--events-per-day", "200"], async (url) => {
+      const all = await exportLines(url, { dataTypeName: "emailOpen", range: "All", onlyFields: "createdAt" });
+      expect(all.length).toBeGreaterThan(0);
+      for (const l of all) expect(l >= '{"createdAt":"2024-03-09 00:00:00').toBe(true);
+    });
+  });
+});
