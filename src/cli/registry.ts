@@ -8,6 +8,8 @@ import { connectorRunCommand } from "./commands/connector-run.js";
 import { connectorUpdateCommand } from "./commands/connector-update.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { fakeIterableCommand } from "./commands/fake-iterable.js";
+import { iterableCampaignsCommand } from "./commands/iterable-campaigns.js";
+import { iterableListsCommand } from "./commands/iterable-lists.js";
 import { jobExecCommand } from "./commands/job-exec.js";
 import { jobPruneCommand } from "./commands/job-prune.js";
 import { jobListCommand, jobShowCommand } from "./commands/job.js";
@@ -18,6 +20,8 @@ import { databaseListCommand, queryCommand, tableListCommand, tableShowCommand }
 export const COMMANDS: readonly Command[] = [
   connectorGuessCommand,
   connectorPreviewCommand,
+  iterableListsCommand,
+  iterableCampaignsCommand,
   connectorIssueCommand,
   connectorCreateCommand,
   connectorListCommand,

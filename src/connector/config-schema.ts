@@ -301,14 +301,29 @@ export interface CrossProblem {
   allowed: string;
 }
 
+/** How much of a load.yml a reader needs. */
+export interface ValidateOptions {
+  /**
+   * Only the connection is used (api_key, region, base_url, retries,
+   * timeouts: the `iterable:*` finders), so keys that a data_type requires
+   * (list_id, export_data_type, start_time) may be missing. Every key that is
+   * present is still checked.
+   */
+  connectionOnly?: boolean;
+}
+
 /**
  * Rules between keys of `in`. `failed` keys did not validate: rules that
  * depend on them are skipped, so one mistake is reported once.
  */
-export function inCrossFieldProblems(v: Partial<InFieldsOutput>, failed: ReadonlySet<string>): CrossProblem[] {
+export function inCrossFieldProblems(
+  v: Partial<InFieldsOutput>,
+  failed: ReadonlySet<string>,
+  options: ValidateOptions = {},
+): CrossProblem[] {
   const out: CrossProblem[] = [];
   const given = (k: keyof InFieldsOutput): boolean => v[k] !== undefined;
-  const missing = (k: keyof InFieldsOutput): boolean => v[k] === undefined && !failed.has(k);
+  const missing = (k: keyof InFieldsOutput): boolean => v[k] === undefined && !failed.has(k) && options.connectionOnly !== true;
   const dt = v.data_type;
 
   if (given("start_time") && given("start_date")) {
@@ -358,7 +373,7 @@ export function inCrossFieldProblems(v: Partial<InFieldsOutput>, failed: Readonl
         allowed: "not allowed with use_date_range: true (incremental loads need start_time windows)",
       });
     }
-  } else if (start === undefined && !startFailed && !failed.has("use_date_range")) {
+  } else if (start === undefined && !startFailed && !failed.has("use_date_range") && options.connectionOnly !== true) {
     if (dt === "export_data") {
       out.push({
         key: startKey,

@@ -37,6 +37,7 @@ import {
   type OutConfig,
   type RawInConfig,
   type RawOutConfig,
+  type ValidateOptions,
 } from "./config-schema.js";
 
 // ---------------------------------------------------------------------------
@@ -211,7 +212,7 @@ const IN_SECRET_KEYS = new Set(["api_key"]);
 const NO_SECRETS = new Set<string>();
 
 /** Validates a parsed document (any YAML/JSON value). Throws LoadConfigError with every problem. */
-export function validateLoadConfig(doc: unknown, fileName: string, env: Env): LoadConfig {
+export function validateLoadConfig(doc: unknown, fileName: string, env: Env, options: ValidateOptions = {}): LoadConfig {
   const c: Collector = { problems: [] };
   const fail = (): never => {
     throw new LoadConfigError(c.problems.map((p) => problemLine(fileName, p)));
@@ -246,7 +247,7 @@ export function validateLoadConfig(doc: unknown, fileName: string, env: Env): Lo
     }
     const { values, failed } = validateFields(rawIn, inFields, paths.in, c, IN_SECRET_KEYS);
     const parsed = values as Partial<InFieldsOutput>;
-    for (const p of inCrossFieldProblems(parsed, failed)) {
+    for (const p of inCrossFieldProblems(parsed, failed, options)) {
       const segments = p.key.split(/[.[\]]+/).filter((s) => s !== "").map((s) => (/^\d+$/.test(s) ? Number(s) : s));
       c.problems.push({
         path: joinPath(paths.in, segments),
@@ -297,7 +298,7 @@ export function validateLoadConfig(doc: unknown, fileName: string, env: Env): Lo
  * Parses a load.yml (YAML 1.2 or JSON) and validates it. `fileName` names the
  * file in messages. Throws LoadConfigError listing every problem.
  */
-export function parseLoadConfig(text: string, fileName: string, env: Env): LoadConfig {
+export function parseLoadConfig(text: string, fileName: string, env: Env, options: ValidateOptions = {}): LoadConfig {
   if (text.trim() === "") {
     throw new LoadConfigError([`${fileName}: the file is empty; expected a mapping with in:, out:, exec:, filters:`]);
   }
@@ -314,11 +315,11 @@ export function parseLoadConfig(text: string, fileName: string, env: Env): LoadC
   }
   const tooBig = aliasExpansionProblem(doc);
   if (tooBig !== undefined) throw new LoadConfigError([`${fileName}: ${tooBig}`]);
-  return validateLoadConfig(doc, fileName, env);
+  return validateLoadConfig(doc, fileName, env, options);
 }
 
 /** Reads and parses a load.yml; `configuration file: PATH not found` when it does not exist. */
-export async function readLoadConfigFile(path: string, env: Env): Promise<LoadConfig> {
+export async function readLoadConfigFile(path: string, env: Env, options: ValidateOptions = {}): Promise<LoadConfig> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -328,7 +329,7 @@ export async function readLoadConfigFile(path: string, env: Env): Promise<LoadCo
     const reason = code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
     throw new LoadConfigError([`configuration file: ${path} ${reason}`]);
   }
-  return parseLoadConfig(text, path, env);
+  return parseLoadConfig(text, path, env, options);
 }
 
 // ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ export {
   type OutConfig,
   type RawInConfig,
   type RawOutConfig,
+  type ValidateOptions,
 } from "./config-schema.js";
 export {
   parseLoadConfig,

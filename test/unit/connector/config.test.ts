@@ -373,6 +373,20 @@ describe("cross-field rules", () => {
     ]);
   });
 
+  test("read for its connection only, a seed may lack the keys its data_type needs but not hold a wrong one", () => {
+    const only = { connectionOnly: true };
+    expect(parseLoadConfig(yml("data_type: list\nregion: eu"), "seed.yml", ENV, only).in).toMatchObject({ data_type: "list", region: "eu", api_key: SECRET });
+    expect(parseLoadConfig(yml("data_type: export_data"), "seed.yml", ENV, only).in.data_type).toBe("export_data");
+    expect(parseLoadConfig(yml("incremental: true"), "seed.yml", ENV, only).in.incremental).toBe(true);
+    expect(() => parseLoadConfig(yml("data_type: list\nregion: mars"), "seed.yml", ENV, only)).toThrow('seed.yml: in.region: expected one of us, eu; got "mars"');
+    expect(() => parseLoadConfig(yml("data_type: list\nlist_id: 5\nstart_time: 2024-01-01T00:00:00Z"), "seed.yml", ENV, only)).toThrow(
+      "in.start_time: allowed only when data_type is export_data or campaign",
+    );
+    expect(() => parseLoadConfig(yml("data_type: list"), "seed.yml", {}, only)).toThrow(
+      "seed.yml: in.api_key: expected environment variable ITERABLE_API_KEY to hold the API key; got it unset",
+    );
+  });
+
   test("use_date_range with start_time or end_time is refused", () => {
     expect(problems(yml(`${EXPORT}\nend_date: 2024-02-01T00:00:00Z\nuse_date_range: true`))).toEqual([
       'load.yml: in.start_time: not allowed with use_date_range: true (Iterable does not say whether a range or dates win); remove it or set use_date_range: false; got "2024-01-01T00:00:00Z"',
