@@ -103,6 +103,10 @@ try {
   itd("connector:issue", "load.yml", "--database", "demo_db", "--table", "email_sends", "--time-column", "created_at");
   itd("query", "-d", "demo_db", "SELECT count(*) AS rows, count(DISTINCT message_id) AS distinct_messages FROM email_sends");
 
+  say("5b. Find what to import: the project's lists and its newest campaigns, from the seed's key");
+  itd("iterable:lists", "seed.yml", "-f", "csv");
+  itd("iterable:campaigns", "seed.yml", "--limit", "5");
+
   say("6. Campaigns with their metrics, replacing the table each run");
   writeFileSync(
     join(DIR, "campaigns-seed.yml"),
@@ -159,9 +163,11 @@ try {
   for (const l of metrics.split("\n").filter((x) => /^itd_(jobs_total|records_imported_total|firing_lateness_seconds_count)/.test(x))) process.stdout.write(`${l}\n`);
   itd("connector:history", "every_5s");
 
-  say("10. The job history");
-  itd("job:list");
-  itd("database:list");
+  say("10. The job history, as a td user types it: global options first, td's aliases and flags");
+  itd("--home", join(DIR, "home"), "jobs", "10");
+  itd("dbs");
+  itd("tables", "demo_db");
+  itd("jobs", "3", "-S");
 
   say("11. A runaway query is stopped by its time limit (--timeout, default 300 s)");
   itdFails("query", "-d", "demo_db", "--timeout", "1", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");

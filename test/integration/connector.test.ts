@@ -114,7 +114,7 @@ describe("connector:issue", () => {
     const r = await w.itd("connector:issue", load, "--database", "mydb", "--table", "sends");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Error: Database 'mydb' does not exist");
-    expect(r.stderr).toContain("itd database:list");
+    expect(r.stderr).toContain("itd db:list");
     const ok = await w.itd("connector:issue", load, "--database", "mydb", "--table", "sends", "--auto-create-table");
     expect(ok.stderr).toContain("Database 'mydb' is created.");
     expect(ok.stderr).toContain("Table 'mydb.sends' is created.");

@@ -116,8 +116,11 @@ describe("connector:update", () => {
     expect((await up("-s", "0 */2 * * *")).stdout).toContain("Cron     : 0 */2 * * *");
     expect((await up("-z", "Europe/London")).stdout).toContain("Timezone : Europe/London");
     expect((await up("-D", "30")).stdout).toContain("Delay    : 30");
-    expect((await up("-d", "other_db")).stdout).toContain("Database : other_db");
-    expect((await up("-t", "other_table")).stdout).toContain("Table    : other_table");
+    const missingDb = await up("-d", "other_db");
+    expect(missingDb.code).toBe(1); // as create: the database must exist
+    expect(missingDb.stderr).toContain("Database 'other_db' does not exist");
+    expect((await up("-d", "other_db", "--auto-create-table")).stdout).toContain("Database : other_db");
+    expect((await up("-t", "other_table", "--auto-create-table")).stdout).toContain("Table    : other_table");
     expect((await up("-T", "created_at")).stdout).toContain("TimeCol  : created_at");
     expect((await up("--priority", "-2")).stdout).toContain("Priority : -2");
     expect((await up("--catchup", "none")).stdout).toContain("Catchup  : none");
@@ -126,11 +129,13 @@ describe("connector:update", () => {
     w.write("diff.yml", "in: {start_time: '2026-06-05T00:00:00Z'}\n");
     expect((await up("--config-diff", "diff.yml")).stdout).toContain("Config Diff\n---\nin:\n  start_time: '2026-06-05T00:00:00Z'\n");
     w.write("load2.yml", "in:\n  type: iterable\n  api_key: ${ITERABLE_API_KEY}\n  data_type: campaign\n");
+    expect((await up("load2.yml")).stderr).toContain("in.columns: missing"); // a config that could never run
+    w.write("load2.yml", "in:\n  type: iterable\n  api_key: ${ITERABLE_API_KEY}\n  data_type: campaign\n  columns:\n  - {name: id, type: long}\n");
     expect((await up("load2.yml")).stdout).toContain("data_type: campaign");
     expect((await up("-s")).stdout).toContain("Cron     : \n");
     const renamed = await up("-n", "renamed");
     expect(renamed.stdout).toContain("Name     : renamed");
-    expect(renamed.stdout).toContain('{"in":{"start_time":"2026-06-05T00:00:00Z"}}');
+    expect(renamed.stdout).toContain("in:\n  start_time: '2026-06-05T00:00:00Z'");
     const nothing = await w.itd("connector:update", "renamed");
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain("Error: nothing to update");
@@ -189,7 +194,7 @@ describe("connector:run", () => {
     const all = countExportRecords(cfg, "emailSend", { start: Date.UTC(2026, 5, 1), end: Date.UTC(2026, 5, 2, 18) });
     expect(history.reduce((n, h) => n + h.Records, 0)).toBe(all);
     const show = await w.itd("connector:show", "hourly");
-    expect(show.stdout).toContain('{"in":{"start_time":"2026-06-02T18:00:00Z"}}');
+    expect(show.stdout).toContain("in:\n  start_time: '2026-06-02T18:00:00Z'");
   });
 });
 
@@ -236,12 +241,12 @@ describe("job:prune", () => {
     await created(w);
     expect((await w.itd("connector:run", "daily_import", "2026-06-02T00:00:00Z", "--foreground")).code).toBe(0);
     const before = (await w.itd("connector:show", "daily_import")).stdout;
-    expect(before).toContain('{"in":{"start_time":"2026-06-02T00:00:00Z"}}');
+    expect(before).toContain("in:\n  start_time: '2026-06-02T00:00:00Z'");
     expect((await w.itd("job:prune", "--older-than", "90d")).stdout).toContain("Pruned 0 job(s)");
     // Everything that ended before now + 1 minute is older than -1m … use 0m: every finished job.
     expect((await w.itd("job:prune", "--older-than", "0m")).stdout).toContain("Pruned 1 job(s)");
     expect((await w.itd("job:list", "-f", "json")).stdout.trim()).toBe("[]");
-    expect((await w.itd("connector:show", "daily_import")).stdout).toContain('{"in":{"start_time":"2026-06-02T00:00:00Z"}}');
+    expect((await w.itd("connector:show", "daily_import")).stdout).toContain("in:\n  start_time: '2026-06-02T00:00:00Z'");
     expect((await w.itd("job:prune", "--older-than", "soon")).stderr).toContain('expected an age like 90d');
   });
 });
