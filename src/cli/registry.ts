@@ -11,6 +11,7 @@ import { fakeIterableCommand } from "./commands/fake-iterable.js";
 import { iterableCampaignsCommand } from "./commands/iterable-campaigns.js";
 import { iterableListsCommand } from "./commands/iterable-lists.js";
 import { jobExecCommand } from "./commands/job-exec.js";
+import { jobKillCommand } from "./commands/job-kill.js";
 import { jobPruneCommand } from "./commands/job-prune.js";
 import { jobListCommand, jobShowCommand } from "./commands/job.js";
 import { scheduleNextCommand } from "./commands/schedule-next.js";
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   daemonCommand,
   jobShowCommand,
   jobListCommand,
+  jobKillCommand,
   jobPruneCommand,
   databaseListCommand,
   tableListCommand,

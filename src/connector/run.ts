@@ -130,6 +130,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
   let skipped = 0;
   let bytes = 0;
   let configDiff: unknown = null;
+  /** Counts of the slices committed so far: what a job that fails or is killed reports (not its rolled-back slice). */
+  let committed = { records: 0, skipped: 0 };
   const unknownFields = new Map<string, number>();
   const outcome = (status: LoadOutcome["status"], error?: string): LoadOutcome => {
     const o: LoadOutcome = { status, records, skipped, bytes, configDiff, unknownFields };
@@ -237,6 +239,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
         configDiff = slice.cursor;
         if (config.out.mode === "append") deps.cursors.advance(spec.stream, slice.cursor, at, spec.jobId, spec.lease.token);
       }
+      // (In replace/truncate modes nothing is visible before the load finishes: a failed one committed nothing.)
+      if (load.mode === "append") committed = { records, skipped };
       jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
       log("info", `slice ${slice.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
       report(slice.label);
@@ -244,6 +248,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     if (load.mode !== "append") holdsLease();
     const result = load.finish();
     load = undefined;
+    committed = { records, skipped };
     for (const w of result.warnings) log("warn", w);
     if (configDiff !== null) deps.cursors.advance(spec.stream, configDiff, at, spec.jobId, spec.lease.token);
     if (result.replaced) log("info", `table ${spec.database}.${spec.table} replaced by this run's ${result.rows} rows`);
@@ -256,6 +261,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     return outcome("success");
   } catch (err) {
     load?.abort();
+    ({ records, skipped } = committed);
     const killed = spec.signal?.aborted === true;
     const message = killed ? `killed: ${errorMessage(spec.signal?.reason)}` : errorMessage(err);
     log("error", message);

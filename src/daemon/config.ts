@@ -81,7 +81,7 @@ const ALLOWED = {
   http_port: "expected an integer from 0 to 65535 (0 = no HTTP server)",
   http_host: "expected a host name or IP address such as 127.0.0.1",
   max_concurrent_jobs: "expected an integer ≥ 1",
-  shutdown_grace: "expected a number of seconds ≥ 0",
+  shutdown_grace: "expected a number of seconds ≥ 0 or a duration such as 30s or 2m",
   job_timeout: 'expected a number of seconds ≥ 0 or a duration such as 12h, 90m or 2d; 0 or "0" = no limit',
   history_retention: 'expected a duration such as 90d, 12h, 2w or 30m, or "0" to keep history forever',
   catchup_cap: "expected an integer ≥ 1",
@@ -145,10 +145,13 @@ export const daemonConfigSchema = z
       .describe("Address the HTTP server binds; keep it on loopback unless a firewall guards it."),
     max_concurrent_jobs: z.number().int().min(1).default(4).describe("Jobs run at once across all schedules; the rest queue by priority."),
     shutdown_grace: z
-      .number()
-      .min(0)
-      .default(30)
-      .describe("Seconds running jobs get to finish after SIGTERM before they are stopped (status killed)."),
+      .union([z.number(), z.string()])
+      .transform((v, ctx) => {
+        const ms = parseJobTimeout(v);
+        return ms === undefined ? customIssue(ctx, v) : ms / 1000;
+      })
+      .prefault(30)
+      .describe("How long running jobs get to finish after SIGTERM before they are stopped (status killed): seconds, or 30s, 2m. Parsed to seconds."),
     job_timeout: z
       .union([z.number(), z.string()])
       .transform((v, ctx) => parseJobTimeout(v) ?? customIssue(ctx, v))

@@ -15,9 +15,9 @@ import type { RateBudgets } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { isProcessAlive } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
-import { DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, type Job, type Store } from "../store/index.js";
+import { DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, scheduleStream, type Job, type Store } from "../store/index.js";
 import { serveChild, type ChildMessage, type ParentMessage } from "./ipc.js";
-import { pickJobs, scheduleKey } from "./pick.js";
+import { BACKLOG_WARN_AT, pickJobs, scheduleKey } from "./pick.js";
 import { Scheduler, type SchedulerEvent } from "./scheduler.js";
 import { StateSlotStore } from "./slot-store.js";
 
@@ -37,6 +37,8 @@ export interface DaemonMetricsSink {
   fired(lateMs: number): void;
   jobEnded(job: Job): void;
   running(n: number): void;
+  /** Queued runs per schedule (by name), after each dispatch: a backlog shows here first. */
+  queued?(bySchedule: ReadonlyMap<string, number>): void;
   schedules(bySource: { cli: number; file: number }): void;
   request(e: (ChildMessage & { t: "request" })["event"]): void;
   tick(ms: number): void;
@@ -334,11 +336,13 @@ export class Daemon {
     if (this.stopping || this.isLost || this.token === undefined) return;
     this.prune();
     const { store, logger, settings } = this.deps;
+    const now = this.deps.clock.now();
+    this.reportBacklogs(store.jobs.queuedBySchedule(), now);
     let free = settings.maxConcurrentJobs - this.running.size;
     if (free <= 0) return;
-    const now = this.deps.clock.now();
-    // Streams held elsewhere (a foreground run, a job of another daemon) wait too.
+    // Streams held elsewhere (a foreground run, a job of another daemon) wait too, and so do paused schedules'.
     const busy = new Set([...this.runningSchedules, ...store.lifecycle.liveStreams()]);
+    for (const d of this.defs) if (d.paused) busy.add(scheduleStream(d.id));
     for (const job of pickJobs(store.jobs.listQueued(now), busy, free, now)) {
       const started = store.lifecycle.start(job.id, this.token);
       if (started.status === "fenced") {
@@ -359,6 +363,29 @@ export class Daemon {
     }
     this.deps.metrics?.running(this.running.size);
     logger.trace({ running: this.running.size }, "dispatch");
+  }
+
+  /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */
+  private backlogWarnedAt = new Map<number, number>();
+  /**
+   * A schedule whose slots come faster than they run piles up queued runs: say so (at most every 10 minutes
+   * a schedule) and tell the metrics, instead of letting the queue grow silently.
+   */
+  private reportBacklogs(bySchedule: ReadonlyMap<number, number>, now: number): void {
+    const byName = new Map<string, number>();
+    for (const d of this.defs) {
+      const n = bySchedule.get(d.id) ?? 0;
+      byName.set(d.name, n);
+      if (n < BACKLOG_WARN_AT || d.paused) continue;
+      const last = this.backlogWarnedAt.get(d.id);
+      if (last !== undefined && now - last < 10 * 60_000) continue;
+      this.backlogWarnedAt.set(d.id, now);
+      this.deps.logger.warn(
+        { schedule: d.name, queued: n, maxConcurrentJobs: this.deps.settings.maxConcurrentJobs },
+        "backlog: this schedule's slots come faster than they run (a run takes longer than its interval, or max_concurrent_jobs is too low)",
+      );
+    }
+    this.deps.metrics?.queued?.(byName);
   }
 
   /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */

@@ -33,6 +33,9 @@ export function pickJobs(queued: readonly Job[], runningSchedules: ReadonlySet<s
   return picked;
 }
 
+/** Queued runs of one schedule from which its backlog is reported (daemon log, connector:list, a metric). */
+export const BACKLOG_WARN_AT = 5;
+
 /** Jobs of one stream (a schedule's id, whatever its name) never run at once. */
 export function scheduleKey(job: Job): string {
   return job.stream;

@@ -108,6 +108,15 @@ export class JobStore {
     ).map(toJob);
   }
 
+  /** How many jobs each schedule (by id) has queued, due or not: its backlog. */
+  queuedBySchedule(): Map<number, number> {
+    const rows = this.db.prepare(`SELECT schedule_id AS id, count(*) AS n FROM jobs WHERE status = 'queued' AND schedule_id IS NOT NULL GROUP BY schedule_id`).all() as {
+      id: number;
+      n: number;
+    }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
   /** The live job (neither error nor killed) of a schedule's slot, if any. */
   slotJob(scheduleId: number, slot: number): Job | undefined {
     const row = this.db
@@ -184,6 +193,17 @@ export class JobStore {
     }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
     return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
+  }
+
+  /** What `prune(before)` would delete: how many finished jobs, and when the oldest and newest of them ended. */
+  prunable(before: number): { count: number; oldest: number | null; newest: number | null } {
+    const r = this.db
+      .prepare(
+        `SELECT count(*) AS count, min(end_at) AS oldest, max(end_at) AS newest FROM jobs
+          WHERE end_at IS NOT NULL AND end_at < ? AND status IN ('success', 'error', 'killed', 'skipped')`,
+      )
+      .get(before) as { count: number; oldest: number | null; newest: number | null };
+    return r;
   }
 
   /**

@@ -300,7 +300,7 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     expect(perRun).toBeGreaterThan(0);
     const lastSlotBefore = Math.max(...before.map((j) => j.slot));
     const lastJobBefore = Math.max(...before.map((j) => j.JobID)); // job ids are never reused
-    expect(await ok(w, "job:prune", "--older-than", "0m")).toMatch(/Pruned \d+ job\(s\)/);
+    expect(await ok(w, "job:prune", "--older-than", "0m", "--yes")).toMatch(/Pruned \d+ job\(s\)/);
 
     const restartedAt = Date.now();
     const second = w.daemon();

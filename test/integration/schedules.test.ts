@@ -88,11 +88,11 @@ describe("connector:list and show", () => {
     await created(w, "b_sched");
     await created(w, "a_sched", ["--priority", "2"]);
     const table = (await w.itd("connector:list")).stdout;
-    expect(table).toMatch(/\| Name +\| Cron +\| Timezone +\| Delay \| Database \| Table +\| Next run +\| Last status \| Source \|/);
+    expect(table).toMatch(/\| Name +\| Cron +\| Timezone +\| Delay \| Database \| Table +\| Next run +\| Last status \| Queued \| Source \|/);
     expect(table).toMatch(/2 rows in set\n$/);
     const json = JSON.parse((await w.itd("connector:list", "-f", "json")).stdout) as Record<string, unknown>[];
     expect(json.map((r) => r["Name"])).toEqual(["a_sched", "b_sched"]);
-    expect(json[0]).toMatchObject({ Cron: "10 0 * * *", Timezone: "Asia/Tokyo", Delay: 600, Source: "cli", "Last status": "" });
+    expect(json[0]).toMatchObject({ Cron: "10 0 * * *", Timezone: "Asia/Tokyo", Delay: 600, Source: "cli", "Last status": "", Queued: 0 });
     expect(String(json[0]?.["Next run"])).toMatch(/^\d{4}-\d\d-\d\d 00:10:00 \(\+09:00\)$/);
   });
 
@@ -243,8 +243,14 @@ describe("job:prune", () => {
     const before = (await w.itd("connector:show", "daily_import")).stdout;
     expect(before).toContain("in:\n  start_time: '2026-06-02T00:00:00Z'");
     expect((await w.itd("job:prune", "--older-than", "90d")).stdout).toContain("Pruned 0 job(s)");
-    // Everything that ended before now + 1 minute is older than -1m … use 0m: every finished job.
-    expect((await w.itd("job:prune", "--older-than", "0m")).stdout).toContain("Pruned 1 job(s)");
+    // 0m: every finished job. It says what it would delete, and deletes only with --yes (not on a terminal).
+    expect((await w.itd("job:prune", "--older-than", "0m", "--dry-run")).stdout).toMatch(/^Would prune 1 finished job\(s\) ended more than 0m ago \(from 20\d\d-/);
+    const unconfirmed = await w.itd("job:prune", "--older-than", "0m");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("job:prune would delete 1 finished job(s)");
+    expect(unconfirmed.stderr).toContain("add --yes");
+    expect(JSON.parse((await w.itd("job:list", "-f", "json")).stdout)).toHaveLength(1);
+    expect((await w.itd("job:prune", "--older-than", "0m", "--yes")).stdout).toContain("Pruned 1 job(s)");
     expect((await w.itd("job:list", "-f", "json")).stdout.trim()).toBe("[]");
     expect((await w.itd("connector:show", "daily_import")).stdout).toContain("in:\n  start_time: '2026-06-02T00:00:00Z'");
     expect((await w.itd("job:prune", "--older-than", "soon")).stderr).toContain('expected an age like 90d');

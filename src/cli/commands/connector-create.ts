@@ -11,10 +11,13 @@ import { withServices } from "../services.js";
 import { ensureTarget } from "./connector-issue.js";
 
 /** The load config document of a file, as written (`${ENV}` kept), after checking its shape. */
-export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv, stderr?: NodeJS.WritableStream): Promise<unknown> {
   await readLoadConfigFile(path, env).catch((err: unknown) => {
-    // A `${VAR}` unset here may well be set for the daemon: check the shape only.
-    if (err instanceof ItdError && /environment variable/.test(err.message)) return undefined;
+    // A `${VAR}` unset here may well be set for the daemon: check the shape only, and say so.
+    if (err instanceof ItdError && /environment variable/.test(err.message)) {
+      stderr?.write(`Warning: ${err.message}; the daemon (and every run) needs it set in its own environment (e.g. the service's EnvironmentFile)\n`);
+      return undefined;
+    }
     throw err;
   });
   const doc = load(readFileSync(path, "utf8"));
@@ -56,7 +59,7 @@ Examples:
     const delay = checkDelay(values.delay ?? "0");
     const priority = checkPriority(values.priority ?? "0");
     const catchup = checkCatchup(values.catchup ?? "all");
-    const config = await readConfigDocument(resolve(ctx.cwd, file), ctx.env);
+    const config = await readConfigDocument(resolve(ctx.cwd, file), ctx.env, ctx.stderr);
     if (values["time-column"] === "") throw new UsageError("--time-column: expected a column name");
     return withServices(ctx, values, (s) => {
       const catalog = loadCatalog(s, ctx.env);

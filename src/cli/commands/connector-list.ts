@@ -5,6 +5,7 @@ import { formatTdTime } from "../format-time.js";
 import { countCell, parseFormat, renderRows } from "../output.js";
 import { assertEditable, dumpSchedule, findSchedule, loadCatalog, scheduleJson } from "../schedule-catalog.js";
 import { UsageError } from "../../errors.js";
+import { BACKLOG_WARN_AT } from "../../daemon/pick.js";
 import { withServices } from "../services.js";
 import { durationSeconds } from "./job.js";
 
@@ -22,16 +23,21 @@ export const connectorListCommand: Command = {
       for (const p of catalog.problems) ctx.stderr.write(`Warning: ${p}\n`);
       const calc = new SlotCalculator();
       const now = s.clock.now();
+      const queued = s.store.jobs.queuedBySchedule();
       const rows = catalog.schedules.map((d) => {
         const next = d.cron === "" || d.paused ? undefined : calc.next(d.cron, d.timezone, now);
         const last = s.store.jobs.listJobs({ scheduleId: d.id, limit: 1 })[0];
         return [
           d.name, d.cron, d.timezone, d.delay, d.database, d.table,
           d.paused ? "paused" : next === undefined ? "" : describeSlot(next, d.timezone).local,
-          last?.status ?? "", d.source,
+          last?.status ?? "", queued.get(d.id) ?? 0, d.source,
         ];
       });
-      ctx.stdout.write(renderRows(format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Source"], rows));
+      ctx.stdout.write(renderRows(format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Queued", "Source"], rows));
+      const behind = catalog.schedules.filter((d) => (queued.get(d.id) ?? 0) >= BACKLOG_WARN_AT && !d.paused);
+      for (const d of behind) {
+        ctx.stderr.write(`Warning: '${d.name}' has ${queued.get(d.id)} runs queued: its slots come faster than they run (a run takes longer than its interval, or max_concurrent_jobs is too low)\n`);
+      }
       return 0;
     });
   },

@@ -52,6 +52,11 @@ Examples:
         new ItdError("conflict", `slot ${formatTdTime(slot)} of '${d.name}' already has job ${other?.id ?? "?"} (${other?.status ?? "?"}); a slot runs once`);
       let failed = 0;
       let foregroundFor = foreground;
+      if (!foreground && d.paused && values.wait) {
+        throw new ItdError("schedule", `schedule '${d.name}' is paused: its queued runs wait until it is resumed, so -w would wait for ever; nothing was queued`, {
+          hints: [`Resume it ('itd connector:update ${d.name} --resume'), drop -w to queue the run, or run it here with --foreground.`],
+        });
+      }
       if (!foreground && values.wait && !s.store.daemon.alive()) {
         // -w promises the final status: with no daemon to run the jobs, run them here — or fail before queueing.
         const early = slots.find((slot) => dueAt(slot) > now);
@@ -107,6 +112,7 @@ Examples:
         ctx.stdout.write(`Job ${j.id} is queued.\n`);
         if (j.runAt !== null) ctx.stdout.write(`  its slot is in the future: it starts at ${formatTdTime(j.runAt)}\n`);
       }
+      if (d.paused) ctx.stderr.write(`Schedule '${d.name}' is paused: the daemon starts its queued runs when it is resumed ('itd connector:update ${d.name} --resume').\n`);
       const daemon = s.store.daemon.alive();
       if (!daemon) {
         ctx.stderr.write("No itd daemon is running (no heartbeat in the store for 10 s): the jobs stay queued until one starts; use --foreground to run them here.\n");

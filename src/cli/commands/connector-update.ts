@@ -91,7 +91,7 @@ Examples:
       values["time-column"], values.priority, values.catchup, values["config-diff"], values.pause, values.resume];
     if (changes.every((c) => c === undefined)) throw new ArgumentError("nothing to update");
 
-    const config = configFile === undefined ? undefined : await readConfigDocument(resolve(ctx.cwd, configFile), ctx.env);
+    const config = configFile === undefined ? undefined : await readConfigDocument(resolve(ctx.cwd, configFile), ctx.env, ctx.stderr);
     let diff: unknown;
     if (values["config-diff"] !== undefined) {
       const path = resolve(ctx.cwd, values["config-diff"]);

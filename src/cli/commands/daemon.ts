@@ -3,7 +3,7 @@ import { Daemon, forkJob } from "../../daemon/daemon.js";
 import { readDaemonConfig } from "../../daemon/config.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
 import { createDaemonMetrics } from "../../daemon/metrics.js";
-import { ItdError, UsageError } from "../../errors.js";
+import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { RateBudgets, parseRateLimitsSpec } from "../../iterable/index.js";
 import { createLogger } from "../../log.js";
 import { parseCommandArgs } from "../args.js";
@@ -42,6 +42,26 @@ Examples:
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir };
     const budgets = new RateBudgets(services.clock, { ...config.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
     const metrics = createDaemonMetrics();
+    // Everything the daemon needs that can fail is checked before it takes the home and fires anything: the
+    // port first (a taken port used to leave a half-working daemon without /healthz).
+    let ready: Daemon | undefined;
+    let http: HealthServer | undefined;
+    if (config.http_port !== 0) {
+      try {
+        http = await startHealthServer({
+          host: config.http_host,
+          port: config.http_port,
+          metrics,
+          health: () => (ready ? { ok: ready.healthy, lastTick: ready.lastTick } : { ok: false, lastTick: 0 }),
+          onError: (err) => logger.error({ err: err.message }, "health server error"),
+        });
+      } catch (err) {
+        logger.fatal({ err: errorMessage(err), host: config.http_host, port: config.http_port }, `cannot start: ${errorMessage(err)}; nothing was started (set http_port in the config, or 0 for no HTTP endpoint)`);
+        await services.close();
+        return 1;
+      }
+      logger.info({ url: http.url }, "health and metrics listening");
+    }
     const daemon = new Daemon({
       store: services.store,
       clock: services.clock,
@@ -81,18 +101,13 @@ Examples:
       { home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts },
       "itd daemon starting",
     );
-    await daemon.start();
-    let http: HealthServer | undefined;
-    if (config.http_port !== 0) {
-      http = await startHealthServer({
-        host: config.http_host,
-        port: config.http_port,
-        metrics,
-        health: () => ({ ok: daemon.healthy, lastTick: daemon.lastTick }),
-        onError: (err) => logger.error({ err: err.message }, "health server error"),
-      });
-      logger.info({ url: http.url }, "health and metrics listening");
+    try {
+      await daemon.start();
+    } catch (err) {
+      await http?.close();
+      throw err;
     }
+    ready = daemon;
     const onHup = (): void => {
       logger.info("SIGHUP: reloading");
       try {

@@ -1,27 +1,63 @@
+import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
+import { parseRetention } from "../../daemon/config.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
+import { formatTdTime } from "../format-time.js";
 import { withServices } from "../services.js";
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `90d`, `12h`, `30m`, `2w` → milliseconds. */
+/** `90d`, `12h`, `30m`, `45s`, `2w` → milliseconds: the config's duration grammar (a unit is required here). */
 export function parseAge(flag: string, value: string): number {
-  const m = /^(\d+)([mhdw])$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag}: expected an age like 90d, 12h, 30m or 2w; got "${value}"`);
-  return Number(m[1]) * (UNITS[m[2] as string] as number);
+  const ms = parseRetention(value);
+  if (ms === undefined) throw new UsageError(`${flag}: expected an age like 90d, 12h, 30m, 45s or 2w; got "${value}"`);
+  return ms;
 }
 
 export const jobPruneCommand: Command = {
   name: "job:prune",
   summary: "Delete finished jobs older than an age from the history (cursors are kept)",
-  usage: "itd job:prune --older-than AGE\n\nExample:\n  itd job:prune --older-than 90d",
+  usage: `itd job:prune --older-than AGE [--dry-run | --yes]
+
+Says how many finished jobs (success, error, killed, skipped) ended more than AGE ago, and from when to when,
+then asks before deleting them (on a terminal); elsewhere it needs --yes. --dry-run only says. Queued and
+running jobs, cursors and each schedule's place in its cron are never deleted.
+
+Examples:
+  itd job:prune --older-than 90d --dry-run
+  itd job:prune --older-than 90d --yes`,
   async run(ctx) {
-    const { values } = parseCommandArgs(ctx.argv, { "older-than": { type: "string" } }, { min: 0, max: 0, names: "none" });
+    const { values } = parseCommandArgs(
+      ctx.argv,
+      { "older-than": { type: "string" }, "dry-run": { type: "boolean" }, yes: { type: "boolean", short: "y" } },
+      { min: 0, max: 0, names: "none" },
+    );
     if (values["older-than"] === undefined) throw new UsageError("--older-than option required (e.g. 90d)");
+    if (values["dry-run"] && values.yes) throw new UsageError("--dry-run and --yes contradict each other");
     const age = parseAge("--older-than", values["older-than"]);
-    return withServices(ctx, values, (s) => {
-      const n = s.store.jobs.prune(s.clock.now() - age);
+    return withServices(ctx, values, async (s) => {
+      const before = s.clock.now() - age;
+      const what = s.store.jobs.prunable(before);
+      if (what.count === 0) {
+        ctx.stdout.write(`Pruned 0 job(s): none ended more than ${values["older-than"]} ago.\n`);
+        return 0;
+      }
+      const summary = `${what.count} finished job(s) ended more than ${values["older-than"]} ago (from ${formatTdTime(what.oldest)} to ${formatTdTime(what.newest)})`;
+      if (values["dry-run"]) {
+        ctx.stdout.write(`Would prune ${summary}.\n`);
+        return 0;
+      }
+      if (!values.yes) {
+        if (process.stdin.isTTY !== true || ctx.stdout.isTTY !== true) {
+          throw new UsageError(`job:prune would delete ${summary}; add --yes to delete them (or --dry-run to only look)`);
+        }
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`Delete ${summary}? [y/N] `, { signal: ctx.signal }).finally(() => rl.close());
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          ctx.stdout.write("Nothing deleted.\n");
+          return 1;
+        }
+      }
+      const n = s.store.jobs.prune(before);
       ctx.stdout.write(`Pruned ${n} job(s) that ended more than ${values["older-than"]} ago.\n`);
       return 0;
     });

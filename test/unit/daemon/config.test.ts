@@ -65,6 +65,16 @@ describe("the daemon config", () => {
     expect(parseDaemonConfig("rate_limits:\n  export:\n  lists: 50/s\n", "itd.yml").rate_limits).toEqual({ lists: { limit: 50, windowMs: 1000 } });
   });
 
+  it("reads every duration with one grammar: seconds, or a number with s, m, h, d or w (shutdown_grace: 30s as job_timeout: 90m)", () => {
+    expect(parseDaemonConfig("shutdown_grace: 30s\n", "itd.yml").shutdown_grace).toBe(30);
+    expect(parseDaemonConfig("shutdown_grace: 2m\n", "itd.yml").shutdown_grace).toBe(120);
+    expect(parseDaemonConfig("shutdown_grace: 45\n", "itd.yml").shutdown_grace).toBe(45);
+    expect(parseDaemonConfig("job_timeout: 90m\n", "itd.yml").job_timeout).toBe(90 * 60_000);
+    expect(linesOf(() => parseDaemonConfig("shutdown_grace: soon\n", "itd.yml"))).toEqual([
+      'itd.yml: shutdown_grace: expected a number of seconds ≥ 0 or a duration such as 30s or 2m; got "soon"',
+    ]);
+  });
+
   it("reads every key it knows", () => {
     const c = parseDaemonConfig(
       [
@@ -224,7 +234,7 @@ describe("the daemon config", () => {
         "itd.yml: http_port: expected an integer from 0 to 65535 (0 = no HTTP server); got 70000",
         `itd.yml: bogus: unknown key; allowed keys: ${DAEMON_CONFIG_KEYS.join(", ")}`,
         "itd.yml: max_concurrent_jobs: expected an integer ≥ 1; got 0",
-        "itd.yml: shutdown_grace: expected a number of seconds ≥ 0; got -1",
+        "itd.yml: shutdown_grace: expected a number of seconds ≥ 0 or a duration such as 30s or 2m; got -1",
         "itd.yml: catchup_cap: expected an integer ≥ 1; got 2.5",
         'itd.yml: http_host: expected a host name or IP address such as 127.0.0.1; got ""',
         "itd.yml: home: expected a directory path; got a list",

@@ -1,0 +1,86 @@
+import { hostname } from "node:os";
+import { ItdError } from "../../errors.js";
+import { isProcessAlive } from "../../pid.js";
+import { parseCommandArgs } from "../args.js";
+import type { Command } from "../command.js";
+import { withServices } from "../services.js";
+import { FINAL_STATUSES } from "../wait-job.js";
+import { jobIdArg } from "./job.js";
+
+/** How long job:kill waits for a running job's process to record its end. */
+const KILL_WAIT_MS = 60_000;
+
+export const jobKillCommand: Command = {
+  name: "job:kill",
+  aliases: ["kill"],
+  summary: "Kill a queued or running job: it ends `killed`, its uncommitted slice never visible",
+  usage: `itd job:kill JOB_ID
+
+A queued job ends killed at once (the daemon never starts it). A running job's process (a daemon's job or
+a foreground run on this host) is sent SIGTERM: it stops its current slice — rows not committed are never
+seen — records killed, and the command waits for that. The slots it did not import stay killed: to import
+them, 'itd connector:run NAME TIME' again. A finished job is left as it is.
+
+Example:
+  itd job:kill 1461`,
+  async run(ctx) {
+    const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "JOB_ID" });
+    const id = jobIdArg(positionals[0]);
+    return withServices(ctx, values, async (s) => {
+      const { jobs, lifecycle, db } = s.store;
+      // A queued job: killed in one transaction with the check, so a daemon starting it meanwhile wins or loses cleanly.
+      const { job: before, killedQueued } = db
+        .transaction(() => {
+          const job = jobs.getJob(id);
+          if (job.status !== "queued") return { job, killedQueued: false };
+          jobs.appendLog(id, "warn", "killed by job:kill before it started");
+          return { job: jobs.finishJob(id, { status: "killed", records: 0, skippedRecords: 0, bytes: 0, error: "killed by job:kill before it started" }), killedQueued: true };
+        })
+        .immediate();
+      if (killedQueued) {
+        ctx.stdout.write(`Job ${id} killed (it was queued).\n`);
+        return 0;
+      }
+      if (FINAL_STATUSES.has(before.status)) {
+        ctx.stderr.write(`Job ${id} is already finished (${before.status}).\n`);
+        return 0;
+      }
+      // Running: its stream lease names the process that runs it.
+      const lease = lifecycle.liveLease(before.stream);
+      if (lease === undefined || lease.jobId !== id) {
+        // Its process is gone (and nothing recovered it yet): it ends killed here.
+        lifecycle.finish(before, undefined, { status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)" });
+        ctx.stdout.write(`Job ${id} killed (its process was already gone).\n`);
+        return 0;
+      }
+      if (lease.host !== hostname()) {
+        throw new ItdError("conflict", `job ${id} runs on host ${lease.host} (pid ${lease.pid}); run 'itd job:kill ${id}' there`);
+      }
+      if (!isProcessAlive(lease.pid)) {
+        lifecycle.finish(before, undefined, { status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)" });
+        ctx.stdout.write(`Job ${id} killed (its process was already gone).\n`);
+        return 0;
+      }
+      jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${lease.pid})`);
+      try {
+        process.kill(lease.pid, "SIGTERM");
+      } catch (err) {
+        throw new ItdError("conflict", `cannot signal job ${id}'s process ${lease.pid}: ${(err as Error).message}`, {
+          hints: ["It runs as another user: run job:kill as that user (e.g. sudo -u itd itd job:kill …)."],
+        });
+      }
+      const deadline = s.clock.now() + KILL_WAIT_MS;
+      let job = jobs.getJob(id);
+      while (!FINAL_STATUSES.has(job.status) && s.clock.now() < deadline) {
+        await s.clock.sleep(200, ctx.signal);
+        job = jobs.getJob(id);
+      }
+      if (!FINAL_STATUSES.has(job.status)) {
+        throw new ItdError("conflict", `job ${id} was sent SIGTERM but has not ended after ${KILL_WAIT_MS / 1000} s; 'itd job:show ${id} -w' follows it`);
+      }
+      if (job.status === "killed") ctx.stdout.write(`Job ${id} killed; ${job.records} records were committed before it stopped.\n`);
+      else ctx.stdout.write(`Job ${id} ended ${job.status} before the kill took effect.\n`);
+      return 0;
+    });
+  },
+};
