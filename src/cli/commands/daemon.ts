@@ -44,7 +44,7 @@ Examples:
     const metrics = createDaemonMetrics();
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: the
     // port first (a taken port used to leave a half-working daemon without /healthz).
-    let ready: Daemon | undefined;
+    const started: { daemon?: Daemon } = {};
     let http: HealthServer | undefined;
     if (config.http_port !== 0) {
       try {
@@ -52,7 +52,7 @@ Examples:
           host: config.http_host,
           port: config.http_port,
           metrics,
-          health: () => (ready ? { ok: ready.healthy, lastTick: ready.lastTick } : { ok: false, lastTick: 0 }),
+          health: () => (started.daemon ? { ok: started.daemon.healthy, lastTick: started.daemon.lastTick } : { ok: false, lastTick: 0 }),
           onError: (err) => logger.error({ err: err.message }, "health server error"),
         });
       } catch (err) {
@@ -107,7 +107,7 @@ Examples:
       await http?.close();
       throw err;
     }
-    ready = daemon;
+    started.daemon = daemon;
     const onHup = (): void => {
       logger.info("SIGHUP: reloading");
       try {
