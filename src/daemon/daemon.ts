@@ -184,8 +184,14 @@ export class Daemon {
       const kept = this.defs.filter((d) => d.source !== "cli" && !names.has(d.name) && problems.some((p) => p.startsWith(d.source)));
       this.defs = [...schedules, ...kept];
       this.slotStore.setDefinitions(this.defs);
-      this.scheduler.setSchedules(this.defs);
-      this.passPaused();
+      // One transaction for every schedule's mark (read, or set when first seen) and the paused ones' passes:
+      // 10,000 schedules are one commit, not 10,000.
+      this.deps.store.db
+        .transaction(() => {
+          this.scheduler.setSchedules(this.defs);
+          this.passPaused();
+        })
+        .immediate();
       this.dataVersion = this.deps.store.schedules.dataVersion();
       this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });

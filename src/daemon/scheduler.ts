@@ -36,6 +36,8 @@ export interface SlotStore {
   claim(schedule: string, slot: number, priority: number): boolean;
   /** Records slots not run, with the reason (status 'skipped'). */
   skip(schedule: string, slots: readonly number[], reason: string): void;
+  /** Runs `fn` as one unit of storage work (one transaction): a load of 10,000 schedules is one commit. */
+  batch?<T>(fn: () => T): T;
 }
 
 export type SchedulerEvent =
@@ -134,6 +136,11 @@ export class Scheduler {
    * an earlier schedule of the same name are not caught up.
    */
   setSchedules(defs: readonly ScheduleDefinition[]): void {
+    if (this.store.batch) this.store.batch(() => this.applySchedules(defs));
+    else this.applySchedules(defs);
+  }
+
+  private applySchedules(defs: readonly ScheduleDefinition[]): void {
     const now = this.clock.now();
     const seen = new Set<string>();
     for (const def of defs) {

@@ -50,6 +50,10 @@ export class StateSlotStore implements SlotStore {
     return this.store.lifecycle.queueSlot({ ...this.spec(def), priority, slot, kind: "scheduled" }, token).status === "queued";
   }
 
+  batch<T>(fn: () => T): T {
+    return this.store.db.transaction(fn).immediate();
+  }
+
   skip(schedule: string, slots: readonly number[], reason: string): void {
     const def = this.defs.get(schedule);
     if (!def) return;

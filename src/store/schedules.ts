@@ -1,7 +1,10 @@
 import { existsSync } from "node:fs";
 import { ItdError, NotFoundError } from "../errors.js";
 import { leaseLive, nextToken, type Holder } from "./leases.js";
+import type Database from "better-sqlite3";
 import type { Db } from "./open.js";
+
+type Statement = Database.Statement;
 
 export type Catchup = "all" | "latest" | "none";
 
@@ -49,6 +52,9 @@ export function scheduleStream(id: number): string {
 
 /** Schedules made with the CLI (file-defined ones live in schedules/*.yml), and every schedule's identity and mark. */
 export class ScheduleStore {
+  private markStmt: Statement | undefined;
+  private firstSeenStmt: Statement | undefined;
+
   constructor(private readonly db: Db, private readonly now: () => number) {}
 
   list(): ScheduleRecord[] {
@@ -169,13 +175,15 @@ export class ScheduleStore {
 
   /** The last slot the schedule has dealt with (claimed, skipped, passed), or undefined before a daemon first saw it. */
   firedThrough(id: number): number | undefined {
-    const r = this.db.prepare(`SELECT fired_through FROM schedule_state WHERE id = ?`).get(id) as { fired_through: number | null } | undefined;
+    this.markStmt ??= this.db.prepare(`SELECT fired_through FROM schedule_state WHERE id = ?`);
+    const r = this.markStmt.get(id) as { fired_through: number | null } | undefined;
     return r?.fired_through ?? undefined;
   }
 
   /** Where a schedule's slots start: its mark, set to `now` the first time a daemon sees it. */
   firstSeen(id: number, now: number): number {
-    this.db.prepare(`UPDATE schedule_state SET fired_through = ? WHERE id = ? AND fired_through IS NULL`).run(now, id);
+    this.firstSeenStmt ??= this.db.prepare(`UPDATE schedule_state SET fired_through = ? WHERE id = ? AND fired_through IS NULL`);
+    this.firstSeenStmt.run(now, id);
     return this.firedThrough(id) ?? now;
   }
 
