@@ -145,7 +145,7 @@ export class Daemon {
       logger.info({ dir: this.deps.settings.schedulesDir }, "schedules directory not found; create it to add schedule files (checked every second)");
     }
     this.dispatch();
-    logger.info({ schedules: this.scheduler.size, pid: process.pid }, "daemon started");
+    logger.info({ schedules: this.scheduler.size }, "daemon started");
   }
 
   /** Watches the schedules directory once it exists; true when watching. */
@@ -235,7 +235,7 @@ export class Daemon {
     if (this.isLost) return;
     this.isLost = true;
     this.scheduler.stop();
-    this.deps.logger.fatal({ pid: process.pid }, `${why}: launching nothing more and exiting`);
+    this.deps.logger.fatal(`${why}: launching nothing more and exiting`);
     this.lostReason?.(why);
   }
 
@@ -374,7 +374,7 @@ export class Daemon {
     });
     serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
     this.runningSchedules.add(schedule);
-    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
+    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, jobPid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
     const gone = new AbortController();
     const exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
@@ -450,7 +450,7 @@ export class Daemon {
     const { store, logger } = this.deps;
     const message = `killed: the job_timeout of ${formatDuration(limitMs)} was exceeded`;
     run.timedOut = message;
-    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, pid: run.child.pid }, "job_timeout exceeded: stopping the job");
+    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, jobPid: run.child.pid }, "job_timeout exceeded: stopping the job");
     try {
       // Recorded before the process is stopped, so a daemon that dies meanwhile leaves no running row to retry.
       const now = store.jobs.getJob(jobId);

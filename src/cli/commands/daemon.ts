@@ -17,6 +17,7 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 export const daemonCommand: Command = {
   name: "daemon",
   finishesOnClosedPipe: true,
+  logsErrors: true,
   summary: "Run the scheduler: fire every schedule at its slots, run queued jobs (leave it running; systemd unit in config/)",
   usage: `itd daemon [--home DIR] [--config FILE] [--log-level LEVEL]
 
