@@ -1,5 +1,6 @@
 import { ItdError } from "../errors.js";
 import { createLogger } from "../log.js";
+import { itdVersion } from "../version.js";
 import { ArgumentError } from "./args.js";
 import type { Command, CommandContext } from "./command.js";
 import { EXIT_CODES } from "./exit-codes.js";
@@ -206,7 +207,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { globals, index } = parsed;
   const [name, ...after] = argv.slice(index);
   if (globals.version || name === "--version" || name === "version") {
-    ctxBase.stdout.write(`itd ${process.env["npm_package_version"] ?? "0.1.0"}\n`);
+    ctxBase.stdout.write(`itd ${itdVersion()}\n`);
     return 0;
   }
   if (name === undefined || name === "help") {
