@@ -36,8 +36,16 @@ export interface DaemonSettings {
 export interface DaemonMetricsSink {
   fired(lateMs: number): void;
   jobEnded(job: Job): void;
+  /** Records a job of `schedule` committed to the warehouse, told by its process as they become visible. */
+  committed(schedule: string, records: number): void;
   running(n: number): void;
+  /** Jobs in the queue (due or deferred). */
+  queued(n: number): void;
   schedules(bySource: { cli: number; file: number }): void;
+  /** Schedule files broken at a load: `broken` now, of which `found` newly (not broken at the load before). */
+  scheduleFiles(broken: number, found: number): void;
+  /** When each schedule's last successful job ended (epoch ms), by name: from the store at each load. */
+  lastSuccesses(bySchedule: ReadonlyMap<string, number>): void;
   request(e: (ChildMessage & { t: "request" })["event"]): void;
   tick(ms: number): void;
 }
@@ -176,6 +184,8 @@ export class Daemon {
       const { schedules, problems } = this.deps.loadDefinitions();
       const text = problems.join("\n");
       if (text !== this.lastFileProblems) for (const p of problems) logger.error({ reason }, `schedule file: ${p}`);
+      const before = new Set(this.lastFileProblems.split("\n"));
+      this.deps.metrics?.scheduleFiles(problems.length, problems.filter((p) => !before.has(p)).length);
       this.lastFileProblems = text;
       // Keep the previous version of a file schedule whose file is now invalid.
       const names = new Set(schedules.map((s) => s.name));
@@ -187,6 +197,15 @@ export class Daemon {
       this.dataVersion = this.deps.store.schedules.dataVersion();
       this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
+      if (this.deps.metrics) {
+        const ended = this.deps.store.jobs.lastSuccesses();
+        const byName = new Map<string, number>();
+        for (const d of this.defs) {
+          const at = ended.get(d.id);
+          if (at !== undefined) byName.set(d.name, at);
+        }
+        this.deps.metrics.lastSuccesses(byName);
+      }
       logger.debug({ reason, schedules: this.defs.length }, "schedules loaded");
     } catch (err) {
       logger.error({ reason, err: errorMessage(err) }, "reload failed; the previous schedules stay");
@@ -277,6 +296,7 @@ export class Daemon {
       if (this.lastPoll - this.lastRecover >= RECOVER_MS) this.recover();
       if (this.lastPoll - this.lastPassPaused >= 60_000) this.passPaused();
       this.dispatch();
+      this.deps.metrics?.queued(this.deps.store.jobs.countQueued());
     } catch (err) {
       this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
     }
@@ -372,7 +392,10 @@ export class Daemon {
     child.send({ t: "definition", definition, token } satisfies ParentMessage, (err) => {
       if (err) logger.warn({ jobId: job.id, err: err.message }, "could not hand the job process its definition");
     });
-    serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
+    serveChild(child, this.deps.budgets, {
+      request: (e) => this.deps.metrics?.request(e),
+      committed: (records) => this.deps.metrics?.committed(job.schedule ?? schedule, records),
+    }, this.childAbort.signal);
     this.runningSchedules.add(schedule);
     logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, jobPid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
     const gone = new AbortController();

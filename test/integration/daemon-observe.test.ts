@@ -1,6 +1,8 @@
 /**
  * What an operator sees of a real `itd daemon` process: its JSON log (level
- * names, one key per name, a failure before start-up as one fatal line).
+ * names, one key per name, a failure before start-up as one fatal line) and
+ * its /metrics (records counted as slices commit, the queue, last successes,
+ * broken schedule files; `promtool check metrics` on a live scrape).
  */
 import Database from "better-sqlite3";
 import { spawnSync, type ChildProcess } from "node:child_process";
@@ -123,4 +125,71 @@ describe("the daemon's log", () => {
     expect(flag.stdout.trim().split("\n")).toHaveLength(1);
     expect(JSON.parse(flag.stdout)).toMatchObject({ level: "fatal", code: "usage", msg: expect.stringContaining('--log-level: expected one of') as unknown });
   }, 60_000);
+});
+
+describe("the daemon's metrics", () => {
+  it("count records as slices commit, the queue, each schedule's last success and broken schedule files", async () => {
+    const h = home();
+    const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 86_400_000;
+    h.write("load.yml", h.load(t0, "  slice_hours: 2"));
+    await h.ok("connector:create", "big", "", "big_db", "opens", "load.yml", "--auto-create-table");
+    brokenScheduleFile(h);
+    // Two runs of one schedule: the second waits in the queue while the first, slowed down, commits slice after slice.
+    const now = Math.floor(Date.now() / 1000);
+    await h.ok("connector:run", "big", String(now - 20));
+    await h.ok("connector:run", "big", String(now - 10));
+    fake.addFaults(["export.json:slow=300@100%"]);
+    const d = spawnDaemon(h.dir, h.env, daemons);
+    await until("the health server", () => /health and metrics listening/.test(d.log()) || undefined, 30_000, d.log);
+
+    const during = await until("records counted while the first job runs", async () => {
+      const text = await h.scrape();
+      return (sample(text, 'itd_records_imported_total{schedule="big"}') ?? 0) > 0 ? text : undefined;
+    }, 60_000, d.log);
+    const first = (await h.jobs("big")).at(-1);
+    expect(first?.Status, "the job was still running when its records were counted").toBe("running");
+    expect(sample(during, "itd_jobs_queued")).toBe(1);
+    expect(sample(during, "itd_jobs_running")).toBe(1);
+    expect(sample(during, 'itd_schedule_last_success_timestamp_seconds{schedule="big"}')).toBeUndefined();
+    expect(sample(during, "itd_schedule_file_errors_total")).toBe(1);
+    expect(sample(during, "itd_schedule_files_broken")).toBe(1);
+    expect(during).toMatch(/^itd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+
+    fake.clearFaults();
+    await until("both runs succeeded", async () => {
+      const runs = await h.jobs("big");
+      return runs.length === 2 && runs.every((r) => r.Status === "success") ? runs : undefined;
+    }, 90_000, d.log);
+    // Everything committed is counted, once: the jobs' ends add nothing.
+    const text = await until("the count caught up with the ledger", async () => {
+      const t = await h.scrape();
+      return sample(t, 'itd_records_imported_total{schedule="big"}') === h.committed("big_db") ? t : undefined;
+    }, 10_000, () => `${h.committed("big_db")} committed\n${d.log()}`);
+    expect(h.committed("big_db")).toBeGreaterThan(0);
+    expect(sample(text, "itd_jobs_queued")).toBe(0);
+    expect(sample(text, 'itd_jobs_total{status="success"}')).toBe(2);
+    const lastSuccess = sample(text, 'itd_schedule_last_success_timestamp_seconds{schedule="big"}') ?? 0;
+    expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(120);
+    d.child.kill("SIGTERM");
+    expect(await exited(d.child)).toBe(0);
+  }, 180_000);
+
+  describe.skipIf(!PROMTOOL)("checked by promtool (skipped: promtool is not installed; Debian's package prometheus has it)", () => {
+    it("passes promtool check metrics on a live scrape of a daemon that ran a job", async () => {
+      const h = home();
+      h.write("load.yml", h.load(Date.now() - 60_000));
+      await h.ok("connector:create", "every3", "*/3 * * * * *", "prom_db", "opens", "load.yml", "--auto-create-table");
+      brokenScheduleFile(h);
+      const d = spawnDaemon(h.dir, h.env, daemons);
+      await until("a job finished", () => /"msg":"finish"/.test(d.log()) || undefined, 60_000, d.log);
+      const text = await h.scrape();
+      expect(text).toMatch(/^itd_records_imported_total\{schedule="every3"\} \d+$/m);
+      expect(text).toMatch(/^itd_iterable_requests_total\{/m);
+      const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+      expect(`${check.stdout}${check.stderr}`).toBe("");
+      expect(check.status).toBe(0);
+      d.child.kill("SIGTERM");
+      expect(await exited(d.child)).toBe(0);
+    }, 90_000);
+  });
 });
