@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
+import { renderBench, renderBenchMarkdown } from "./render.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -26,6 +27,11 @@ out.push("## Iterable client: export streaming and parsing", "", clientBenchMark
 if (only === undefined || only === "warehouse") {
   const wh = warehouseBench({ rows: quick ? 200_000 : 1_000_000, rounds: quick ? 3 : 5 });
   out.push("## Warehouse: a big slice through the scratch file", "", warehouseBenchMarkdown(wh), "");
+}
+
+if (only === undefined || only === "render") {
+  const render = renderBench({ sizes: [1_000, 2_000, 4_000, 10_000], wholeSizes: quick ? [1_000, 2_000] : [1_000, 2_000, 4_000], rounds: quick ? 3 : 7 });
+  out.push("## CLI: drawing a query's table", "", renderBenchMarkdown(render), "");
 }
 
 const text = out.join("\n");

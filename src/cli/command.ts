@@ -28,6 +28,12 @@ export interface Command {
    * of stopping at once, as a command that only prints does (exit 0).
    */
   finishesOnClosedPipe?: boolean;
+  /**
+   * The command's output is JSON log lines (the daemon): an error it ends
+   * with, even before its logger exists, is one such line at level fatal on
+   * stdout, not `Error: …` text.
+   */
+  logsErrors?: boolean;
   /** Internal commands (the daemon's job processes) are left out of `itd help`. */
   hidden?: boolean;
   /** Resolves to the process exit code. */

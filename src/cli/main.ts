@@ -1,4 +1,6 @@
 import { ItdError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { itdVersion } from "../version.js";
 import { ArgumentError } from "./args.js";
 import type { Command, CommandContext } from "./command.js";
 import { EXIT_CODES } from "./exit-codes.js";
@@ -113,27 +115,64 @@ export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals
   return { globals, index: i };
 }
 
-/** Writes an error the way TD does (`Error: …`), plus hints, and returns the exit code. */
-export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, verbose: boolean, command?: Command): number {
+/** What an error that ends a command says, and the exit code it ends with. */
+interface ErrorReport {
+  message: string;
+  /** ItdError's code; `internal` for anything else. */
+  code: string;
+  hints: readonly string[];
+  /** For an ArgumentError: the command's usage line. */
+  usage: string | undefined;
+  /** The stack when asked for (--verbose); `unexpected` errors always carry it too, for a log. */
+  stack: string | undefined;
+  unexpected: boolean;
+  exitCode: number;
+}
+
+function describeError(err: unknown, verbose: boolean, command?: Command): ErrorReport {
+  const stackOf = (e: unknown): string | undefined => (e instanceof Error ? e.stack : undefined);
   if (err instanceof ItdError) {
-    if (err instanceof ArgumentError && command) ctx.stderr.write(`usage: ${command.usage.split("\n")[0] ?? ""}\n`);
-    ctx.stderr.write(`Error: ${err.message}\n`);
-    for (const hint of err.hints) ctx.stderr.write(`${hint}\n`);
-    if (verbose && err.stack) ctx.stderr.write(`${err.stack}\n`);
-    return EXIT_CODES[err.code];
+    const usage = err instanceof ArgumentError && command ? `usage: ${command.usage.split("\n")[0] ?? ""}` : undefined;
+    return { message: err.message, code: err.code, hints: err.hints, usage, stack: verbose ? err.stack : undefined, unexpected: false, exitCode: EXIT_CODES[err.code] };
   }
+  const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) {
     // Another process held a write lock past the busy timeout (a long write, or a process stopped mid-write).
-    ctx.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}: another itd process kept state.db's write lock past the 10 s busy timeout; nothing was changed, try again\n`);
-    if (verbose && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
-    return EXIT_CODES.store;
+    return {
+      message: `${message}: another itd process kept state.db's write lock past the 10 s busy timeout; nothing was changed, try again`,
+      code: "store", hints: [], usage: undefined, stack: verbose ? stackOf(err) : undefined, unexpected: false, exitCode: EXIT_CODES.store,
+    };
   }
-  const message = err instanceof Error ? err.message : String(err);
-  ctx.stderr.write(`Error: ${message}\n`);
-  if (verbose && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
-  else ctx.stderr.write("(an unexpected error; run again with --verbose for the stack trace)\n");
-  return EXIT_CODES.internal;
+  return { message, code: "internal", hints: [], usage: undefined, stack: stackOf(err), unexpected: true, exitCode: EXIT_CODES.internal };
+}
+
+/** Writes an error the way TD does (`Error: …`), plus hints, and returns the exit code. */
+export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, verbose: boolean, command?: Command): number {
+  const r = describeError(err, verbose, command);
+  if (r.usage !== undefined) ctx.stderr.write(`${r.usage}\n`);
+  ctx.stderr.write(`Error: ${r.message}\n`);
+  for (const hint of r.hints) ctx.stderr.write(`${hint}\n`);
+  if (verbose && r.stack !== undefined) ctx.stderr.write(`${r.stack}\n`);
+  else if (r.unexpected) ctx.stderr.write("(an unexpected error; run again with --verbose for the stack trace)\n");
+  return r.exitCode;
+}
+
+/**
+ * Logs an error the way the daemon logs (design §6, JSON on stdout): one line
+ * at level fatal, `msg` the problem, with its code, hints and (for an
+ * unexpected error, or with --verbose) stack. Returns the exit code.
+ */
+export function logError(err: unknown, ctx: Pick<CommandContext, "stdout">, verbose: boolean, command?: Command): number {
+  const r = describeError(err, verbose, command);
+  const fields = {
+    code: r.code,
+    ...(r.hints.length > 0 ? { hints: r.hints } : {}),
+    ...(r.usage !== undefined ? { usage: r.usage } : {}),
+    ...(r.stack !== undefined ? { stack: r.stack } : {}),
+  };
+  createLogger({ destination: ctx.stdout }).fatal(fields, r.message);
+  return r.exitCode;
 }
 
 /** The CLI's composition root: picks the command and runs it with the real process context. */
@@ -168,7 +207,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { globals, index } = parsed;
   const [name, ...after] = argv.slice(index);
   if (globals.version || name === "--version" || name === "version") {
-    ctxBase.stdout.write(`itd ${process.env["npm_package_version"] ?? "0.1.0"}\n`);
+    ctxBase.stdout.write(`itd ${itdVersion()}\n`);
     return 0;
   }
   if (name === undefined || name === "help") {
@@ -199,6 +238,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run({ ...ctxBase, argv: rest });
   } catch (err) {
-    return reportError(err, ctxBase, verbose, command);
+    return command.logsErrors === true ? logError(err, ctxBase, verbose, command) : reportError(err, ctxBase, verbose, command);
   }
 }

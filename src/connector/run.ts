@@ -35,6 +35,11 @@ export interface LoadJobSpec {
   scheduledTime?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: LoadProgress) => void) | undefined;
+  /**
+   * Told the records that became visible in the table, as they do: an append
+   * slice's at its commit, a staging load's at the swap that ends it.
+   */
+  onCommitted?: ((records: number) => void) | undefined;
   /** Told every job log line as it is written (the CLI shows them). */
   onLog?: ((level: "info" | "warn" | "error", message: string) => void) | undefined;
 }
@@ -242,13 +247,16 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       // (In replace/truncate modes nothing is visible before the load finishes: a failed one committed nothing.)
       if (load.mode === "append") committed = { records, skipped };
       jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
+      if (load.mode === "append") spec.onCommitted?.(sliceRows);
       log("info", `slice ${slice.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
       report(slice.label);
     }
     if (load.mode !== "append") holdsLease();
+    const mode = load.mode;
     const result = load.finish();
     load = undefined;
     committed = { records, skipped };
+    if (mode !== "append" && result.replaced) spec.onCommitted?.(result.rows);
     for (const w of result.warnings) log("warn", w);
     if (configDiff !== null) deps.cursors.advance(spec.stream, configDiff, at, spec.jobId, spec.lease.token);
     if (result.replaced) log("info", `table ${spec.database}.${spec.table} replaced by this run's ${result.rows} rows`);

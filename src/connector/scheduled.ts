@@ -109,7 +109,7 @@ export async function runScheduleJob(
   def: ScheduleDefinition,
   job: Job,
   token: number,
-  options: { signal?: AbortSignal; onLog?: (level: "info" | "warn" | "error", message: string) => void } = {},
+  options: Pick<LoadJobSpec, "onCommitted"> & { signal?: AbortSignal; onLog?: (level: "info" | "warn" | "error", message: string) => void } = {},
 ): Promise<{ job: Job; outcome: LoadOutcome | undefined }> {
   let config: LoadConfig;
   try {
@@ -135,5 +135,6 @@ export async function runScheduleJob(
     scheduledTime: job.scheduledTime ?? undefined,
     signal: options.signal,
     onLog: options.onLog,
+    onCommitted: options.onCommitted,
   });
 }

@@ -36,10 +36,18 @@ export interface DaemonSettings {
 export interface DaemonMetricsSink {
   fired(lateMs: number): void;
   jobEnded(job: Job): void;
+  /** Records a job of `schedule` committed to the warehouse, told by its process as they become visible. */
+  committed(schedule: string, records: number): void;
   running(n: number): void;
   /** Queued runs per schedule (by name), after each dispatch: a backlog shows here first. */
-  queued?(bySchedule: ReadonlyMap<string, number>): void;
+  backlog?(bySchedule: ReadonlyMap<string, number>): void;
+  /** Jobs in the queue (due or deferred). */
+  queued(n: number): void;
   schedules(bySource: { cli: number; file: number }): void;
+  /** Schedule files broken at a load: `broken` now, of which `found` newly (not broken at the load before). */
+  scheduleFiles(broken: number, found: number): void;
+  /** When each schedule's last successful job ended (epoch ms), by name: from the store at each load. */
+  lastSuccesses(bySchedule: ReadonlyMap<string, number>): void;
   request(e: (ChildMessage & { t: "request" })["event"]): void;
   tick(ms: number): void;
 }
@@ -147,7 +155,7 @@ export class Daemon {
       logger.info({ dir: this.deps.settings.schedulesDir }, "schedules directory not found; create it to add schedule files (checked every second)");
     }
     this.dispatch();
-    logger.info({ schedules: this.scheduler.size, pid: process.pid }, "daemon started");
+    logger.info({ schedules: this.scheduler.size }, "daemon started");
   }
 
   /** Watches the schedules directory once it exists; true when watching. */
@@ -178,6 +186,8 @@ export class Daemon {
       const { schedules, problems } = this.deps.loadDefinitions();
       const text = problems.join("\n");
       if (text !== this.lastFileProblems) for (const p of problems) logger.error({ reason }, `schedule file: ${p}`);
+      const before = new Set(this.lastFileProblems.split("\n"));
+      this.deps.metrics?.scheduleFiles(problems.length, problems.filter((p) => !before.has(p)).length);
       this.lastFileProblems = text;
       // Keep the previous version of a file schedule whose file is now invalid.
       const names = new Set(schedules.map((s) => s.name));
@@ -195,6 +205,15 @@ export class Daemon {
       this.dataVersion = this.deps.store.schedules.dataVersion();
       this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
+      if (this.deps.metrics) {
+        const ended = this.deps.store.jobs.lastSuccesses();
+        const byName = new Map<string, number>();
+        for (const d of this.defs) {
+          const at = ended.get(d.id);
+          if (at !== undefined) byName.set(d.name, at);
+        }
+        this.deps.metrics.lastSuccesses(byName);
+      }
       logger.debug({ reason, schedules: this.defs.length }, "schedules loaded");
     } catch (err) {
       logger.error({ reason, err: errorMessage(err) }, "reload failed; the previous schedules stay");
@@ -243,7 +262,7 @@ export class Daemon {
     if (this.isLost) return;
     this.isLost = true;
     this.scheduler.stop();
-    this.deps.logger.fatal({ pid: process.pid }, `${why}: launching nothing more and exiting`);
+    this.deps.logger.fatal(`${why}: launching nothing more and exiting`);
     this.lostReason?.(why);
   }
 
@@ -285,6 +304,7 @@ export class Daemon {
       if (this.lastPoll - this.lastRecover >= RECOVER_MS) this.recover();
       if (this.lastPoll - this.lastPassPaused >= 60_000) this.passPaused();
       this.dispatch();
+      this.deps.metrics?.queued(this.deps.store.jobs.countQueued());
     } catch (err) {
       this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
     }
@@ -391,7 +411,7 @@ export class Daemon {
         "backlog: this schedule's slots come faster than they run (a run takes longer than its interval, or max_concurrent_jobs is too low)",
       );
     }
-    this.deps.metrics?.queued?.(byName);
+    this.deps.metrics?.backlog?.(byName);
   }
 
   /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */
@@ -405,9 +425,12 @@ export class Daemon {
     child.send({ t: "definition", definition, token } satisfies ParentMessage, (err) => {
       if (err) logger.warn({ jobId: job.id, err: err.message }, "could not hand the job process its definition");
     });
-    serveChild(child, this.deps.budgets, (m) => this.deps.metrics?.request(m.event), this.childAbort.signal);
+    serveChild(child, this.deps.budgets, {
+      request: (e) => this.deps.metrics?.request(e),
+      committed: (records) => this.deps.metrics?.committed(job.schedule ?? schedule, records),
+    }, this.childAbort.signal);
     this.runningSchedules.add(schedule);
-    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, pid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
+    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, jobPid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
     const gone = new AbortController();
     const exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
@@ -483,7 +506,7 @@ export class Daemon {
     const { store, logger } = this.deps;
     const message = `killed: the job_timeout of ${formatDuration(limitMs)} was exceeded`;
     run.timedOut = message;
-    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, pid: run.child.pid }, "job_timeout exceeded: stopping the job");
+    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, jobPid: run.child.pid }, "job_timeout exceeded: stopping the job");
     try {
       // Recorded before the process is stopped, so a daemon that dies meanwhile leaves no running row to retry.
       const now = store.jobs.getJob(jobId);

@@ -9,7 +9,9 @@ import type { ScheduleDefinition } from "../schedule/index.js";
 
 export type ChildMessage =
   | { t: "acquire"; id: number; keyId: string; endpoint: Endpoint }
-  | { t: "request"; event: Omit<RequestEvent, "durationMs"> & { durationMs: number } };
+  | { t: "request"; event: Omit<RequestEvent, "durationMs"> & { durationMs: number } }
+  /** Records just committed to the warehouse (visible in the table): an append slice's, or a replacing load's at its end. */
+  | { t: "committed"; records: number };
 
 export type ParentMessage =
   | { t: "granted"; id: number }
@@ -56,12 +58,22 @@ export class IpcBudgets implements RateBudget {
   }
 }
 
-/** In the daemon: answers a child's budget requests from the shared budgets. */
-export function serveChild(child: ChildProcess, budgets: RateBudgets, onRequest: (e: ChildMessage & { t: "request" }) => void, signal: AbortSignal): void {
+/** What a job process tells the daemon besides asking for budget: its requests to Iterable and its commits. */
+export interface ChildReports {
+  request(e: (ChildMessage & { t: "request" })["event"]): void;
+  committed(records: number): void;
+}
+
+/** In the daemon: answers a child's budget requests from the shared budgets, and passes on what it reports. */
+export function serveChild(child: ChildProcess, budgets: RateBudgets, reports: ChildReports, signal: AbortSignal): void {
   child.on("message", (raw: unknown) => {
     const m = raw as ChildMessage;
     if (m.t === "request") {
-      onRequest(m);
+      reports.request(m.event);
+      return;
+    }
+    if (m.t === "committed") {
+      reports.committed(m.records);
       return;
     }
     if (m.t !== "acquire") return;

@@ -3,9 +3,16 @@
  * prom-client global default registry, so two daemons in one test process, or
  * a test and the daemon, never share counters. The composition root creates
  * one with `createDaemonMetrics()` and hands the typed handles to the parts
- * that count; `GET /metrics` (http.ts) serves `metricsText()`.
+ * that count (`metricsSink` is what the Daemon reports to); `GET /metrics`
+ * (http.ts) serves `metricsText()`. Names follow Prometheus's conventions
+ * (`promtool check metrics` passes): `_total` only on counters, base units,
+ * and prom-client's standard `process_*`/`nodejs_*` names, unprefixed, for
+ * the Node process.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Job } from "../store/index.js";
+import { itdVersion } from "../version.js";
+import type { DaemonMetricsSink } from "./daemon.js";
 
 /** Where a schedule was defined. */
 export type ScheduleSource = "cli" | "file";
@@ -18,8 +25,15 @@ export const JOB_OUTCOMES: readonly JobOutcome[] = ["success", "error", "killed"
 /** Buckets of `itd_firing_lateness_seconds`: from a timer's jitter (1 ms) to a minute late. */
 export const FIRING_LATENESS_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15, 60];
 
-/** The prefix of every metric, the Node process metrics included. */
+/** The prefix of the daemon's own metrics (not of prom-client's standard process and Node metrics). */
 export const METRIC_PREFIX = "itd_";
+
+/**
+ * prom-client's default metrics include three gauges named `_total` (sums of
+ * `nodejs_active_handles` and the like over their `type` label), which
+ * Prometheus's conventions keep for counters: left out, the by-type gauges stay.
+ */
+const NON_COUNTERS_NAMED_TOTAL = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
 /**
  * The handles the daemon counts with. Label values: `source` cli|file,
@@ -29,14 +43,25 @@ export const METRIC_PREFIX = "itd_";
  */
 export interface DaemonMetrics {
   readonly registry: Registry;
+  /** `itd_build_info{version}`: always 1; the version in its label. */
+  readonly buildInfo: Gauge<"version">;
   /** `itd_schedules{source}`: schedules known, per source. */
   readonly schedules: Gauge<"source">;
   /** `itd_jobs_total{status}`: jobs finished (skipped slots count as skipped jobs). */
   readonly jobs: Counter<"status">;
   /** `itd_jobs_running`: jobs running now. */
   readonly jobsRunning: Gauge;
-  /** `itd_records_imported_total{schedule}`: records committed to the warehouse. */
+  /** `itd_jobs_queued`: jobs in the queue (due or deferred). */
+  readonly jobsQueued: Gauge;
+  readonly scheduleQueued: Gauge<"schedule">;
+  /** `itd_records_imported_total{schedule}`: records committed to the warehouse, counted as they commit. */
   readonly recordsImported: Counter<"schedule">;
+  /** `itd_schedule_last_success_timestamp_seconds{schedule}`: when the schedule's last successful job ended. */
+  readonly lastSuccess: Gauge<"schedule">;
+  /** `itd_schedule_file_errors_total`: broken schedule files found (each newly broken file once). */
+  readonly scheduleFileErrors: Counter;
+  /** `itd_schedule_files_broken`: schedule files broken now (the daemon keeps their previous version). */
+  readonly scheduleFilesBroken: Gauge;
   /** `itd_firing_lateness_seconds`: how late a slot's job was queued after its due time (slot + delay). */
   readonly firingLateness: Histogram;
   /** `itd_iterable_requests_total{endpoint,status}`: requests sent to Iterable, by outcome. */
@@ -53,10 +78,17 @@ export interface DaemonMetrics {
   metricsText(): Promise<string>;
 }
 
-/** A fresh registry with the daemon's metrics and Node's process metrics (prefixed `itd_`). */
-export function createDaemonMetrics(): DaemonMetrics {
+/** A fresh registry with the daemon's metrics and the standard process and Node metrics; `version` defaults to itd's. */
+export function createDaemonMetrics(options: { version?: string } = {}): DaemonMetrics {
   const registry = new Registry();
   const registers = [registry];
+
+  const buildInfo = new Gauge({
+    name: `${METRIC_PREFIX}build_info`,
+    help: "Always 1; the version of itd in the version label.",
+    labelNames: ["version"] as const,
+    registers,
+  });
 
   const schedules = new Gauge({
     name: `${METRIC_PREFIX}schedules`,
@@ -75,10 +107,37 @@ export function createDaemonMetrics(): DaemonMetrics {
     help: "Jobs running now.",
     registers,
   });
+  const jobsQueued = new Gauge({
+    name: `${METRIC_PREFIX}jobs_queued`,
+    help: "Jobs in the queue, due or deferred.",
+    registers,
+  });
+  const scheduleQueued = new Gauge({
+    name: `${METRIC_PREFIX}schedule_queued_jobs`,
+    help: "Runs of a schedule in the queue; one that keeps growing comes faster than it runs (a backlog).",
+    labelNames: ["schedule"] as const,
+    registers,
+  });
   const recordsImported = new Counter({
     name: `${METRIC_PREFIX}records_imported_total`,
-    help: "Records imported into the warehouse, by schedule.",
+    help: "Records imported into the warehouse, by schedule, counted as they commit (an append slice at its commit, a replacing load at its end).",
     labelNames: ["schedule"] as const,
+    registers,
+  });
+  const lastSuccess = new Gauge({
+    name: `${METRIC_PREFIX}schedule_last_success_timestamp_seconds`,
+    help: "Unix time (seconds) at which the schedule's last successful job ended.",
+    labelNames: ["schedule"] as const,
+    registers,
+  });
+  const scheduleFileErrors = new Counter({
+    name: `${METRIC_PREFIX}schedule_file_errors_total`,
+    help: "Broken schedule files found (invalid YAML, config or cron, or a name taken), each newly broken file once.",
+    registers,
+  });
+  const scheduleFilesBroken = new Gauge({
+    name: `${METRIC_PREFIX}schedule_files_broken`,
+    help: "Schedule files broken now; the daemon keeps the previous version of each.",
     registers,
   });
   const firingLateness = new Histogram({
@@ -114,15 +173,23 @@ export function createDaemonMetrics(): DaemonMetrics {
   // Known label values start at 0, so that rate() and absent() see them before the first event.
   for (const source of SCHEDULE_SOURCES) schedules.set({ source }, 0);
   for (const status of JOB_OUTCOMES) jobs.inc({ status }, 0);
+  buildInfo.set({ version: options.version ?? itdVersion() }, 1);
 
-  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  collectDefaultMetrics({ register: registry });
+  for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name);
 
   return {
     registry,
+    buildInfo,
     schedules,
     jobs,
     jobsRunning,
+    jobsQueued,
+    scheduleQueued,
     recordsImported,
+    lastSuccess,
+    scheduleFileErrors,
+    scheduleFilesBroken,
     firingLateness,
     iterableRequests,
     iterable429,
@@ -130,5 +197,42 @@ export function createDaemonMetrics(): DaemonMetrics {
     lastTick,
     contentType: registry.contentType,
     metricsText: () => registry.metrics(),
+  };
+}
+
+/** What the Daemon reports, counted on the daemon's metrics. */
+export function metricsSink(m: DaemonMetrics): DaemonMetricsSink {
+  return {
+    fired: (ms) => m.firingLateness.observe(ms / 1000),
+    jobEnded: (job: Job) => {
+      if (job.status === "success" || job.status === "error" || job.status === "killed" || job.status === "skipped") m.jobs.inc({ status: job.status });
+      if (job.status === "success" && job.schedule !== null && job.endAt !== null) m.lastSuccess.set({ schedule: job.schedule }, job.endAt / 1000);
+    },
+    committed: (schedule, records) => m.recordsImported.inc({ schedule }, records),
+    running: (n) => m.jobsRunning.set(n),
+    queued: (n) => m.jobsQueued.set(n),
+    backlog: (bySchedule) => {
+      m.scheduleQueued.reset();
+      for (const [schedule, n] of bySchedule) m.scheduleQueued.set({ schedule }, n);
+    },
+    schedules: (n) => {
+      m.schedules.set({ source: "cli" }, n.cli);
+      m.schedules.set({ source: "file" }, n.file);
+    },
+    scheduleFiles: (broken, found) => {
+      m.scheduleFilesBroken.set(broken);
+      m.scheduleFileErrors.inc(found);
+    },
+    lastSuccesses: (bySchedule) => {
+      // Schedules deleted or renamed since drop out.
+      m.lastSuccess.reset();
+      for (const [schedule, at] of bySchedule) m.lastSuccess.set({ schedule }, at / 1000);
+    },
+    request: (e) => {
+      m.iterableRequests.inc({ endpoint: e.endpoint, status: e.status === undefined ? "network" : String(e.status) });
+      if (e.status === 429) m.iterable429.inc({ endpoint: e.endpoint });
+      if (e.attempt > 1) m.iterableRetries.inc({ endpoint: e.endpoint });
+    },
+    tick: (ms) => m.lastTick.set(Math.floor(ms / 1000)),
   };
 }

@@ -117,6 +117,19 @@ export class JobStore {
     return new Map(rows.map((r) => [r.id, r.n]));
   }
 
+  /** How many jobs are queued (due or deferred). */
+  countQueued(): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM jobs WHERE status = 'queued'`).get() as { n: number }).n;
+  }
+
+  /** When each schedule's last successful job ended (epoch ms), by schedule id. */
+  lastSuccesses(): Map<number, number> {
+    const rows = this.db
+      .prepare(`SELECT schedule_id AS id, max(end_at) AS at FROM jobs WHERE status = 'success' AND schedule_id IS NOT NULL AND end_at IS NOT NULL GROUP BY schedule_id`)
+      .all() as { id: number; at: number }[];
+    return new Map(rows.map((r) => [r.id, r.at]));
+  }
+
   /** The live job (neither error nor killed) of a schedule's slot, if any. */
   slotJob(scheduleId: number, slot: number): Job | undefined {
     const row = this.db

@@ -11,13 +11,18 @@ export const ITD = join(ROOT, "bin", "itd");
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Polls `fn` every 100 ms until it returns a value (not undefined or false);
- * after `timeoutMs` throws naming `what`, with the tail of `detail()`.
+ * Polls `fn` (which may be async) every 100 ms until it returns a value (not
+ * undefined or false); after `timeoutMs` throws naming `what`, with the tail of `detail()`.
  */
-export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000, detail: () => string = () => ""): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  detail: () => string = () => "",
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${detail().slice(-4000)}`);
     await sleep(100);

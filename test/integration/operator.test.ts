@@ -127,7 +127,11 @@ describe.concurrent("the operator's daemon", () => {
   }, 120_000);
 
   it("reports a schedule whose slots come faster than they run: a log warning, connector:list's Queued column and a warning", async () => {
-    const w = workspace("http_port: 0\nshutdown_grace: 5\nmax_concurrent_jobs: 1\n");
+    const free: Server = createServer();
+    await new Promise<void>((r) => free.listen(0, "127.0.0.1", r));
+    const port = (free.address() as { port: number }).port;
+    await new Promise((r) => free.close(r));
+    const w = workspace(`http_port: ${port}\nshutdown_grace: 5\nmax_concurrent_jobs: 1\n`);
     // Every second, each run ≥ 4 s: the queue grows.
     await ok(w.itd("connector:create", "flood", "* * * * * *", "op_db", "sends", w.load("load.yml", slow.url, Date.now() - 60_000), "--auto-create-table"));
     const d = w.daemon();
@@ -136,6 +140,9 @@ describe.concurrent("the operator's daemon", () => {
     const row = (JSON.parse(list.stdout) as { Name: string; Queued: number }[]).find((r) => r.Name === "flood");
     expect(row?.Queued).toBeGreaterThanOrEqual(5);
     expect(list.stderr).toMatch(/Warning: 'flood' has \d+ runs queued/);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const queued = Number(/^itd_schedule_queued_jobs\{schedule="flood"\} (\d+)$/m.exec(metrics)?.[1] ?? "0");
+    expect(queued, metrics.slice(0, 2000)).toBeGreaterThanOrEqual(5);
     d.child.kill("SIGTERM");
     await exited(d.child);
   }, 120_000);

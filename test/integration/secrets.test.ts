@@ -545,11 +545,11 @@ describe("secrets in everything one run of the CLI and the daemon printed, serve
     expect(last("echoed")?.error).toContain("Invalid API key: ***");
     expect(out("preview echo plain (env)")).toContain("Invalid API key: ***");
     expect(out("issue echo escaped (literal)")).toContain("Invalid API key: ***");
-    expect(out("issue echo escaped (literal)")).toMatch(/"level":20,.*"msg":"iterable request"/); // --verbose: the client's debug log
+    expect(out("issue echo escaped (literal)")).toMatch(/"level":"debug",.*"msg":"iterable request"/); // --verbose: the client's debug log
     // The SIGKILLed job: marked interrupted by the next daemon, its slot retried to success.
     expect(jobsOf("crash").find((j) => j.id === crashJobId)?.error).toMatch(/interrupted/);
     expect(jobsOf("crash").some((j) => j.status === "success")).toBe(true);
-    expect(out("daemon A")).toMatch(/"level":20,/);
+    expect(out("daemon A")).toMatch(/"level":"debug",/);
     expect(out("daemon A")).toMatch(/file_broken\.yml/);
     expect(out("daemon B")).toMatch(/job interrupted by a dead process/);
     expect(out("daemon B /metrics")).toMatch(/^itd_schedules\{source="cli"\} 5$/m);

@@ -2,7 +2,7 @@ import { describeSlot, SlotCalculator } from "../../schedule/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatTdTime } from "../format-time.js";
-import { countCell, parseFormat, renderRows } from "../output.js";
+import { countCell, parseFormat, writeRows } from "../output.js";
 import { assertEditable, dumpSchedule, findSchedule, loadCatalog, scheduleJson } from "../schedule-catalog.js";
 import { UsageError } from "../../errors.js";
 import { BACKLOG_WARN_AT } from "../../daemon/pick.js";
@@ -18,7 +18,7 @@ export const connectorListCommand: Command = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
-    return withServices(ctx, values, (s) => {
+    return withServices(ctx, values, async (s) => {
       const catalog = loadCatalog(s, ctx.env);
       for (const p of catalog.problems) ctx.stderr.write(`Warning: ${p}\n`);
       const calc = new SlotCalculator();
@@ -33,7 +33,7 @@ export const connectorListCommand: Command = {
           last?.status ?? "", queued.get(d.id) ?? 0, d.source,
         ];
       });
-      ctx.stdout.write(renderRows(format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Queued", "Source"], rows));
+      await writeRows(ctx, format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Queued", "Source"], rows);
       const behind = catalog.schedules.filter((d) => (queued.get(d.id) ?? 0) >= BACKLOG_WARN_AT && !d.paused);
       for (const d of behind) {
         ctx.stderr.write(`Warning: '${d.name}' has ${queued.get(d.id)} runs queued: its slots come faster than they run (a run takes longer than its interval, or max_concurrent_jobs is too low)\n`);
@@ -94,7 +94,7 @@ export const connectorHistoryCommand: Command = {
     const format = parseFormat(values.format);
     const limit = intFlag("limit", values.limit, 1) ?? 20;
     const name = positionals[0] as string;
-    return withServices(ctx, values, (s) => {
+    return withServices(ctx, values, async (s) => {
       const catalog = loadCatalog(s, ctx.env);
       // A live schedule's runs are those of its id (across renames); a deleted schedule's history stays readable by name.
       const live = catalog.schedules.find((d) => d.name === name);
@@ -105,7 +105,7 @@ export const connectorHistoryCommand: Command = {
         j.id, j.status, countCell(j.records, format), j.database, j.table, j.priority, formatTdTime(j.startAt), durationSeconds(j, now) ?? "",
         formatTdTime(j.scheduledTime),
       ]);
-      ctx.stdout.write(renderRows(format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows));
+      await writeRows(ctx, format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows);
       return 0;
     });
   },

@@ -3,7 +3,7 @@ import { createRowConverter, guessColumns, readLoadConfigFile, readSample } from
 import type { CellValue } from "../../warehouse/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { parseFormat, renderRows } from "../output.js";
+import { parseFormat, writeRows } from "../output.js";
 import { withServices } from "../services.js";
 
 /** Ruby's `inspect`, as TD's preview shows cells: strings double-quoted, null as nil. */
@@ -45,8 +45,8 @@ Example:
         return row === undefined ? [] : [row];
       });
       const headers = [...converter.columns.map((c) => `${c.name}:${c.type}`), "time:long"];
-      if (format === "table") ctx.stdout.write(renderRows(format, headers, rows.map((r) => r.map(inspectCell))));
-      else ctx.stdout.write(renderRows(format, headers, rows));
+      if (format === "table") await writeRows(ctx, format, headers, rows.map((r) => r.map(inspectCell)));
+      else await writeRows(ctx, format, headers, rows);
       // Notes to stderr unless the output is td's table: `-f json|csv|tsv` output stays parseable.
       const notes = format === "table" ? ctx.stdout : ctx.stderr;
       if (converter.skipped > 0) notes.write(`${converter.skipped} invalid record(s) would be skipped.\n`);

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { Daemon, forkJob } from "../../daemon/daemon.js";
 import { readDaemonConfig } from "../../daemon/config.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
-import { createDaemonMetrics } from "../../daemon/metrics.js";
+import { createDaemonMetrics, metricsSink } from "../../daemon/metrics.js";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { RateBudgets, parseRateLimitsSpec } from "../../iterable/index.js";
 import { createLogger } from "../../log.js";
@@ -17,6 +17,7 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 export const daemonCommand: Command = {
   name: "daemon",
   finishesOnClosedPipe: true,
+  logsErrors: true,
   summary: "Run the scheduler: fire every schedule at its slots, run queued jobs (leave it running; systemd unit in config/)",
   usage: `itd daemon [--home DIR] [--config FILE] [--log-level LEVEL]
 
@@ -78,24 +79,7 @@ Examples:
       loadDefinitions: () => loadCatalog(services, env),
       configText: redactedConfigText(checkConfigShape),
       spawnJob: forkJob(process.argv[1] as string, env),
-      metrics: {
-        fired: (ms) => metrics.firingLateness.observe(ms / 1000),
-        jobEnded: (job) => {
-          if (job.status === "success" || job.status === "error" || job.status === "killed" || job.status === "skipped") metrics.jobs.inc({ status: job.status });
-          if (job.schedule) metrics.recordsImported.inc({ schedule: job.schedule }, job.records);
-        },
-        running: (n) => metrics.jobsRunning.set(n),
-        schedules: (n) => {
-          metrics.schedules.set({ source: "cli" }, n.cli);
-          metrics.schedules.set({ source: "file" }, n.file);
-        },
-        request: (e) => {
-          metrics.iterableRequests.inc({ endpoint: e.endpoint, status: e.status === undefined ? "network" : String(e.status) });
-          if (e.status === 429) metrics.iterable429.inc({ endpoint: e.endpoint });
-          if (e.attempt > 1) metrics.iterableRetries.inc({ endpoint: e.endpoint });
-        },
-        tick: (ms) => metrics.lastTick.set(Math.floor(ms / 1000)),
-      },
+      metrics: metricsSink(metrics),
     });
     logger.info(
       { home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts },

@@ -2,7 +2,7 @@ import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { API_KEY_ENV, CONNECTION_OPTIONS, withIterableClient } from "../iterable-connection.js";
 import { CAMPAIGN_HEADERS, campaignRow, newestFirst } from "../iterable-rows.js";
-import { parseFormat, renderRows } from "../output.js";
+import { parseFormat, writeRows } from "../output.js";
 
 export const iterableCampaignsCommand: Command = {
   name: "iterable:campaigns",
@@ -32,7 +32,7 @@ Examples:
     return withIterableClient(ctx, positionals[0], values, async (client) => {
       const rows: ReturnType<typeof campaignRow>[] = [];
       for await (const campaign of client.campaigns({ signal: ctx.signal })) rows.push(campaignRow(campaign));
-      ctx.stdout.write(renderRows(format, CAMPAIGN_HEADERS, newestFirst(rows, limit)));
+      await writeRows(ctx, format, CAMPAIGN_HEADERS, newestFirst(rows, limit));
       if (limit !== undefined && rows.length > limit) ctx.stderr.write(`${rows.length} campaigns in all; --limit ${limit} showed the first ${limit}.\n`);
       return 0;
     });

@@ -2,7 +2,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { API_KEY_ENV, CONNECTION_OPTIONS, withIterableClient } from "../iterable-connection.js";
 import { LIST_HEADERS, listRows } from "../iterable-rows.js";
-import { parseFormat, renderRows } from "../output.js";
+import { parseFormat, writeRows } from "../output.js";
 
 export const iterableListsCommand: Command = {
   name: "iterable:lists",
@@ -29,7 +29,7 @@ Examples:
     const format = parseFormat(values.format);
     return withIterableClient(ctx, positionals[0], values, async (client) => {
       const lists = await client.lists({ signal: ctx.signal });
-      ctx.stdout.write(renderRows(format, LIST_HEADERS, listRows(lists)));
+      await writeRows(ctx, format, LIST_HEADERS, listRows(lists));
       if (format === "table" && lists.length > 0) ctx.stdout.write("Use a list's ID as in.list_id (with data_type: list) to import its members.\n");
       return 0;
     });

@@ -28,6 +28,7 @@ export const jobExecCommand: Command = {
       const send = process.send?.bind(process);
       let finished = false;
       let given: Promise<{ definition: ScheduleDefinition | null; token: number }> | undefined;
+      let onCommitted: ((records: number) => void) | undefined;
       if (send) {
         given = new Promise((resolve) => {
           const onMessage = (m: unknown): void => {
@@ -58,6 +59,7 @@ export const jobExecCommand: Command = {
         };
         s.budgets = new IpcBudgets(local, toDaemon, (on) => process.on("message", (m) => on(m as ParentMessage)));
         s.onRequest = (event) => toDaemon({ t: "request", event } satisfies ChildMessage);
+        onCommitted = (records) => toDaemon({ t: "committed", records } satisfies ChildMessage);
       }
       const job = s.store.jobs.getJob(id);
       if (job.status !== "running" || job.schedule === null) {
@@ -87,7 +89,7 @@ export const jobExecCommand: Command = {
           def,
           job,
           token,
-          { signal: ctx.signal },
+          { signal: ctx.signal, onCommitted },
         );
       } catch (err) {
         s.store.lifecycle.finish(job, undefined, { status: "error", records: 0, skippedRecords: 0, bytes: 0, error: errorMessage(err) });

@@ -1,7 +1,7 @@
 import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes, formatTdTime } from "../format-time.js";
-import { configDiffYaml, countCell, parseFormat, renderRows } from "../output.js";
+import { configDiffYaml, countCell, parseFormat, writeRows } from "../output.js";
 import { withServices, type Services } from "../services.js";
 import { waitForJob } from "../wait-job.js";
 import { UsageError } from "../../errors.js";
@@ -156,13 +156,13 @@ Examples:
     if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
       throw new UsageError(`--status: expected one of ${STATUSES.join(", ")}; got "${status}"`);
     }
-    return withServices(ctx, values, (s: Services) => {
+    return withServices(ctx, values, async (s: Services) => {
       const now = s.clock.now();
       const filter = { limit: max, offset: skip + page * max, ...(status !== undefined ? { status: status as JobStatus } : {}) };
       const rows = s.store.jobs.listJobs(filter).map((j) => [
         j.id, j.status, j.kind, j.schedule ?? "", j.database, j.table, countCell(j.records, format), formatTdTime(j.startAt), durationSeconds(j, now),
       ]);
-      ctx.stdout.write(renderRows(format, ["JobID", "Status", "Kind", "Schedule", "Database", "Table", "Records", "Started", "Duration"], rows));
+      await writeRows(ctx, format, ["JobID", "Status", "Kind", "Schedule", "Database", "Table", "Records", "Started", "Duration"], rows);
       return 0;
     });
   },

@@ -1,7 +1,7 @@
 import { describeSlot, nextSlots, parseCron, validateTimezone } from "../../schedule/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { parseFormat, renderRows } from "../output.js";
+import { parseFormat, writeRows } from "../output.js";
 import { parseInstant } from "../time-arg.js";
 
 export const scheduleNextCommand: Command = {
@@ -30,7 +30,7 @@ Examples:
       const d = describeSlot(ms, tz);
       return [i + 1, d.local, d.utc, Math.floor(ms / 1000)];
     });
-    ctx.stdout.write(renderRows(format, ["#", `Time (${tz})`, "UTC", "Unix"], rows));
+    await writeRows(ctx, format, ["#", `Time (${tz})`, "UTC", "Unix"], rows);
     return 0;
   },
 };

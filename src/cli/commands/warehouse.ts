@@ -7,7 +7,7 @@ import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S, queryInSubprocess } from "
 import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { formatBytes, formatTdTime, formatUnixSeconds } from "../format-time.js";
-import { countCell, parseFormat, renderRows } from "../output.js";
+import { countCell, parseFormat, writeRows } from "../output.js";
 import { withServices } from "../services.js";
 
 const FORMAT = { format: { type: "string", short: "f" } } as const;
@@ -20,10 +20,10 @@ export const databaseListCommand: Command = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
-    return withServices(ctx, values, (s) => {
+    return withServices(ctx, values, async (s) => {
       const dbs = s.warehouse.listDatabases();
       const rows = dbs.map((d) => [d.name, countCell(d.tables, format), formatBytes(d.sizeBytes)]);
-      ctx.stdout.write(renderRows(format, ["Name", "Count", "Size"], rows));
+      await writeRows(ctx, format, ["Name", "Count", "Size"], rows);
       if (dbs.length === 0) {
         ctx.stderr.write("There are no databases.\nUse 'itd connector:issue load.yml --database DB --table TABLE --auto-create-table' to import into a new one.\n");
       }
@@ -41,7 +41,7 @@ export const tableListCommand: Command = {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 1, names: "[DATABASE]" });
     const format = parseFormat(values.format);
     const only = positionals[0];
-    return withServices(ctx, values, (s) => {
+    return withServices(ctx, values, async (s) => {
       if (only !== undefined && !s.warehouse.databaseExists(only)) throw databaseNotFound(only);
       const dbs = only !== undefined ? [only] : s.warehouse.listDatabases().map((d) => d.name);
       const rows = dbs.flatMap((db) =>
@@ -50,7 +50,7 @@ export const tableListCommand: Command = {
           t.schema.filter((c) => c.name !== "time").map((c) => `${c.name}:${c.type}`).join(", "),
         ]),
       );
-      ctx.stdout.write(renderRows(format, ["Database", "Table", "Type", "Count", "Last import", "Last log timestamp", "Schema"], rows));
+      await writeRows(ctx, format, ["Database", "Table", "Type", "Count", "Last import", "Last log timestamp", "Schema"], rows);
       if (rows.length === 0) {
         if (only !== undefined) ctx.stderr.write(`Database '${only}' has no tables.\n`);
         else if (dbs.length === 0) ctx.stderr.write("There are no databases.\n");
@@ -162,7 +162,7 @@ Examples:
         maxRows,
         signal: ctx.signal,
       });
-      ctx.stdout.write(renderRows(format, result.columns, result.rows));
+      await writeRows(ctx, format, result.columns, result.rows);
       if (result.truncated) {
         ctx.stderr.write(`itd query: showing the first ${maxRows} rows; the query has more (--limit ROWS to change, 0 for all)\n`);
       }

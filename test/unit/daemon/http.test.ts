@@ -67,7 +67,7 @@ describe("the health and metrics server", () => {
     expect(res.headers.get("content-type")).toBe(metrics.contentType);
     const text = await res.text();
     expect(text).toContain('itd_jobs_total{status="success"} 3');
-    expect(text).toContain("# TYPE itd_process_cpu_user_seconds_total counter");
+    expect(text).toContain("# TYPE process_cpu_user_seconds_total counter");
   });
 
   it("answers 500 when the metrics cannot be collected", async () => {

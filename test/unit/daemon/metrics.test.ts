@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { register as globalRegistry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { createDaemonMetrics, FIRING_LATENESS_BUCKETS } from "../../../src/daemon/metrics.js";
+import { createDaemonMetrics, FIRING_LATENESS_BUCKETS, metricsSink } from "../../../src/daemon/metrics.js";
+import type { Job } from "../../../src/store/index.js";
 
 /** The sample lines of one metric family: `name{labels} value`. */
 function samples(text: string, name: string): string[] {
@@ -14,36 +15,42 @@ function typeOf(text: string, name: string): string | undefined {
 
 const PROMTOOL = spawnSync("promtool", ["--version"]).error === undefined ? "promtool" : undefined;
 
-/**
- * `promtool check metrics` problems: parse errors, and lint remarks except
- * those about prom-client's own process metrics (it names three gauges
- * `nodejs_active_*_total`, which we cannot rename).
- */
+/** `promtool check metrics` problems: parse errors and lint remarks, every one. */
 function promtoolProblems(text: string): string[] {
   const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
   const lines = `${r.stdout}${r.stderr}`.split("\n").filter((l) => l.trim() !== "");
   if (r.status !== 0 && r.status !== 3) return [`promtool exited with ${String(r.status)}`, ...lines];
-  return lines.filter((l) => !/^itd_nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/.test(l));
+  return lines;
 }
 
 describe("the daemon's metrics", () => {
   it("exposes each metric under its documented name and type", async () => {
     const text = await createDaemonMetrics().metricsText();
     expect({
+      itd_build_info: typeOf(text, "itd_build_info"),
       itd_schedules: typeOf(text, "itd_schedules"),
       itd_jobs_total: typeOf(text, "itd_jobs_total"),
       itd_jobs_running: typeOf(text, "itd_jobs_running"),
+      itd_jobs_queued: typeOf(text, "itd_jobs_queued"),
       itd_records_imported_total: typeOf(text, "itd_records_imported_total"),
+      itd_schedule_last_success_timestamp_seconds: typeOf(text, "itd_schedule_last_success_timestamp_seconds"),
+      itd_schedule_file_errors_total: typeOf(text, "itd_schedule_file_errors_total"),
+      itd_schedule_files_broken: typeOf(text, "itd_schedule_files_broken"),
       itd_firing_lateness_seconds: typeOf(text, "itd_firing_lateness_seconds"),
       itd_iterable_requests_total: typeOf(text, "itd_iterable_requests_total"),
       itd_iterable_429_total: typeOf(text, "itd_iterable_429_total"),
       itd_iterable_retries_total: typeOf(text, "itd_iterable_retries_total"),
       itd_last_tick_timestamp_seconds: typeOf(text, "itd_last_tick_timestamp_seconds"),
     }).toEqual({
+      itd_build_info: "gauge",
       itd_schedules: "gauge",
       itd_jobs_total: "counter",
       itd_jobs_running: "gauge",
+      itd_jobs_queued: "gauge",
       itd_records_imported_total: "counter",
+      itd_schedule_last_success_timestamp_seconds: "gauge",
+      itd_schedule_file_errors_total: "counter",
+      itd_schedule_files_broken: "gauge",
       itd_firing_lateness_seconds: "histogram",
       itd_iterable_requests_total: "counter",
       itd_iterable_429_total: "counter",
@@ -107,18 +114,53 @@ describe("the daemon's metrics", () => {
     expect(samples(text, "itd_firing_lateness_seconds_count")).toEqual(["itd_firing_lateness_seconds_count 3"]);
   });
 
-  it("includes Node's process metrics, prefixed itd_", async () => {
+  it("says its version in itd_build_info, always 1", async () => {
+    expect(samples(await createDaemonMetrics({ version: "9.8.7" }).metricsText(), "itd_build_info")).toEqual(['itd_build_info{version="9.8.7"} 1']);
+    const own = samples(await createDaemonMetrics().metricsText(), "itd_build_info");
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(/^itd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/);
+  });
+
+  it("includes Node's process metrics under their standard names, without gauges named _total", async () => {
     const text = await createDaemonMetrics().metricsText();
     for (const name of [
-      "itd_process_cpu_user_seconds_total",
-      "itd_process_resident_memory_bytes",
-      "itd_process_start_time_seconds",
-      "itd_nodejs_heap_size_used_bytes",
-      "itd_nodejs_eventloop_lag_seconds",
+      "process_cpu_user_seconds_total",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_active_handles",
     ]) {
       expect(typeOf(text, name), name).toBeDefined();
     }
-    expect(text).not.toMatch(/^# TYPE (process|nodejs)_/m);
+    expect(text).not.toMatch(/^# TYPE itd_(process|nodejs)_/m);
+    const gaugesNamedTotal = [...text.matchAll(/^# TYPE (\w+_total) gauge$/gm)].map((m) => m[1]);
+    expect(gaugesNamedTotal).toEqual([]);
+  });
+
+  it("counts what the daemon reports: records as they commit, a success's end, broken schedule files newly found", async () => {
+    const m = createDaemonMetrics();
+    const sink = metricsSink(m);
+    sink.committed("daily_sends", 1000);
+    sink.committed("daily_sends", 250);
+    sink.queued(4);
+    const job = { status: "success", schedule: "daily_sends", endAt: 1_767_225_600_500, records: 99_999 } as Job;
+    sink.jobEnded(job);
+    sink.jobEnded({ ...job, status: "error", endAt: 1_767_229_200_000 });
+    sink.scheduleFiles(2, 2);
+    sink.scheduleFiles(1, 0);
+    let text = await m.metricsText();
+    // The job's end adds no records: they were counted as they committed.
+    expect(samples(text, "itd_records_imported_total")).toEqual(['itd_records_imported_total{schedule="daily_sends"} 1250']);
+    expect(samples(text, "itd_jobs_queued")).toEqual(["itd_jobs_queued 4"]);
+    expect(samples(text, "itd_jobs_total")).toEqual(expect.arrayContaining(['itd_jobs_total{status="success"} 1', 'itd_jobs_total{status="error"} 1']));
+    expect(samples(text, "itd_schedule_last_success_timestamp_seconds")).toEqual(['itd_schedule_last_success_timestamp_seconds{schedule="daily_sends"} 1767225600.5']);
+    expect(samples(text, "itd_schedule_file_errors_total")).toEqual(["itd_schedule_file_errors_total 2"]);
+    expect(samples(text, "itd_schedule_files_broken")).toEqual(["itd_schedule_files_broken 1"]);
+    // Each load says when every schedule last succeeded: a deleted schedule drops out.
+    sink.lastSuccesses(new Map([["hourly", 1_767_300_000_000]]));
+    text = await m.metricsText();
+    expect(samples(text, "itd_schedule_last_success_timestamp_seconds")).toEqual(['itd_schedule_last_success_timestamp_seconds{schedule="hourly"} 1767300000']);
   });
 
   it("keeps its own registry: instances count apart and prom-client's global registry stays empty", async () => {
@@ -138,8 +180,12 @@ describe("the daemon's metrics", () => {
   describe.skipIf(PROMTOOL === undefined)("checked by promtool (skipped: promtool is not installed)", () => {
     it("passes promtool check metrics", async () => {
       const m = createDaemonMetrics();
+      const sink = metricsSink(m);
       m.jobs.inc({ status: "success" });
       m.recordsImported.inc({ schedule: 'we"ird\\name' }, 2);
+      sink.lastSuccesses(new Map([["daily", 1_767_225_600_000]]));
+      sink.scheduleFiles(1, 1);
+      sink.queued(3);
       m.iterableRequests.inc({ endpoint: "lists/getUsers", status: "network" });
       m.firingLateness.observe(0.3);
       expect(promtoolProblems(await m.metricsText())).toEqual([]);
