@@ -4,6 +4,8 @@
 // project's own files; anywhere else a missing tool is only reported and its tests say they are skipped.
 // Never fails the test run: a tool that cannot be installed leaves its tests skipped, saying why.
 import { spawnSync } from "node:child_process";
+import process from "node:process";
+import console from "node:console";
 
 const TOOLS = [{ command: "promtool", args: ["--version"], pkg: "prometheus", why: "checks /metrics as Prometheus would" }];
 
@@ -21,10 +23,9 @@ const pkgs = [...new Set(missing.map((t) => t.pkg))];
 console.error(`installing ${pkgs.join(", ")} for the tests (apt-get; set ITD_NO_APT=1 to skip)`);
 const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
 const opts = { stdio: ["ignore", "ignore", "inherit"], env, timeout: 300_000 };
-let r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], opts);
-if (r.status !== 0) {
+if (spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], opts).status !== 0) {
   spawnSync("apt-get", ["update"], opts);
-  r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], opts);
+  spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], opts);
 }
 for (const t of missing) if (!have(t)) console.error(`note: could not install ${t.pkg}; the tests that need ${t.command} are skipped`);
 process.exit(0);
