@@ -89,10 +89,11 @@ export function windowLength(limits: SlicingLimits, density: StreamDensity | und
 
 /**
  * The end of the shorter window that replaces one whose response was too big
- * or too slow. With records and the newest time among them (Iterable streams
- * in time order), the target's worth at the density they showed; otherwise,
- * or when that is no shorter, half the window. Always at most half, at least
- * MIN_WINDOW_MS (the caller splits only windows longer than that).
+ * or too slow. Too big, with the newest record time read (Iterable streams in
+ * time order): the target's worth at the density the records showed. Too
+ * slow: half of what arrived in the time allowed, at least an eighth of the
+ * window. Otherwise, or when that is no shorter, half the window. Always at
+ * most half, at least MIN_WINDOW_MS (the caller splits only longer windows).
  */
 export function splitEnd(window: TimeWindow, info: SplitInfo, limits: SlicingLimits, density: StreamDensity | undefined): number {
   const length = window.end - window.start;
@@ -100,7 +101,12 @@ export function splitEnd(window: TimeWindow, info: SplitInfo, limits: SlicingLim
   let len = half;
   if (info.records > 0 && info.newest !== undefined && info.newest > window.start && info.newest < window.end) {
     const seen = info.newest - window.start + SECOND;
-    len = Math.min(half, (seen * targetRecords(limits, density)) / info.records);
+    if (info.reason === "records") {
+      len = Math.min(half, (seen * targetRecords(limits, density)) / info.records);
+    } else {
+      // Half of what arrived in the time allowed, but no less than an eighth: a stall says little about speed.
+      len = Math.max(Math.min(half, seen / 2), length / 8);
+    }
   }
   const rounded = roundLength(len, true);
   return window.start + Math.min(Math.max(rounded, MIN_WINDOW_MS), Math.max(half, MIN_WINDOW_MS));
@@ -182,14 +188,12 @@ export class AdaptiveWindows {
     this.#density = { recordsPerHour: length > 0 ? records / (length / HOUR) : 0, recordsPerSecond: speed };
   }
 
-  /** The window's response was too big or too slow (nothing of it committed): read a shorter one from the same start. */
+  /**
+   * The window's response was too big or too slow (nothing of it committed):
+   * read a shorter one from the same start. Speed is learnt only from
+   * complete responses (a stalled one would make every later window tiny).
+   */
   split(window: TimeWindow, info: SplitInfo): TimeWindow {
-    if (info.reason === "time" && info.records > 0) {
-      // As fast as it got: no window should take more than half the time allowed.
-      const speed = info.records / (this.limits.maxResponseMs / SECOND);
-      const known = this.#density?.recordsPerSecond;
-      this.#density = { recordsPerHour: this.#density?.recordsPerHour ?? 0, recordsPerSecond: known === null || known === undefined ? speed : Math.min(known, speed) };
-    }
     const end = splitEnd(window, info, this.limits, this.#density);
     this.#planned = end - window.start;
     return { start: window.start, end };

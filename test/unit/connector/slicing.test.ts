@@ -121,14 +121,19 @@ describe("adaptive export windows", () => {
     expect(windows.remaining()).toBe(1);
   });
 
-  test("responses that are too slow make later windows smaller", () => {
-    const windows = new AdaptiveWindows({ start: T0, end: T0 + 365 * D }, { ...LIMITS, maxResponseMs: 100_000 }, undefined);
+  test("a response too slow is split to half of what arrived in time, at least an eighth; speed is learnt from complete responses", () => {
+    const limits = { ...LIMITS, maxResponseMs: 100_000 };
+    const windows = new AdaptiveWindows({ start: T0, end: T0 + 64 * D }, limits, undefined);
     const first = windows.next() as TimeWindow;
-    // 20,000 records came in the 100 s allowed (200 a second): aim at 10,000 a window.
-    const next = windows.split(first, { reason: "time", records: 20_000, newest: T0 + 4 * D });
-    expect(next).toEqual({ start: T0, end: T0 + 2 * D });
-    expect(windows.density?.recordsPerSecond).toBe(200);
-    expect(targetRecords({ ...LIMITS, maxResponseMs: 100_000 }, windows.density)).toBe(10_000);
+    expect(windows.split(first, { reason: "time", records: 20_000, newest: T0 + 20 * D })).toEqual({ start: T0, end: T0 + 10 * D });
+    // a stall after a few records: an eighth, not a sliver
+    expect(splitEnd(first, { reason: "time", records: 30, newest: T0 + 3_600_000 }, limits, undefined)).toBe(T0 + 8 * D);
+    expect(windows.density).toBeUndefined();
+    // 20,000 records in a complete 100 s response (200 a second): aim at 10,000 a window.
+    windows.committed({ start: T0, end: T0 + 10 * D }, 20_000, 100_000);
+    expect(windows.density).toEqual({ recordsPerHour: 20_000 / 240, recordsPerSecond: 200 });
+    expect(targetRecords(limits, windows.density)).toBe(10_000);
+    expect(windows.next()).toEqual({ start: T0 + 10 * D, end: T0 + 15 * D });
   });
 
   test("a split without a record time (or of unordered records) halves the window", () => {
