@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
+import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -26,6 +27,11 @@ out.push("## Iterable client: export streaming and parsing", "", clientBenchMark
 if (only === undefined || only === "warehouse") {
   const wh = warehouseBench({ rows: quick ? 200_000 : 1_000_000, rounds: quick ? 3 : 5 });
   out.push("## Warehouse: a big slice through the scratch file", "", warehouseBenchMarkdown(wh), "");
+}
+
+if (only === undefined || only === "slicing") {
+  const rows = await slicingBench({ quick });
+  out.push("## Slicing: export requests of a backfill", "", slicingBenchMarkdown(rows), "");
 }
 
 const text = out.join("\n");
