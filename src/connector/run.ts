@@ -226,15 +226,18 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     const plan = source.slices;
     const spacingMs = deps.client.spacingOf(source.endpoint);
     let slicesDone = 0;
+    /** When work on the current slice began: the last commit (a split's shorter window goes on from there), or the start. */
+    let sliceStartedAt = startedAt;
     let label = "";
     let wait: LoadProgress["wait"];
     let guard: SliceGuard | undefined;
     const report = (): void => {
       if (spec.onProgress === undefined) return;
-      const elapsedMs = clock.now() - startedAt;
       const left = plan.remaining();
-      const etaMs = estimateRemainingMs({ slicesLeft: left, spacingMs, meanSliceMs: slicesDone > 0 ? elapsedMs / slicesDone : undefined });
-      spec.onProgress({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: slicesDone + left, slicesExact: plan.exact, etaMs, wait, elapsedMs });
+      const now = clock.now();
+      const meanSliceMs = slicesDone > 0 ? (sliceStartedAt - startedAt) / slicesDone : undefined;
+      const etaMs = estimateRemainingMs({ slicesLeft: left, spacingMs, meanSliceMs, currentMs: now - sliceStartedAt });
+      spec.onProgress({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: slicesDone + left, slicesExact: plan.exact, etaMs, wait, elapsedMs: now - startedAt });
     };
     const onEvent = (e: CallEvent): void => {
       if (e.type === "sent") {
@@ -321,6 +324,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       plan.committed(current, { records: sliceRows + converter.skipped, responseMs });
       for (const [field, count] of converter.unknownFields) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
       slicesDone++;
+      sliceStartedAt = clock.now();
       at = { epoch: at.epoch, seq: at.seq + 1 };
       if (current.cursor !== null) {
         configDiff = current.cursor;

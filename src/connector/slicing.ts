@@ -201,10 +201,19 @@ export class AdaptiveWindows {
 }
 
 /**
- * Time left for `slicesLeft` requests: each takes what the slices so far took
- * on average, and never less than the budget's spacing between requests.
+ * Time left for `slicesLeft` slices (the current one included): each takes
+ * what the slices so far took on average, and never less than the budget's
+ * spacing between requests; less what the current one has taken already.
+ * 0 (unknown) for a lone first slice, or once the current one overran.
  */
-export function estimateRemainingMs(input: { slicesLeft: number; spacingMs: number; meanSliceMs?: number | undefined }): number {
+export function estimateRemainingMs(input: {
+  slicesLeft: number;
+  spacingMs: number;
+  meanSliceMs?: number | undefined;
+  /** Time spent on the current slice so far, ms. */
+  currentMs?: number | undefined;
+}): number {
   if (input.slicesLeft <= 0) return 0;
-  return input.slicesLeft * Math.max(input.spacingMs, input.meanSliceMs ?? 0);
+  if (input.meanSliceMs === undefined && input.slicesLeft <= 1) return 0;
+  return Math.max(0, input.slicesLeft * Math.max(input.spacingMs, input.meanSliceMs ?? 0) - (input.currentMs ?? 0));
 }

@@ -155,6 +155,10 @@ describe("adaptive export windows", () => {
   test("the time left counts each request as the slower of the budget's spacing and the slices so far", () => {
     expect(estimateRemainingMs({ slicesLeft: 4, spacingMs: 15_250 })).toBe(61_000);
     expect(estimateRemainingMs({ slicesLeft: 4, spacingMs: 15_250, meanSliceMs: 30_000 })).toBe(120_000);
+    expect(estimateRemainingMs({ slicesLeft: 4, spacingMs: 15_250, meanSliceMs: 30_000, currentMs: 10_000 })).toBe(110_000);
     expect(estimateRemainingMs({ slicesLeft: 0, spacingMs: 15_250, meanSliceMs: 30_000 })).toBe(0);
+    // nothing to go by: a lone first slice, or a current slice past its estimate
+    expect(estimateRemainingMs({ slicesLeft: 1, spacingMs: 15_250 })).toBe(0);
+    expect(estimateRemainingMs({ slicesLeft: 1, spacingMs: 15_250, meanSliceMs: 20_000, currentMs: 25_000 })).toBe(0);
   });
 });
