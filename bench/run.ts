@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
+import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -32,6 +33,10 @@ if (only === undefined || only === "warehouse") {
 if (only === undefined || only === "render") {
   const render = renderBench({ sizes: [1_000, 2_000, 4_000, 10_000], wholeSizes: quick ? [1_000, 2_000] : [1_000, 2_000, 4_000], rounds: quick ? 3 : 7 });
   out.push("## CLI: drawing a query's table", "", renderBenchMarkdown(render), "");
+}
+if (only === undefined || only === "slicing") {
+  const rows = await slicingBench({ quick });
+  out.push("## Slicing: export requests of a backfill", "", slicingBenchMarkdown(rows), "");
 }
 
 const text = out.join("\n");

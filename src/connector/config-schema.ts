@@ -17,6 +17,11 @@ import { COLUMN_TYPES, OUT_MODES, type OutMode } from "../warehouse/types.js";
 import { closest } from "./config-errors.js";
 import { parseRfc3339 } from "./timestamp.js";
 
+/** Default `max_slice_records`: about 500 MB of JSON; windows aim at half. */
+export const DEFAULT_MAX_SLICE_RECORDS = 1_000_000;
+/** Default `max_slice_seconds`. */
+export const DEFAULT_MAX_SLICE_SECONDS = 600;
+
 /** Environment variables, for `${NAME}` references. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -271,10 +276,22 @@ export const inFields = {
     .default(false)
     .describe("Skip (and count) records with a value that does not fit its column, instead of failing the job."),
   slice_hours: intField(1, 8760)
-    .default(24)
+    .exactOptional()
     .describe(
-      "For export windows: cut the window into slices of this many hours; each committed slice advances the cursor, " +
-        "so a failed run resumes where it stopped.",
+      "For export windows: the longest slice, in hours. Slices are sized to the data (one request can carry many " +
+        "days); each committed slice advances the cursor, so a failed run resumes where it stopped. Default: no bound.",
+    ),
+  max_slice_records: intField(1, 1_000_000_000)
+    .default(DEFAULT_MAX_SLICE_RECORDS)
+    .describe(
+      "For export windows: a slice whose response holds more records is split before anything of it commits; " +
+        `windows are sized to hold about half as many (default ${DEFAULT_MAX_SLICE_RECORDS}).`,
+    ),
+  max_slice_seconds: intField(1, 86_400)
+    .default(DEFAULT_MAX_SLICE_SECONDS)
+    .describe(
+      "For export windows: a slice whose response is not complete this many seconds after its request went out " +
+        `(or whose headers time out) is split before anything of it commits (default ${DEFAULT_MAX_SLICE_SECONDS}).`,
     ),
   connect_timeout: timeoutField().exactOptional().describe("Seconds to wait for a connection to Iterable."),
   response_timeout: timeoutField()

@@ -53,8 +53,21 @@ export {
   formatRfc3339,
   timestampFormatOf,
 } from "./timestamp.js";
-export { sourceFor, type RunContext, type Source, type SourceRecord, type SourceSlice } from "./sources/index.js";
+export { sourceFor, fixedPlan, type RunContext, type SlicePlan, type SliceReadOptions, type Source, type SourceRecord, type SourceSlice } from "./sources/index.js";
+export {
+  AdaptiveWindows,
+  estimateRemainingMs,
+  MIN_WINDOW_MS,
+  splitEnd,
+  splittable,
+  targetRecords,
+  windowLength,
+  type SlicingLimits,
+  type SplitInfo,
+  type StreamDensity,
+} from "./slicing.js";
+export { SliceGuard, SplitSlice } from "./slice-guard.js";
 export { readSample, type Sample } from "./sample.js";
-export { runLoadJob, newestCommitted, type Committed, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
+export { runLoadJob, newestCommitted, LONG_WAIT_MS, type Committed, type LoadJobDeps, type LoadJobSpec, type LoadOutcome, type LoadProgress } from "./run.js";
 export { issueStreamFor } from "./stream.js";
 export { runScheduleJob, runStartedJob, underLease, jobEnd, type HeldLease } from "./scheduled.js";

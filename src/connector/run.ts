@@ -1,12 +1,14 @@
 import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
-import type { IterableClient } from "../iterable/index.js";
+import { describeCallEvent, waitReason, type AttemptFailure, type CallEvent, type IterableClient } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Position } from "../store/index.js";
 import type { Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
-import { sourceFor, type Source } from "./sources/index.js";
+import { SliceGuard, SplitSlice } from "./slice-guard.js";
+import { estimateRemainingMs, type StreamDensity } from "./slicing.js";
+import { sourceFor, type SliceReadOptions, type Source } from "./sources/index.js";
 import { formatRfc3339, parseRfc3339 } from "./timestamp.js";
 
 export interface LoadJobDeps {
@@ -48,9 +50,16 @@ export interface LoadProgress {
   records: number;
   skipped: number;
   bytes: number;
+  /** The slice being read (or waited for). */
   slice: string;
   slicesDone: number;
+  /** Slices in all: done plus left (an estimate unless `slicesExact`: export windows are sized as the data shows). */
   slicesTotal: number;
+  slicesExact: boolean;
+  /** Time left, from the slices left, the rate budget's spacing and the slices so far. */
+  etaMs: number;
+  /** What the job waits for now (the rate budget, a retry), and until when (epoch ms). */
+  wait: { reason: string; until: number } | undefined;
   elapsedMs: number;
 }
 
@@ -95,6 +104,32 @@ export function newestCommitted(
   if (order !== 0) return order > 0 ? fromLedger : fromState;
   // Level: both legacy (or the same commit). The later write wins; the state cursor is written after the ledger.
   return ledger?.position === undefined && (ledger?.committedAt ?? 0) > (state?.updatedAt ?? 0) ? fromLedger : fromState;
+}
+
+/** Budget waits at least this long go to the job log (shorter ones only to the progress line). */
+export const LONG_WAIT_MS = 5_000;
+
+/** A response that never started: Iterable gave no headers within the response timeout. */
+function isHeadersTimeout(f: AttemptFailure): boolean {
+  return f.iterableCode === "Timeout" && (f.recordsYielded ?? 0) === 0 && (f.cause as { code?: unknown } | undefined)?.code === "UND_ERR_HEADERS_TIMEOUT";
+}
+
+/** The stream's remembered density; a hint, so a busy or odd state store only costs requests. */
+function rememberedDensity(deps: LoadJobDeps, stream: string): StreamDensity | undefined {
+  try {
+    return deps.cursors.densityOf(stream);
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(deps: LoadJobDeps, stream: string, density: StreamDensity | undefined): void {
+  if (density === undefined) return;
+  try {
+    deps.cursors.rememberDensity(stream, density);
+  } catch {
+    // state.db busy: the next commit tries again
+  }
 }
 
 function startOf(diff: unknown): number | undefined {
@@ -184,7 +219,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
         log("info", `continuing from the committed cursor start_time ${formatRfc3339(cursorStart)} (job ${previous.jobId ?? "?"})`);
       }
     }
-    const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart });
+    const density = rememberedDensity(deps, spec.stream);
+    const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart, density });
     log("info", `${source.description} into ${spec.database}.${spec.table} (mode ${config.out.mode})`);
     const holdsLease = (): void => {
       if (!spec.lease.holds()) {
@@ -194,62 +230,120 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     const onBytes = (n: number): void => {
       bytes += n;
     };
+    const plan = source.slices;
+    const spacingMs = deps.client.spacingOf(source.endpoint);
     let slicesDone = 0;
-    const report = (label: string): void =>
-      spec.onProgress?.({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: source.slices.length, elapsedMs: clock.now() - startedAt });
+    /** When work on the current slice began: the last commit (a split's shorter window goes on from there), or the start. */
+    let sliceStartedAt = startedAt;
+    let label = "";
+    let wait: LoadProgress["wait"];
+    let guard: SliceGuard | undefined;
+    const report = (): void => {
+      if (spec.onProgress === undefined) return;
+      const left = plan.remaining();
+      const now = clock.now();
+      const meanSliceMs = slicesDone > 0 ? (sliceStartedAt - startedAt) / slicesDone : undefined;
+      const etaMs = estimateRemainingMs({ slicesLeft: left, spacingMs, meanSliceMs, currentMs: now - sliceStartedAt });
+      spec.onProgress({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: slicesDone + left, slicesExact: plan.exact, etaMs, wait, elapsedMs: now - startedAt });
+    };
+    const onEvent = (e: CallEvent): void => {
+      if (e.type === "sent") {
+        wait = undefined;
+        guard?.sent();
+        return;
+      }
+      const reason = waitReason(e) as string;
+      wait = { reason, until: clock.now() + e.waitMs };
+      if (e.type === "retry") {
+        guard?.paused();
+        log("warn", `slice ${label}: ${describeCallEvent(e) as string}`);
+        // Iterable did not even start answering in time: a window too large for it, not a hiccup.
+        if (isHeadersTimeout(e.failure)) {
+          guard?.tooSlow(`no response headers in time (${e.failure.detail})`);
+        }
+      } else if (e.waitMs >= LONG_WAIT_MS) {
+        log("info", describeCallEvent(e) as string);
+      }
+      report();
+    };
 
-    for (const slice of source.slices) {
+    for (let slice = plan.next(); slice !== undefined; slice = plan.next()) {
       if (spec.signal?.aborted) throw spec.signal.reason;
+      label = slice.label;
+      report();
       const before = { records, skipped };
       let converter: RowConverter = probe;
-      const sliceRows = await deps.client.retryStream(
-        source.endpoint,
-        async (attempt) => {
-          records = before.records;
-          skipped = before.skipped;
-          converter = createRowConverter(converterOptions);
-          if (attempt > 1) log("warn", `slice ${slice.label}: attempt ${attempt} after a broken response`);
-          const open = (load as NonNullable<typeof load>).beginSlice(slice.id);
-          let rows = 0;
-          let position = before.records + before.skipped;
-          try {
-            const readOptions: { signal?: AbortSignal; onBytes: (n: number) => void } = { onBytes };
-            if (spec.signal) readOptions.signal = spec.signal;
-            for await (const batch of slice.read(readOptions)) {
-              const converted = [];
-              for (const record of batch) {
-                const row = converter.convert(record, ++position);
-                if (row !== undefined) converted.push(row);
+      const current = slice;
+      const limits = current.limits;
+      guard = limits === undefined ? undefined : new SliceGuard(clock, limits, current.timeOf);
+      let sliceRows: number;
+      let responseMs = 0;
+      try {
+        sliceRows = await deps.client.retryStream(
+          source.endpoint,
+          async () => {
+            records = before.records;
+            skipped = before.skipped;
+            converter = createRowConverter(converterOptions);
+            const open = (load as NonNullable<typeof load>).beginSlice(current.id);
+            let rows = 0;
+            let position = before.records + before.skipped;
+            try {
+              const signal = guard ? guard.attempt(spec.signal) : spec.signal;
+              const readOptions: SliceReadOptions = signal ? { signal, onBytes, onEvent } : { onBytes, onEvent };
+              for await (const batch of current.read(readOptions)) {
+                guard?.saw(batch);
+                const converted = [];
+                for (const record of batch) {
+                  const row = converter.convert(record, ++position);
+                  if (row !== undefined) converted.push(row);
+                }
+                open.insert(converted);
+                rows += converted.length;
+                records = before.records + rows;
+                skipped = before.skipped + converter.skipped;
+                report();
               }
-              open.insert(converted);
-              rows += converted.length;
-              records = before.records + rows;
-              skipped = before.skipped + converter.skipped;
-              report(slice.label);
+              holdsLease();
+              open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+              return rows;
+            } catch (err) {
+              open.rollback();
+              throw err;
             }
-            holdsLease();
-            open.commit(slice.cursor, { epoch: at.epoch, seq: at.seq + 1 });
-            return rows;
-          } catch (err) {
-            open.rollback();
-            throw err;
-          }
-        },
-        spec.signal ? { signal: spec.signal } : {},
-      );
+          },
+          spec.signal ? { signal: spec.signal, onEvent } : { onEvent },
+        );
+        responseMs = guard?.responseMs() ?? 0;
+      } catch (err) {
+        if (!(err instanceof SplitSlice) || spec.signal?.aborted) throw err;
+        // Nothing of the window was committed (its slice rolled back): read a shorter one instead.
+        records = before.records;
+        skipped = before.skipped;
+        const next = plan.split(current, err.info);
+        log("info", `slice ${current.label}: ${err.message}; reading ${next.label} first`);
+        continue;
+      } finally {
+        const stopping = guard;
+        guard = undefined;
+        await stopping?.stop();
+      }
+      plan.committed(current, { records: sliceRows + converter.skipped, responseMs });
       for (const [field, count] of converter.unknownFields) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
       slicesDone++;
+      sliceStartedAt = clock.now();
       at = { epoch: at.epoch, seq: at.seq + 1 };
-      if (slice.cursor !== null) {
-        configDiff = slice.cursor;
-        if (config.out.mode === "append") deps.cursors.advance(spec.stream, slice.cursor, at, spec.jobId, spec.lease.token);
+      if (current.cursor !== null) {
+        configDiff = current.cursor;
+        if (config.out.mode === "append") deps.cursors.advance(spec.stream, current.cursor, at, spec.jobId, spec.lease.token);
       }
+      remember(deps, spec.stream, plan.density());
       // (In replace/truncate modes nothing is visible before the load finishes: a failed one committed nothing.)
       if (load.mode === "append") committed = { records, skipped };
       jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
       if (load.mode === "append") spec.onCommitted?.(sliceRows);
-      log("info", `slice ${slice.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
-      report(slice.label);
+      log("info", `slice ${current.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
+      report();
     }
     if (load.mode !== "append") holdsLease();
     const mode = load.mode;

@@ -4,7 +4,7 @@
  * of an API key is one per daemon: children ask the parent before each request.
  */
 import type { ChildProcess } from "node:child_process";
-import type { Endpoint, RateBudget, RateBudgets, RequestEvent } from "../iterable/index.js";
+import type { BudgetWait, Endpoint, RateBudget, RateBudgets, RequestEvent } from "../iterable/index.js";
 import type { ScheduleDefinition } from "../schedule/index.js";
 
 export type ChildMessage =
@@ -15,6 +15,8 @@ export type ChildMessage =
 
 export type ParentMessage =
   | { t: "granted"; id: number }
+  /** The request waits for the budget (told before "granted", so the job can say so). */
+  | { t: "waiting"; id: number; wait: BudgetWait }
   | { t: "denied"; id: number; message: string }
   /** The definition the daemon fired the job from (the child must not re-read a file that may have changed). */
   | { t: "definition"; definition: ScheduleDefinition | null; token: number };
@@ -22,7 +24,7 @@ export type ParentMessage =
 /** In a job process: a budget that waits for the daemon's go-ahead. */
 export class IpcBudgets implements RateBudget {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: unknown) => void; onWait?: ((wait: BudgetWait) => void) | undefined }>();
 
   constructor(
     private readonly local: RateBudgets,
@@ -33,6 +35,14 @@ export class IpcBudgets implements RateBudget {
       if (m.t === "definition") return;
       const w = this.waiting.get(m.id);
       if (!w) return;
+      if (m.t === "waiting") {
+        try {
+          w.onWait?.(m.wait);
+        } catch {
+          // a listener's trouble is not the budget's
+        }
+        return;
+      }
       this.waiting.delete(m.id);
       if (m.t === "granted") w.resolve();
       else w.reject(new Error(m.message));
@@ -44,11 +54,11 @@ export class IpcBudgets implements RateBudget {
     return this.local.spacingOf(endpoint);
   }
 
-  acquire(keyId: string, endpoint: Endpoint, signal?: AbortSignal): Promise<void> {
+  acquire(keyId: string, endpoint: Endpoint, signal?: AbortSignal, onWait?: (wait: BudgetWait) => void): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, onWait });
       signal?.addEventListener("abort", () => {
         this.waiting.delete(id);
         reject(signal.reason);
@@ -77,7 +87,10 @@ export function serveChild(child: ChildProcess, budgets: RateBudgets, reports: C
       return;
     }
     if (m.t !== "acquire") return;
-    budgets.acquire(m.keyId, m.endpoint, signal).then(
+    const onWait = (wait: BudgetWait): void => {
+      if (child.connected) child.send({ t: "waiting", id: m.id, wait } satisfies ParentMessage);
+    };
+    budgets.acquire(m.keyId, m.endpoint, signal, onWait).then(
       () => child.connected && child.send({ t: "granted", id: m.id } satisfies ParentMessage),
       (err: unknown) => child.connected && child.send({ t: "denied", id: m.id, message: String(err) } satisfies ParentMessage),
     );

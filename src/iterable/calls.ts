@@ -11,11 +11,11 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import { finalError, malformedError, midStreamError, IterableApiError, type AttemptFailure, type Target } from "./errors.js";
 import { MalformedInput } from "./parsers/malformed.js";
-import type { RateBudget } from "./rate-budget.js";
+import type { BudgetWait, RateBudget } from "./rate-budget.js";
 import type { Redactor } from "./redact.js";
 import { retryWait } from "./retry.js";
 import { networkFailure, type ResponseBody, type Transport } from "./transport.js";
-import type { Endpoint, RequestEvent, RetryOptions, TimeoutOptions } from "./types.js";
+import type { CallEvent, Endpoint, RequestEvent, RetryOptions, TimeoutOptions } from "./types.js";
 
 /** What a call asks for. */
 export interface CallRequest {
@@ -25,6 +25,8 @@ export interface CallRequest {
   signal: AbortSignal | undefined;
   /** Told the size of every body chunk received, streamed or read whole (progress display, a job's bytes). */
   onBytes?: (bytes: number) => void;
+  /** Told of budget waits, retries and each attempt sent. */
+  onEvent?: ((event: CallEvent) => void) | undefined;
 }
 
 /** A streaming body parser: `push` appends what a chunk completes, `end` flushes. Throws MalformedInput. */
@@ -53,7 +55,12 @@ export interface Caller {
   /** Reads a small body whole and parses it (parse throws MalformedInput on a body it cannot read). */
   fetchParsed<T>(request: CallRequest, parse: (text: string) => T): Promise<T>;
   streamBatches<T>(request: CallRequest, parser: () => ChunkParser<T>): AsyncGenerator<T[], void, undefined>;
-  retryStream<R>(endpoint: Endpoint, attempt: (attemptNo: number) => Promise<R>, signal: AbortSignal | undefined): Promise<R>;
+  retryStream<R>(
+    endpoint: Endpoint,
+    attempt: (attemptNo: number) => Promise<R>,
+    signal: AbortSignal | undefined,
+    onEvent?: ((event: CallEvent) => void) | undefined,
+  ): Promise<R>;
 }
 
 const ABORTED: AttemptFailure = { status: undefined, iterableCode: "Aborted", detail: "", retryable: false };
@@ -104,6 +111,16 @@ export function createCaller(deps: CallDeps): Caller {
     }
   }
 
+  /** Tells `onEvent`; a listener that throws is logged and the call goes on. */
+  function emit(onEvent: ((event: CallEvent) => void) | undefined, event: CallEvent): void {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(event);
+    } catch (err) {
+      log(event.endpoint).warn({ err: deps.redact(String(err)) }, "onEvent callback threw");
+    }
+  }
+
   /** Throws the final error, or waits before the next attempt. */
   async function afterFailure(req: CallRequest, f: AttemptFailure, attempt: number, startedAt: number): Promise<void> {
     if (!f.retryable || attempt > retry.retryLimit) {
@@ -117,10 +134,16 @@ export function createCaller(deps: CallDeps): Caller {
         target: deps.target,
       });
     }
-    await waitToRetry(req.endpoint, f, attempt, req.signal);
+    await waitToRetry(req.endpoint, f, attempt, req.signal, req.onEvent);
   }
 
-  async function waitToRetry(endpoint: Endpoint, f: AttemptFailure, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  async function waitToRetry(
+    endpoint: Endpoint,
+    f: AttemptFailure,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    onEvent: ((event: CallEvent) => void) | undefined,
+  ): Promise<void> {
     const waitMs = retryWait({
       retryNo: attempt,
       retry,
@@ -133,11 +156,19 @@ export function createCaller(deps: CallDeps): Caller {
       { attempt, status: f.status, iterableCode: f.iterableCode, detail: f.detail, waitMs },
       `Iterable request failed; retry ${attempt} of ${retry.retryLimit} in ${(waitMs / 1000).toFixed(1)} s`,
     );
+    emit(onEvent, { type: "retry", endpoint, retry: attempt, retryLimit: retry.retryLimit, waitMs, failure: f });
     await clock.sleep(waitMs, signal);
   }
 
-  async function send(req: CallRequest) {
-    await budgets.acquire(keyId, req.endpoint, req.signal);
+  async function send(req: CallRequest, attempt: number) {
+    const onEvent = req.onEvent;
+    const onWait =
+      onEvent === undefined
+        ? undefined
+        : (w: BudgetWait): void =>
+            emit(onEvent, { type: "rate-limit", endpoint: req.endpoint, group: w.group, waitMs: w.waitMs, limit: w.limit.limit, windowMs: w.limit.windowMs });
+    await budgets.acquire(keyId, req.endpoint, req.signal, onWait);
+    emit(onEvent, { type: "sent", endpoint: req.endpoint, attempt });
     const startedAt = performance.now();
     const result = await transport.send({
       path: pathOf(req.endpoint),
@@ -172,7 +203,7 @@ export function createCaller(deps: CallDeps): Caller {
     async fetchParsed<T>(req: CallRequest, parse: (text: string) => T): Promise<T> {
       const callStart = clock.now();
       for (let attempt = 1; ; attempt++) {
-        const { result, startedAt } = await send(req);
+        const { result, startedAt } = await send(req, attempt);
         let failure: AttemptFailure;
         if (!result.ok) {
           failure = result.failure;
@@ -210,7 +241,7 @@ export function createCaller(deps: CallDeps): Caller {
     async *streamBatches<T>(req: CallRequest, makeParser: () => ChunkParser<T>) {
       const callStart = clock.now();
       for (let attempt = 1; ; attempt++) {
-        const { result, startedAt } = await send(req);
+        const { result, startedAt } = await send(req, attempt);
         if (!result.ok) {
           report(req.endpoint, attempt, startedAt, result.failure.status, result.failure);
           await afterFailure(req, result.failure, attempt, callStart);
@@ -262,7 +293,7 @@ export function createCaller(deps: CallDeps): Caller {
       }
     },
 
-    async retryStream(endpoint, attempt, signal) {
+    async retryStream(endpoint, attempt, signal, onEvent) {
       const callStart = clock.now();
       for (let n = 1; ; n++) {
         try {
@@ -282,7 +313,7 @@ export function createCaller(deps: CallDeps): Caller {
             });
           }
           if (signal?.aborted) throw signal.reason;
-          await waitToRetry(endpoint, f, n, signal);
+          await waitToRetry(endpoint, f, n, signal, onEvent);
         }
       }
     },

@@ -157,6 +157,7 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     const req: CallRequest = { endpoint, accept, signal: combineSignals(clientSignal, call?.signal) };
     if (query !== undefined) req.query = query;
     if (call?.onBytes !== undefined) req.onBytes = call.onBytes;
+    if (call?.onEvent !== undefined) req.onEvent = call.onEvent;
     return req;
   };
 
@@ -215,7 +216,8 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     exportJsonBatches,
     exportCsv: (params, opts) => flatten(exportCsvBatches(params, opts)),
     exportCsvBatches,
-    retryStream: (endpoint, attempt, opts) => caller.retryStream(endpoint, attempt, combineSignals(clientSignal, opts?.signal)),
+    retryStream: (endpoint, attempt, opts) => caller.retryStream(endpoint, attempt, combineSignals(clientSignal, opts?.signal), opts?.onEvent),
+    spacingOf: (endpoint) => options.budgets.spacingOf(endpoint),
 
     async close() {
       await ownAgent?.close();

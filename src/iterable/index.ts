@@ -6,8 +6,10 @@ export {
   RateBudgets,
   DEFAULT_RATE_LIMITS,
   budgetKeyId,
+  grantDelay,
   rateGroupOf,
   marginOf,
+  type BudgetWait,
   type RateBudget,
   type RateGroup,
   type RateLimit,
@@ -15,6 +17,7 @@ export {
 } from "./rate-budget.js";
 export { backoffCeiling, backoffDelay, parseRetryAfter, retryWait, isRetryableStatus, isRetryableErrorCode } from "./retry.js";
 export { formatDateTime } from "./queries.js";
+export { describeCallEvent, formatRate, formatWait, retryReason, waitReason } from "./waits.js";
 export { parseCsv, CsvParser, CsvRecordParser } from "./parsers/csv.js";
 export { NdjsonParser } from "./parsers/ndjson.js";
 export { TextLineParser } from "./parsers/lines.js";

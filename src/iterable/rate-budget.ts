@@ -58,12 +58,38 @@ export function budgetKeyId(apiKey: string, baseUrl: string): string {
 }
 
 interface Bucket {
+  readonly group: RateGroup;
   readonly rate: RateLimit;
   readonly margin: number;
   /** Grant times within the current window, oldest first. */
   grants: number[];
   /** The queue: each acquire waits for the previous one to be granted (first come, first served). */
   tail: Promise<void>;
+  /** Acquires queued and not yet granted (or refused). */
+  queued: number;
+}
+
+/** A request that has to wait for its budget: how long, and which limit holds it back. */
+export interface BudgetWait {
+  waitMs: number;
+  group: RateGroup;
+  limit: RateLimit;
+}
+
+/**
+ * When the request behind `ahead` queued ones will be granted, ms from `now`:
+ * each grant comes when the `limit`-th grant before it leaves the window
+ * (`span` = window + margin), as #waitForSlot grants them.
+ */
+export function grantDelay(grants: readonly number[], ahead: number, limit: number, span: number, now: number): number {
+  const times = [...grants];
+  let at = now;
+  for (let k = 0; k <= ahead; k++) {
+    const i = times.length;
+    at = i >= limit ? Math.max(now, (times[i - limit] as number) + span) : now;
+    times.push(at);
+  }
+  return at - now;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -104,11 +130,28 @@ export class RateBudgets {
     return Math.ceil((rate.windowMs + marginOf(rate)) / rate.limit);
   }
 
-  /** Resolves when one request to `endpoint` with key `keyId` may be sent (and counts it); rejects when `signal` aborts first. */
-  acquire(keyId: string, endpoint: Endpoint, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when one request to `endpoint` with key `keyId` may be sent (and
+   * counts it); rejects when `signal` aborts first. When the request has to
+   * wait, `onWait` is told at once how long (a throwing listener is ignored).
+   */
+  acquire(keyId: string, endpoint: Endpoint, signal?: AbortSignal, onWait?: (wait: BudgetWait) => void): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const bucket = this.#bucket(keyId, rateGroupOf(endpoint));
-    const turn = bucket.tail.then(() => this.#waitForSlot(bucket, signal));
+    if (onWait !== undefined) {
+      const now = this.#clock.now();
+      this.#prune(bucket, now);
+      const waitMs = grantDelay(bucket.grants, bucket.queued, bucket.rate.limit, bucket.rate.windowMs + bucket.margin, now);
+      if (waitMs > 0) {
+        try {
+          onWait({ waitMs, group: bucket.group, limit: bucket.rate });
+        } catch {
+          // a listener's trouble is not the budget's
+        }
+      }
+    }
+    bucket.queued++;
+    const turn = bucket.tail.then(() => this.#waitForSlot(bucket, signal)).finally(() => bucket.queued--);
     bucket.tail = turn.catch(() => undefined);
     if (signal === undefined) return turn;
     // Leave the queue at once on abort; the turn, when it comes, sees the abort and grants nothing.
@@ -141,7 +184,7 @@ export class RateBudgets {
     let bucket = this.#buckets.get(id);
     if (bucket === undefined) {
       const rate = this.#limits[group];
-      bucket = { rate, margin: marginOf(rate), grants: [], tail: Promise.resolve() };
+      bucket = { group, rate, margin: marginOf(rate), grants: [], tail: Promise.resolve(), queued: 0 };
       this.#buckets.set(id, bucket);
     }
     return bucket;

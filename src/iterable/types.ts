@@ -4,6 +4,8 @@
  * these types.
  */
 
+import type { AttemptFailure } from "./errors.js";
+
 export type Region = "us" | "eu";
 
 export const BASE_URLS: Record<Region, string> = {
@@ -124,12 +126,26 @@ export type JsonRecord = Record<string, unknown>;
 /** One row of data.csv, keyed by the header. */
 export type CsvRecord = Record<string, string>;
 
+/**
+ * What a call waits for or does, told as it happens (progress lines, job logs,
+ * a deadline on slow responses):
+ * - `rate-limit`: the request waits `waitMs` for its rate budget (`limit` per `windowMs` of `group`);
+ * - `retry`: an attempt failed and retry number `retry` follows after `waitMs`;
+ * - `sent`: attempt number `attempt` goes out now (the budget granted it).
+ */
+export type CallEvent =
+  | { type: "rate-limit"; endpoint: Endpoint; group: string; waitMs: number; limit: number; windowMs: number }
+  | { type: "retry"; endpoint: Endpoint; retry: number; retryLimit: number; waitMs: number; failure: AttemptFailure }
+  | { type: "sent"; endpoint: Endpoint; attempt: number };
+
 /** Per-call options. */
 export interface CallOptions {
   /** Cancels the call (an in-flight stream is destroyed); combined with the client's own signal. */
   signal?: AbortSignal;
   /** Told the size of every body chunk as it arrives, streamed or read whole (progress display, a job's bytes). */
   onBytes?: (bytes: number) => void;
+  /** Told of every wait, retry and request of the call (a throwing listener is logged, never breaks the call). */
+  onEvent?: (event: CallEvent) => void;
 }
 
 /** Options of `campaignMetrics`. */
@@ -185,6 +201,8 @@ export interface IterableClient {
    * its own state at the start of each attempt.
    */
   retryStream<R>(endpoint: Endpoint, attempt: (attemptNo: number) => Promise<R>, options?: CallOptions): Promise<R>;
+  /** The even spacing between requests to `endpoint` that the rate budget allows (window / limit), ms: for ETAs. */
+  spacingOf(endpoint: Endpoint): number;
   /** Closes the client's own connection pool (not a dispatcher passed in). */
   close(): Promise<void>;
 }

@@ -26,6 +26,12 @@ export interface StoredCursor {
   position: Position;
 }
 
+/** What a stream's data looked like in its last committed export window (see connector/slicing.ts). */
+export interface StoredDensity {
+  recordsPerHour: number;
+  recordsPerSecond: number | null;
+}
+
 interface CursorRow {
   stream: string; config_diff: string; job_id: number | null; updated_at: number; epoch: number; seq: number;
 }
@@ -88,6 +94,27 @@ export class CursorStore {
       )
       .run({ stream, diff: JSON.stringify(configDiff), now: this.now(), epoch: position.epoch });
     return position;
+  }
+
+  /** The stream's remembered density, if a run committed an export window. */
+  densityOf(stream: string): StoredDensity | undefined {
+    const row = this.db.prepare(`SELECT records_per_hour, records_per_second FROM stream_density WHERE stream = ?`).get(stream) as
+      | { records_per_hour: number; records_per_second: number | null }
+      | undefined;
+    return row === undefined ? undefined : { recordsPerHour: row.records_per_hour, recordsPerSecond: row.records_per_second };
+  }
+
+  /** Remembers a stream's density for its next run (a hint: any run may write it). */
+  rememberDensity(stream: string, density: StoredDensity): void {
+    if (!(Number.isFinite(density.recordsPerHour) && density.recordsPerHour >= 0)) return;
+    const perSecond = density.recordsPerSecond !== null && Number.isFinite(density.recordsPerSecond) && density.recordsPerSecond > 0 ? density.recordsPerSecond : null;
+    this.db
+      .prepare(
+        `INSERT INTO stream_density (stream, records_per_hour, records_per_second, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (stream) DO UPDATE SET records_per_hour = excluded.records_per_hour,
+           records_per_second = excluded.records_per_second, updated_at = excluded.updated_at`,
+      )
+      .run(stream, density.recordsPerHour, perSecond, this.now());
   }
 
   delete(stream: string): void {

@@ -9,7 +9,7 @@ import { openStateDb, type Db } from "./open.js";
 import { DaemonRegistry, ScheduleStore } from "./schedules.js";
 
 export { JobStore, type Job, type JobKind, type JobStatus, type NewJob, type JobLogLine } from "./jobs.js";
-export { CursorStore, comparePositions, ORIGIN, type Position, type StoredCursor } from "./cursors.js";
+export { CursorStore, comparePositions, ORIGIN, type Position, type StoredCursor, type StoredDensity } from "./cursors.js";
 export { LeaseStore, leaseLive, DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, STREAM_LEASE_MS, STREAM_LEASE_RENEW_MS, type Holder, type StreamLease } from "./leases.js";
 export { JobLifecycle, type QueueResult, type StartResult, type SlotJob, type JobEnd } from "./lifecycle.js";
 export { openStateDb, type Db } from "./open.js";

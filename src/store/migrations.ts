@@ -177,5 +177,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE daemon ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: what each stream's data looked like in its last committed export window (records per hour of data, records
+  // per second of response), so its next run sizes its windows at once (issue 18). A hint, not owned state: losing
+  // it costs requests, never records.
+  `
+  CREATE TABLE stream_density (
+    stream             TEXT PRIMARY KEY,
+    records_per_hour   REAL NOT NULL,
+    records_per_second REAL,
+    updated_at         INTEGER NOT NULL
+  );
+  `,
 ];
 

@@ -237,9 +237,9 @@ describe("bad input", () => {
 
   it("fails a job on a malformed line from Iterable, keeps committed slices, and a re-run continues", async () => {
     const w = workspace();
-    const load = await guessed(w, exportSeed("smsSend", "2026-06-01T00:00:00Z", "2026-06-04T00:00:00Z", "  retry_limit: 0\n"));
+    const load = await guessed(w, exportSeed("smsSend", "2026-06-01T00:00:00Z", "2026-06-04T00:00:00Z", "  retry_limit: 0\n  slice_hours: 24\n"));
     const args = ["--database", "mal_db", "--table", "sms", "--auto-create-table"];
-    // The first slice's response is fine (slow=1 ms), the second one's is broken.
+    // One-day slices (slice_hours): the first slice's response is fine (slow=1 ms), the second one's is broken.
     fake.clearFaults();
     fake.addFaults(["export.json:slow=1@1", "export.json:malformed@1"]);
     const failed = await w.itd("connector:issue", load, ...args);

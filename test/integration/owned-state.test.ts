@@ -556,7 +556,7 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
   it("two foreground runs of one schedule at once do not both import the same window (defect 2)", async ({ expect, onTestFinished }) => {
     const w = workspace();
     onTestFinished(w.cleanup);
-    w.load("load.yml", { url: slow.url, start: D - 2 * DAY });
+    w.load("load.yml", { url: slow.url, start: D - 2 * DAY, more: ["  slice_hours: 24"] }); // two slices, 3 s each at least
     await ok(w, "connector:create", "con1", "", "race_db", "sends", "load.yml", "--auto-create-table");
     const one = w.spawnItd(["connector:run", "con1", iso(D), "--foreground"]);
     await sleep(1_000);
@@ -574,7 +574,7 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
   it("refuses a --config-diff while a run of the schedule goes on, and a rewind after it is where the next run starts (review)", async ({ expect, onTestFinished }) => {
     const w = workspace();
     onTestFinished(w.cleanup);
-    w.load("load.yml", { url: slow.url, start: D - 2 * DAY });
+    w.load("load.yml", { url: slow.url, start: D - 2 * DAY, more: ["  slice_hours: 24"] }); // two slices, 3 s each at least
     await ok(w, "connector:create", "rw", "", "rw_db", "sends", "load.yml", "--auto-create-table");
     w.write("rewind.yml", `in: {start_time: '${iso(D - DAY)}'}\n`);
     const run = w.spawnItd(["connector:run", "rw", iso(D), "--foreground"]);

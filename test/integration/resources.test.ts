@@ -155,8 +155,8 @@ describe("resources", () => {
     expect(expected).toBeGreaterThan(1_000_000);
 
     await Promise.all([
-      // (a) one slice of a whole day: a single response of hundreds of MB
-      h.create("big", "", h.load("big", { url: bigFake.url, type: "emailSend", start: window.start, more: ["slice_hours: 24"] })),
+      // (a) one slice of a whole day: a single response of hundreds of MB (not split: max_slice_records above it)
+      h.create("big", "", h.load("big", { url: bigFake.url, type: "emailSend", start: window.start, more: ["slice_hours: 24", "max_slice_records: 2000000"] })),
       // (b) a response that never ends; one retry, so the job ends after two idle timeouts
       h.create("stall", "", h.load("stall", { url: stallFake.url, type: "emailOpen", start: now - DAY, more: ["retry_limit: 1", "initial_retry_wait: 200"] })),
       // (c) every 3 s, each request slower than the rate budget's interval

@@ -5,6 +5,7 @@ import { ItdError } from "../../errors.js";
 import { parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { withServices } from "../services.js";
+import { waitNotes } from "../wait-notes.js";
 
 /** Records read to guess the columns. */
 export const GUESS_SAMPLE = 1000;
@@ -46,7 +47,7 @@ Example:
     return withServices(ctx, values, async (s) => {
       const seed = await readLoadConfigFile(resolve(ctx.cwd, seedPath), ctx.env);
       const client = s.iterableClient(seed);
-      const { records, source } = await readSample(seed, client, { now: s.clock.now(), limit: GUESS_SAMPLE, signal: ctx.signal });
+      const { records, source } = await readSample(seed, client, { now: s.clock.now(), limit: GUESS_SAMPLE, signal: ctx.signal, onEvent: waitNotes(ctx.stderr) });
       if (records.length === 0) {
         throw new ItdError("data", `guess read no records from Iterable (${source.description}); widen start_time/end_time or check the data type`);
       }

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { Clock } from "../../clock.js";
 import { issueStreamFor, readLoadConfigFile, runStartedJob, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
 import { ItdError, NotFoundError, UsageError } from "../../errors.js";
 import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
@@ -9,6 +10,18 @@ import { durationSeconds } from "./job.js";
 import { parseFormat } from "../output.js";
 import { ProgressLine } from "../progress.js";
 import { withServices, type Services } from "../services.js";
+
+/** Calls `fn` every second of `clock` until `signal` aborts. */
+async function tick(clock: Clock, signal: AbortSignal, fn: () => void): Promise<void> {
+  for (;;) {
+    try {
+      await clock.sleep(1_000, signal);
+    } catch {
+      return;
+    }
+    fn();
+  }
+}
 
 /** TD's get_table: the database and table must exist, unless --auto-create-table creates them. */
 export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream, hints: readonly string[] = []): void {
@@ -98,6 +111,9 @@ Examples:
       const quiet = format === "json";
       if (!quiet) ctx.stdout.write(`Job ${job.id} is running.\n`);
       const progress = new ProgressLine(ctx.stderr, () => s.clock.now());
+      // Once a second, so a wait's countdown moves while no records arrive.
+      const ticking = new AbortController();
+      const ticker = progress.enabled ? tick(s.clock, ticking.signal, () => progress.tick()) : Promise.resolve();
       const { job: done, outcome } = await runStartedJob(
         { client: s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger, lifecycle },
         job,
@@ -114,7 +130,8 @@ Examples:
             if (!quiet) ctx.stdout.write(`  ${message}\n`);
           },
         },
-      );
+      ).finally(() => ticking.abort());
+      await ticker;
       progress.clear();
       const seconds = durationSeconds(done, s.clock.now());
       if (quiet) {

@@ -5,6 +5,7 @@ import { intFlag, parseCommandArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { parseFormat, writeRows } from "../output.js";
 import { withServices } from "../services.js";
+import { waitNotes } from "../wait-notes.js";
 
 /** Ruby's `inspect`, as TD's preview shows cells: strings double-quoted, null as nil. */
 export function inspectCell(v: CellValue): string {
@@ -32,7 +33,7 @@ Example:
     return withServices(ctx, values, async (s) => {
       const config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
       const client = s.iterableClient(config);
-      const { records, source } = await readSample(config, client, { now: s.clock.now(), limit, signal: ctx.signal });
+      const { records, source } = await readSample(config, client, { now: s.clock.now(), limit, signal: ctx.signal, onEvent: waitNotes(ctx.stderr) });
       const columns = config.in.columns ?? guessColumns(records, { epochMillisFields: source.epochMillisFields, doubleFields: source.doubleFields });
       const converter = createRowConverter({
         columns,

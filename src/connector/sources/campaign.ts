@@ -2,7 +2,7 @@ import type { Campaign, CampaignMetrics, IterableClient, TimeWindow } from "../.
 import type { LoadConfig } from "../config.js";
 import { configDiffFor } from "../plan.js";
 import { formatRfc3339 } from "../timestamp.js";
-import { windowsOf, type RunContext, type Source, type SourceRecord } from "./source.js";
+import { fixedPlan, windowsOf, type RunContext, type Source, type SourceRecord } from "./source.js";
 
 /**
  * Whether a metric label names money, an average, a rate or a per-mille
@@ -28,7 +28,7 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
   if (c.start_time !== undefined || run.cursorStart !== undefined) {
     window = windowsOf(c, run, Number.POSITIVE_INFINITY)[0];
     if (window === undefined) {
-      return { endpoint: "campaigns/metrics", slices: [], epochMillisFields: true, description: "campaigns: the metrics window is empty" };
+      return { endpoint: "campaigns/metrics", slices: fixedPlan([]), epochMillisFields: true, description: "campaigns: the metrics window is empty" };
     }
   }
   const wanted = c.campaign_ids !== undefined && c.campaign_ids.length > 0 ? new Set(c.campaign_ids) : undefined;
@@ -43,7 +43,7 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
     epochMillisFields: true,
     doubleFields,
     description: `campaigns${wanted ? ` ${[...wanted].join(",")}` : " (all)"} with${windowText}, ${perRequest} id(s) per metrics request`,
-    slices: [
+    slices: fixedPlan([
       {
         id: window ? `campaigns:${formatRfc3339(window.start)}/${formatRfc3339(window.end)}` : "campaigns",
         label: window ? `campaigns${windowText}` : "campaigns",
@@ -65,7 +65,7 @@ export function campaignSource(config: LoadConfig, client: IterableClient, run: 
           }
         },
       },
-    ],
+    ]),
   };
 }
 

@@ -5,7 +5,7 @@ import { exportDataSource } from "./export-data.js";
 import { listSource } from "./list.js";
 import type { RunContext, Source } from "./source.js";
 
-export type { RunContext, Source, SourceRecord, SourceSlice } from "./source.js";
+export { fixedPlan, type RunContext, type SlicePlan, type SliceReadOptions, type Source, type SourceRecord, type SourceSlice } from "./source.js";
 
 /** The source of a load config's data_type. */
 export function sourceFor(config: LoadConfig, client: IterableClient, run: RunContext): Source {

@@ -1,6 +1,6 @@
 import type { IterableClient } from "../../iterable/index.js";
 import type { LoadConfig } from "../config.js";
-import type { Source, SourceRecord } from "./source.js";
+import { fixedPlan, type Source, type SourceRecord } from "./source.js";
 
 /**
  * `list`: the members of one list (GET /api/lists/getUsers, 5 requests/min),
@@ -15,7 +15,7 @@ export function listSource(config: LoadConfig, client: IterableClient): Source {
     endpoint: "lists/getUsers",
     epochMillisFields: false,
     description: `list ${listId} members${preferUserId ? " (prefer user id)" : ""}`,
-    slices: [
+    slices: fixedPlan([
       {
         id: `list:${listId}`,
         label: `list ${listId}`,
@@ -28,6 +28,6 @@ export function listSource(config: LoadConfig, client: IterableClient): Source {
           }
         },
       },
-    ],
+    ]),
   };
 }

@@ -1,6 +1,7 @@
-import type { Endpoint, IterableClient, TimeWindow } from "../../iterable/index.js";
+import type { CallEvent, Endpoint, IterableClient, TimeWindow } from "../../iterable/index.js";
 import { planExportWindows } from "../plan.js";
 import type { LoadConfig } from "../config.js";
+import type { SplitInfo, StreamDensity } from "../slicing.js";
 
 /** A record as a source yields it: Iterable's fields, before conversion. */
 export type SourceRecord = Record<string, unknown>;
@@ -17,13 +18,63 @@ export interface SourceSlice {
   /** The config diff once this slice is committed, or null when the source has no cursor. */
   cursor: unknown;
   /** Reads the slice's records in batches; a fresh read per attempt. */
-  read(options: { signal?: AbortSignal; onBytes?: (n: number) => void }): AsyncIterable<SourceRecord[]>;
+  read(options: SliceReadOptions): AsyncIterable<SourceRecord[]>;
+  /**
+   * A slice that may be split: a response with more records, or slower, is
+   * abandoned before it commits and a shorter window read instead. Absent:
+   * the slice is read whole, however big.
+   */
+  limits?: { maxRecords: number; maxResponseMs: number };
+  /** A record's time (epoch ms), to tell how far an abandoned response got. */
+  timeOf?: (record: SourceRecord) => number | undefined;
+}
+
+export interface SliceReadOptions {
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  onEvent?: (event: CallEvent) => void;
+}
+
+/**
+ * A run's slices, one at a time: fixed up front (campaigns, a list, a date
+ * range), or export windows sized as the data shows itself. `next()` answers
+ * the same slice until it is `committed()` (or, for a slice with limits,
+ * `split()`).
+ */
+export interface SlicePlan {
+  next(): SourceSlice | undefined;
+  /** The slice's rows are committed: `records` read in a response of `responseMs`. */
+  committed(slice: SourceSlice, outcome: { records: number; responseMs: number }): void;
+  /** The slice's response was too big or too slow; nothing of it was committed. Returns the slice to read instead. */
+  split(slice: SourceSlice, info: SplitInfo): SourceSlice;
+  /** Slices left, the next one included (an estimate unless `exact`). */
+  remaining(): number;
+  readonly exact: boolean;
+  /** What the stream's data looked like, to remember for its next run (undefined: nothing learnt). */
+  density(): StreamDensity | undefined;
+}
+
+/** A plan of slices known up front. */
+export function fixedPlan(slices: readonly SourceSlice[]): SlicePlan {
+  let i = 0;
+  return {
+    next: () => slices[i],
+    committed(slice) {
+      if (slices[i] === slice) i++;
+    },
+    split(slice) {
+      throw new Error(`slice ${slice.id} cannot be split`);
+    },
+    remaining: () => slices.length - i,
+    exact: true,
+    density: () => undefined,
+  };
 }
 
 export interface Source {
   /** The endpoint whose retries a slice attempt counts against. */
   endpoint: Endpoint;
-  slices: SourceSlice[];
+  slices: SlicePlan;
   /** Campaign and list metadata carry epoch-ms times (guess turns `*At` into timestamps). */
   epochMillisFields: boolean;
   /**
@@ -46,6 +97,8 @@ export interface RunContext {
    * incremental runs after the first, and for a run resuming a failed one.
    */
   cursorStart?: number | undefined;
+  /** What the stream's data looked like in its last committed window (sizes export windows). */
+  density?: StreamDensity | undefined;
 }
 
 export type SourceFactory = (config: LoadConfig, client: IterableClient, run: RunContext) => Source;

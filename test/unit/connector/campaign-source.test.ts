@@ -94,7 +94,7 @@ describe("guessing campaign metrics", () => {
     const { client } = testClient(server.url);
     const source = campaignSource(campaignConfig(server.url), client, { now: Date.UTC(2026, 0, 1) });
     let bytes = 0;
-    const [slice] = source.slices;
+    const slice = source.slices.next();
     expect(slice).toBeDefined();
     const batches = await collect((slice as SourceSlice).read({ onBytes: (n) => (bytes += n) }));
     expect(batches.flat()).toHaveLength(2);

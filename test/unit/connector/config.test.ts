@@ -76,7 +76,8 @@ describe("load.yml keys and defaults", () => {
       initial_retry_wait: DEFAULT_RETRY.initialRetryWait,
       max_retry_wait: DEFAULT_RETRY.maxRetryWait,
       skip_invalid_records: false,
-      slice_hours: 24,
+      max_slice_records: 1_000_000,
+      max_slice_seconds: 600,
     });
     expect(c.out).toEqual({ mode: "append" });
     expect(c.exec).toEqual({});
@@ -259,6 +260,13 @@ describe("load.yml keys and defaults", () => {
   test("slice_hours must be from 1 to 8760", () => {
     expect(problems(yml("slice_hours: 0"))).toEqual(["load.yml: in.slice_hours: expected an integer from 1 to 8760; got 0"]);
     expect(parse(yml("slice_hours: 8760")).in.slice_hours).toBe(8760);
+  });
+
+  test("slice_hours is unset by default (windows sized to the data); max_slice_records and max_slice_seconds are bounded", () => {
+    expect(parse(yml("")).in.slice_hours).toBeUndefined();
+    expect(problems(yml("max_slice_records: 0"))).toEqual(["load.yml: in.max_slice_records: expected an integer from 1 to 1000000000; got 0"]);
+    expect(problems(yml("max_slice_seconds: 86401"))).toEqual(["load.yml: in.max_slice_seconds: expected an integer from 1 to 86400; got 86401"]);
+    expect(parse(yml("max_slice_records: 5000\nmax_slice_seconds: 30")).in).toMatchObject({ max_slice_records: 5000, max_slice_seconds: 30 });
   });
 
   test("retry waits: max_retry_wait below initial_retry_wait is an error, also against the default", () => {
