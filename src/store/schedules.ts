@@ -213,6 +213,13 @@ export class DaemonRegistry {
    * lease is live (renewed within `leaseMs`, its process not known dead).
    * Returns the fencing token, or the holder when refused.
    */
+  /** The daemon holding the home's lease now, if any (read only: `acquire` still decides). */
+  liveHolder(me: Holder, leaseMs: number, isAlive: (pid: number) => boolean): { pid: number; host: string } | undefined {
+    const row = this.row();
+    if (row && leaseLive({ pid: row.pid, host: row.host, expiresAt: row.heartbeat_at + leaseMs }, this.now(), me, isAlive)) return { pid: row.pid, host: row.host };
+    return undefined;
+  }
+
   acquire(holder: Holder, leaseMs: number, isAlive: (pid: number) => boolean): { token: number } | { busy: { pid: number; host: string } } {
     return this.db.transaction(() => {
       const now = this.now();

@@ -1,4 +1,7 @@
 import { once } from "node:events";
+import { hostname } from "node:os";
+import { isProcessAlive } from "../../pid.js";
+import { DAEMON_LEASE_MS } from "../../store/index.js";
 import { Daemon, forkJob } from "../../daemon/daemon.js";
 import { readDaemonConfig } from "../../daemon/config.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
@@ -43,8 +46,14 @@ Examples:
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir };
     const budgets = new RateBudgets(services.clock, { ...config.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
     const metrics = createDaemonMetrics();
-    // Everything the daemon needs that can fail is checked before it takes the home and fires anything: the
-    // port first (a taken port used to leave a half-working daemon without /healthz).
+    // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
+    // daemon on the home (its port is likely ours too: say the real reason), then the port (a taken port used to
+    // leave a half-working daemon without /healthz).
+    const holder = services.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+    if (holder !== undefined) {
+      await services.close();
+      throw new ItdError("conflict", `another itd daemon (pid ${holder.pid} on ${holder.host}) is running on this home; stop it first`);
+    }
     const started: { daemon?: Daemon } = {};
     let http: HealthServer | undefined;
     if (config.http_port !== 0) {
