@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
-import { chmodSync, closeSync, openSync, statSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
-import { ensureHome } from "../home.js";
+import { accessError, ensureHome } from "../home.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export type Db = Database.Database;
@@ -11,24 +11,31 @@ const FILE_MODE = 0o600;
 const SIDE_FILES = ["-wal", "-shm"] as const;
 
 /** Creates an empty state.db with mode 0600 (never readable by others, not even for an instant) when missing. */
-function createStateFile(file: string): void {
+function createStateFile(home: string, file: string): void {
   try {
     closeSync(openSync(file, "wx", FILE_MODE));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-      throw new StoreError(`cannot create the state store ${file}: ${(err as Error).message}`, { cause: err });
-    }
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw accessError(`cannot create the state store ${file}`, file, err, { home });
+  }
+}
+
+/** state.db must be readable and writable by this process; a file another user left (root's `sudo itd …`) is named as such. */
+function checkStateFile(home: string, file: string): void {
+  try {
+    accessSync(file, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    throw accessError(`cannot open the state store ${file}`, file, err, { home });
   }
 }
 
 /** Sets mode 0600 on state.db and its -wal/-shm when present and looser (a copied or restored file). */
-function secureStateFiles(file: string): void {
+function secureStateFiles(home: string, file: string): void {
   for (const f of [file, ...SIDE_FILES.map((s) => file + s)]) {
     try {
       if ((statSync(f).mode & 0o777) !== FILE_MODE) chmodSync(f, FILE_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new StoreError(`cannot set mode 0600 on ${f}: ${(err as Error).message}`, { cause: err });
+        throw accessError(`cannot set mode 0600 on ${f}`, f, err, { home });
       }
     }
   }
@@ -38,9 +45,10 @@ function secureStateFiles(file: string): void {
 export function openStateDb(home: string, options: { busyTimeoutMs?: number } = {}): Db {
   ensureHome(home);
   const file = join(home, "state.db");
-  createStateFile(file);
+  createStateFile(home, file);
+  checkStateFile(home, file);
   // Before SQLite reads them: its -wal and -shm take the main file's mode.
-  secureStateFiles(file);
+  secureStateFiles(home, file);
   let db: Db;
   try {
     db = new Database(file);
@@ -52,7 +60,7 @@ export function openStateDb(home: string, options: { busyTimeoutMs?: number } = 
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   migrate(db, file);
-  secureStateFiles(file);
+  secureStateFiles(home, file);
   return db;
 }
 

@@ -33,7 +33,7 @@ export const connectorListCommand: Command = {
       });
       ctx.stdout.write(renderRows(format, ["Name", "Cron", "Timezone", "Delay", "Database", "Table", "Next run", "Last status", "Source"], rows));
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -49,7 +49,7 @@ export const connectorShowCommand: Command = {
       const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
       ctx.stdout.write(format === "json" ? JSON.stringify(scheduleJson(s, d), null, 2) + "\n" : dumpSchedule(s, d, { nextRuns: 3 }));
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -101,6 +101,6 @@ export const connectorHistoryCommand: Command = {
       ]);
       ctx.stdout.write(renderRows(format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows));
       return 0;
-    });
+    }, { access: "read" });
   },
 };
