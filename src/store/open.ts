@@ -41,8 +41,42 @@ function secureStateFiles(home: string, file: string): void {
   }
 }
 
-/** Opens `<home>/state.db`: WAL, busy timeout, mode 0600, migrations applied. */
-export function openStateDb(home: string, options: { busyTimeoutMs?: number } = {}): Db {
+/**
+ * Opens an existing `<home>/state.db` read-only, writing nothing (`itd doctor`):
+ * no home or file created, no migration; a schema other than this itd's is an error.
+ */
+function openStateDbReadonly(home: string, busyTimeoutMs: number): Db {
+  const file = join(home, "state.db");
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    throw accessError(`cannot read the state store ${file}`, file, err, { home, want: "read" });
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  } catch (err) {
+    throw new StoreError(`cannot open the state store ${file} read-only: ${(err as Error).message}`, { cause: err });
+  }
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version !== MIGRATIONS.length) {
+    db.close();
+    throw new StoreError(
+      version > MIGRATIONS.length
+        ? `${file} was written by a newer itd (schema ${version}; this itd knows ${MIGRATIONS.length}); upgrade itd`
+        : `${file} has schema ${version} of ${MIGRATIONS.length}: the next itd command or daemon run as the home's owner upgrades it`,
+    );
+  }
+  return db;
+}
+
+/**
+ * Opens `<home>/state.db`: WAL, busy timeout, mode 0600, migrations applied.
+ * `readonly`: an existing state.db as it is, writing nothing.
+ */
+export function openStateDb(home: string, options: { busyTimeoutMs?: number; readonly?: boolean } = {}): Db {
+  if (options.readonly === true) return openStateDbReadonly(home, options.busyTimeoutMs ?? 10_000);
   ensureHome(home);
   const file = join(home, "state.db");
   createStateFile(home, file);
