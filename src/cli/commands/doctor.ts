@@ -247,7 +247,8 @@ Examples:
       // One request per distinct key and place (region or base_url).
       const groups = new Map<string, { config: LoadConfig; baseUrl: string; users: Scheduled[] }>();
       for (const { s, config: c } of usable) {
-        const probe: LoadConfig = { ...c, in: { ...c.in, retry_limit: 1, initial_retry_wait: 500, max_retry_wait: 2000, connect_timeout: 10, response_timeout: 30, idle_timeout: 30 } };
+        // One request, not retried; a cheap one answers in well under these.
+        const probe: LoadConfig = { ...c, in: { ...c.in, retry_limit: 0, connect_timeout: 10, response_timeout: 20, idle_timeout: 20 } };
         const client = services.iterableClient(probe);
         const id = `${c.in.api_key}\u0000${client.baseUrl}`;
         const g = groups.get(id);
