@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, statSync, accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { validateLoadConfig, type LoadConfig } from "../../connector/index.js";
 import { readDaemonConfig, type DaemonConfig } from "../../daemon/config.js";
 import { errorMessage } from "../../errors.js";
@@ -54,42 +54,57 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-function homeFindings(home: string): Finding[] {
+/** The nearest directory above `path` that exists, if any (a file in the way: undefined). */
+function existingParent(path: string): string | undefined {
+  for (let d = dirname(path); ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? d : undefined;
+    } catch {
+      if (d === dirname(d)) return undefined;
+    }
+  }
+}
+
+function homeFinding(home: string): Finding {
   const uid = currentUid();
   const me = uid === undefined ? "this user" : userName(uid);
+  const fail = (detail: string): Finding => ({ status: "FAIL", check: "home", detail });
   let st;
   try {
     st = statSync(home);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") return [{ status: "FAIL", check: "home", detail: `${home}: ${explainAccess(home, err, "write")}` }];
-    const why = explainAccess(home, err, "write");
-    return why.endsWith("cannot be created") || why.includes("file, not a directory") || why.includes("permission denied")
-      ? [{ status: "FAIL", check: "home", detail: `${home} cannot be created by ${me}: ${why}` }]
-      : [{ status: "ok", check: "home", detail: `${home} does not exist yet; itd creates it (0700) for ${me} on first use` }];
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") return fail(`${home}: ${explainAccess(home, err, "write")}`);
+    // Missing: whoever runs itd first creates it, with its parents; the nearest existing one must let us.
+    const parent = existingParent(home);
+    if (parent === undefined) return fail(`${home} cannot be created: ${explainAccess(home, err, "write")}`);
+    try {
+      accessSync(parent, constants.W_OK | constants.X_OK);
+    } catch (denied) {
+      return fail(`${home} cannot be created by ${me}: ${explainAccess(parent, denied, "write")}`);
+    }
+    return { status: "ok", check: "home", detail: `${home} does not exist yet; itd creates it (0700) for ${me} on first use` };
   }
-  if (!st.isDirectory()) return [{ status: "FAIL", check: "home", detail: `${home} is not a directory (a file is there)` }];
+  if (!st.isDirectory()) return fail(`${home} is not a directory (a file is there)`);
   if (uid !== undefined && st.uid !== uid) {
     const owner = userName(st.uid);
-    return [{ status: "FAIL", check: "home", detail: `${home} belongs to user ${owner}, not ${me}; run as it: sudo -u ${owner} ITD_HOME=${home} itd doctor …` }];
+    return fail(`${home} belongs to user ${owner}, not ${me}; run as it: sudo -u ${owner} ITD_HOME=${home} itd doctor …`);
   }
   try {
     accessSync(home, constants.W_OK | constants.X_OK);
   } catch (err) {
-    return [{ status: "FAIL", check: "home", detail: `${home} is not writable: ${explainAccess(home, err, "write")}` }];
+    return fail(`${home} is not writable: ${explainAccess(home, err, "write")}`);
   }
   const state = join(home, "state.db");
   if (existsSync(state)) {
     const sst = statSync(state);
-    if (sst.uid !== st.uid) {
-      return [{ status: "FAIL", check: "home", detail: `${state} is not ${me}'s (${ownership(sst)}); give it back: sudo chown ${me} ${state}` }];
-    }
+    if (sst.uid !== st.uid) return fail(`${state} is not ${me}'s (${ownership(sst)}); give it back: sudo chown ${me} ${state}`);
     try {
       accessSync(state, constants.R_OK | constants.W_OK);
     } catch (err) {
-      return [{ status: "FAIL", check: "home", detail: `${state}: ${explainAccess(state, err)}` }];
+      return fail(`${state}: ${explainAccess(state, err)}`);
     }
   }
-  return [{ status: "ok", check: "home", detail: `${home} (${ownership(st)})` }];
+  return { status: "ok", check: "home", detail: `${home} (${ownership(st)})` };
 }
 
 /** Binds host:port as the daemon would and lets it go; the error when it cannot. */
@@ -189,7 +204,7 @@ Examples:
     }
 
     const home = resolveHome({ flag: values.home, env, cwd: ctx.cwd, configHome: config?.home });
-    for (const f of homeFindings(home)) say(f);
+    say(homeFinding(home));
 
     const services = new Services({ ...ctx, env }, values.home, { configHome: config?.home, schedulesDir: config?.schedules_dir, access: "read" });
     let store: Store | undefined;
@@ -271,7 +286,7 @@ Examples:
       // The warehouse: every database file, and the databases schedules name.
       let probes;
       try {
-        probes = probeDatabases(home);
+        probes = existsSync(home) && statSync(home).isDirectory() ? probeDatabases(home) : [];
       } catch (err) {
         say({ status: "FAIL", check: "warehouse", detail: errorMessage(err) });
         probes = undefined;
