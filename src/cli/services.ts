@@ -90,7 +90,11 @@ export class Services {
     return this.warehouseInstance;
   }
 
-  private checkHome(): void {
+  /**
+   * Refuses the home if it is another user's (for writing; see assertHomeOwner). The store and the warehouse
+   * call it when they first open; a command can call it earlier, before it starts anything.
+   */
+  checkHome(): void {
     if (this.homeChecked) return;
     assertHomeOwner(this.home, this.access);
     this.homeChecked = true;

@@ -29,7 +29,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnvFile } from "../../src/cli/commands/doctor.js";
-import { ITD, ROOT, spawnFake, tempDir, until, type FakeProcess } from "./helpers.js";
+import { ITD, ROOT, sleep, spawnFake, tempDir, type FakeProcess } from "./helpers.js";
 import { openToOthers, USERS_UNAVAILABLE } from "./users.js";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -141,7 +141,12 @@ describe("the README's install steps", () => {
       });
       daemon.stdout?.on("data", (d: Buffer) => (daemonLog += d.toString()));
       daemon.stderr?.on("data", (d: Buffer) => (daemonLog += d.toString()));
-      await until("the daemon to listen", () => daemonLog.includes('"msg":"health and metrics listening"') || daemon?.exitCode !== null, 30_000, () => daemonLog);
+      // Up as systemd would see it: /healthz answers 200 (whatever the order of the daemon's start-up lines).
+      const port = Number(/^http_port: (\d+)$/m.exec(readFileSync(inRoot("etc/itd/itd.yml"), "utf8"))?.[1]);
+      const healthy = (): Promise<boolean> => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false);
+      for (const deadline = Date.now() + 30_000; daemon.exitCode === null && !(await healthy()); await sleep(200)) {
+        if (Date.now() > deadline) throw new Error(`the daemon did not serve /healthz within 30 s\n${daemonLog}`);
+      }
     }
 
     beforeAll(async () => {
