@@ -7,6 +7,7 @@ import { connectorPreviewCommand } from "./commands/connector-preview.js";
 import { connectorRunCommand } from "./commands/connector-run.js";
 import { connectorUpdateCommand } from "./commands/connector-update.js";
 import { daemonCommand } from "./commands/daemon.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { fakeIterableCommand } from "./commands/fake-iterable.js";
 import { iterableCampaignsCommand } from "./commands/iterable-campaigns.js";
 import { iterableListsCommand } from "./commands/iterable-lists.js";
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   connectorRunCommand,
   scheduleNextCommand,
   daemonCommand,
+  doctorCommand,
   jobShowCommand,
   jobListCommand,
   jobKillCommand,

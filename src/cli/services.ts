@@ -13,7 +13,7 @@ import {
   type TimeoutOptions,
 } from "../iterable/index.js";
 import { createLogger, silentLogger, type Logger } from "../log.js";
-import { resolveHome } from "../home.js";
+import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
 import type { CommandContext } from "./command.js";
@@ -21,6 +21,8 @@ import type { CommandContext } from "./command.js";
 /**
  * The CLI's composition root for commands that use the home: resolves it once
  * and opens the store and the warehouse on first use. Commands call close().
+ * Before either opens, a home another user owns is refused (`access: "write"`,
+ * the default) or allowed only to read an existing state.db (`"read"`).
  */
 export class Services {
   readonly home: string;
@@ -38,12 +40,15 @@ export class Services {
   private readonly clients: IterableClient[] = [];
   private storeInstance: Store | undefined;
   private warehouseInstance: Warehouse | undefined;
+  private readonly access: HomeAccess;
+  private homeChecked = false;
 
   constructor(
     ctx: Pick<CommandContext, "env" | "cwd" | "signal">,
     homeFlag: string | undefined,
-    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined } = {},
+    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined; access?: HomeAccess } = {},
   ) {
+    this.access = options.access ?? "write";
     this.configSchedulesDir = options.schedulesDir;
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
     this.clock = options.clock ?? systemClock;
@@ -74,13 +79,25 @@ export class Services {
   }
 
   get store(): Store {
+    this.checkHome();
     this.storeInstance ??= openStore(this.home, this.clock);
     return this.storeInstance;
   }
 
   get warehouse(): Warehouse {
+    this.checkHome();
     this.warehouseInstance ??= openWarehouse(this.home, { clock: this.clock });
     return this.warehouseInstance;
+  }
+
+  /**
+   * Refuses the home if it is another user's (for writing; see assertHomeOwner). The store and the warehouse
+   * call it when they first open; a command can call it earlier, before it starts anything.
+   */
+  checkHome(): void {
+    if (this.homeChecked) return;
+    assertHomeOwner(this.home, this.access);
+    this.homeChecked = true;
   }
 
   async close(): Promise<void> {
@@ -90,15 +107,21 @@ export class Services {
   }
 }
 
-/** Runs `fn` with services and always closes them. */
+/** Runs `fn` with services and always closes them. A command that only reads the home says `access: "read"`. */
 export async function withServices<T>(
   ctx: CommandContext,
   flags: { home?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
   fn: (s: Services) => Promise<T> | T,
+  options: { access?: HomeAccess } = {},
 ): Promise<T> {
   // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
   const { config } = readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd);
-  const services = new Services(ctx, flags.home, { verbose: flags["itd-verbose"] === true, configHome: config.home, schedulesDir: config.schedules_dir });
+  const services = new Services(ctx, flags.home, {
+    verbose: flags["itd-verbose"] === true,
+    configHome: config.home,
+    schedulesDir: config.schedules_dir,
+    access: options.access ?? "write",
+  });
   try {
     return await fn(services);
   } finally {

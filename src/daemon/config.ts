@@ -17,6 +17,7 @@ import { loadAll, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { closest, describeValue, joinPath, problemLine, type ConfigProblem } from "../connector/config-errors.js";
 import { ConfigError } from "../errors.js";
+import { explainAccess } from "../home.js";
 import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
 import type { RateGroup, RateLimit, RateLimits } from "../iterable/index.js";
 
@@ -333,7 +334,11 @@ export function readDaemonConfig(
     const hints = source.origin === "$ITD_CONFIG" ? ["the file is named by $ITD_CONFIG"] : [];
     if (code === "ENOENT") throw new ConfigError(`configuration file: ${source.shown} not found`, { cause: err, hints });
     const reason =
-      code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
+      code === "EISDIR"
+        ? "is a directory"
+        : code === "EACCES" || code === "EPERM"
+          ? `is not readable: ${explainAccess(source.path, err, "read")}`
+          : `cannot be read (${code ?? "error"})`;
     throw new ConfigError(`configuration file: ${source.shown} ${reason}`, { cause: err, hints });
   }
   const config = parseDaemonConfig(text, source.shown);

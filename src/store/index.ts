@@ -27,9 +27,12 @@ export interface Store {
   close(): void;
 }
 
-/** `holder` and `isAlive` name this process and tell live processes (tests pass their own). */
-export function openStore(home: string, clock: Clock, options: { holder?: Holder; isAlive?: (pid: number) => boolean } = {}): Store {
-  const db = openStateDb(home);
+/**
+ * `holder` and `isAlive` name this process and tell live processes (tests pass their own).
+ * `readonly`: an existing state.db, read and never written (any write fails).
+ */
+export function openStore(home: string, clock: Clock, options: { holder?: Holder; isAlive?: (pid: number) => boolean; readonly?: boolean } = {}): Store {
+  const db = openStateDb(home, { readonly: options.readonly === true });
   const now = (): number => clock.now();
   const jobs = new JobStore(db, now);
   const schedules = new ScheduleStore(db, now);

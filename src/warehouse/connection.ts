@@ -4,6 +4,7 @@
  */
 import Database from "better-sqlite3";
 import { ItdError, StoreError } from "../errors.js";
+import { explainAccess, type Want } from "../home.js";
 import { secureDatabaseFiles } from "./layout.js";
 import { migrateMetadata } from "./metadata.js";
 
@@ -28,7 +29,7 @@ export function openWritable(file: string): Connection {
     secureDatabaseFiles(file);
   } catch (err) {
     conn.close();
-    throw asStoreError(err, `Cannot prepare database file ${file}`);
+    throw accessProblem(err, file, "read-write") ?? asStoreError(err, `Cannot prepare database file ${file}`);
   }
   return conn;
 }
@@ -44,8 +45,16 @@ function open(file: string, readonly: boolean): Connection {
   try {
     return new Database(file, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw asStoreError(err, `Cannot open database file ${file}`);
+    throw accessProblem(err, file, readonly ? "read" : "read-write") ?? asStoreError(err, `Cannot open database file ${file}`);
   }
+}
+
+/** SQLite could not open or write the file for want of permission (a file or -wal another user left): says which and why. */
+function accessProblem(err: unknown, file: string, want: Want): StoreError | undefined {
+  const code = sqliteCode(err) ?? "";
+  if (!code.startsWith("SQLITE_CANTOPEN") && !code.startsWith("SQLITE_READONLY") && !code.startsWith("SQLITE_PERM")) return undefined;
+  const why = explainAccess(file, err, want);
+  return new StoreError(`Cannot open database file ${file}: ${why === (err as Error).message ? why : `${(err as Error).message}: ${why}`}`, { cause: err });
 }
 
 /** SQLite's error code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`...), if any. */

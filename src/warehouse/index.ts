@@ -7,4 +7,5 @@ export type { WarehouseOptions } from "./warehouse.js";
 export { checkDatabaseName, checkTableName, quoteIdent, NAME_RULE } from "./names.js";
 export { sqliteType, TIME_COLUMN } from "./schema.js";
 export { DEFAULT_BUFFER_ROWS } from "./load.js";
+export { probeDatabases, type DatabaseProbe } from "./probe.js";
 export * from "./types.js";

@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { StoreError } from "../errors.js";
+import { accessError } from "../home.js";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -26,7 +27,7 @@ export function databaseFileNames(dir: string): string[] {
     entries = fs.readdirSync(dir);
   } catch (err) {
     if (isErrno(err, "ENOENT")) return [];
-    throw new StoreError(`Cannot read the warehouse directory ${dir}`, { cause: err });
+    throw accessError(`Cannot read the warehouse directory ${dir}`, dir, err, { home: path.dirname(dir), want: "read" });
   }
   return entries
     .filter((f) => f.endsWith(DB_SUFFIX))
@@ -45,7 +46,7 @@ export function ensureDir(dir: string): void {
       if (d === first || d === path.dirname(d)) break;
     }
   } catch (err) {
-    throw new StoreError(`Cannot create directory ${dir}`, { cause: err });
+    throw accessError(`Cannot create directory ${dir}`, dir, err, { want: "write" });
   }
 }
 
@@ -59,7 +60,7 @@ export function createDatabaseFile(file: string): boolean {
     fd = fs.openSync(file, "wx", FILE_MODE);
   } catch (err) {
     if (isErrno(err, "EEXIST")) return false;
-    throw new StoreError(`Cannot create database file ${file}`, { cause: err });
+    throw accessError(`Cannot create database file ${file}`, file, err, { home: path.dirname(path.dirname(file)), want: "write" });
   }
   fs.closeSync(fd);
   fs.chmodSync(file, FILE_MODE);
@@ -91,8 +92,19 @@ export function databaseBytes(file: string): number {
   return total;
 }
 
-export function fileExists(file: string): boolean {
-  return fs.existsSync(file);
+/**
+ * Whether the file exists. A file that cannot be looked at (a directory on
+ * its path that this user cannot enter) is an error saying so, never "absent":
+ * `Database 'x' does not exist` for a permission problem sends people the wrong way.
+ */
+export function fileExists(file: string, what: string, home: string): boolean {
+  try {
+    fs.statSync(file);
+    return true;
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return false;
+    throw accessError(what, file, err, { home, want: "read" });
+  }
 }
 
 function isErrno(err: unknown, code: string): boolean {

@@ -2,9 +2,11 @@
  * The warehouse: databases as SQLite files under `<home>/warehouse/`, their
  * tables, read-only queries and loads (design §1, §4, §5).
  */
+import { accessSync, constants } from "node:fs";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { ConfigError, ItdError, NotFoundError } from "../errors.js";
+import { accessError, type Want } from "../home.js";
 import type { Connection } from "./connection.js";
 import { asStoreError, openReadonly, openWritable } from "./connection.js";
 import {
@@ -88,7 +90,7 @@ class SqliteWarehouse implements Warehouse {
   }
 
   databaseExists(database: string): boolean {
-    return fileExists(this.databasePath(database));
+    return fileExists(this.databasePath(database), `Cannot open database '${database}'`, this.home);
   }
 
   createDatabase(database: string, options: CreateOptions = {}): boolean {
@@ -159,7 +161,7 @@ class SqliteWarehouse implements Warehouse {
     this.assertOpen();
     let conn = this.readable.get(database);
     if (conn === undefined) {
-      this.requireDatabase(database);
+      this.requireDatabase(database, "read");
       conn = openReadonly(this.databasePath(database));
       this.readable.set(database, conn);
     }
@@ -178,7 +180,7 @@ class SqliteWarehouse implements Warehouse {
     }
     checkLoadColumns(options.columns);
     this.assertOpen();
-    this.requireDatabase(database);
+    this.requireDatabase(database, "read-write");
     const load = beginLoad(
       {
         file: this.databasePath(database),
@@ -218,15 +220,22 @@ class SqliteWarehouse implements Warehouse {
     this.assertOpen();
     let conn = this.writable.get(database);
     if (conn === undefined) {
-      this.requireDatabase(database);
+      this.requireDatabase(database, "read-write");
       conn = openWritable(this.databasePath(database));
       this.writable.set(database, conn);
     }
     return conn;
   }
 
-  private requireDatabase(database: string): void {
-    if (!fileExists(this.databasePath(database))) throw databaseNotFound(database);
+  /** The database's file exists and this process may use it so; a permission problem names the file, its owner and mode. */
+  private requireDatabase(database: string, want: Want): void {
+    if (!this.databaseExists(database)) throw databaseNotFound(database);
+    const file = this.databasePath(database);
+    try {
+      accessSync(file, want === "read" ? constants.R_OK : constants.R_OK | constants.W_OK);
+    } catch (err) {
+      throw accessError(`Cannot open database '${database}'`, file, err, { home: this.home, want });
+    }
   }
 
   /** Runs a metadata read, wrapping SQLite failures. */

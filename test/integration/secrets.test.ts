@@ -520,7 +520,7 @@ describe("secrets in everything one run of the CLI and the daemon printed, serve
       itd("connector:list", ["connector:list"]),
       itd("connector:history json crash", ["connector:history", "crash", "-n", "1000", "-f", "json"]),
       itd("__job unknown", ["__job", "999999", "--verbose"]),
-      itd("internal error", ["job:list", "--home", "seed.yml", "--verbose"]), // the home is a file: an unexpected error
+      itd("home error", ["job:list", "--home", "seed.yml", "--verbose"]), // the home is a file: an error with its stack trace
       ...SHOWN_SCHEDULES.map((n) => itd(`connector:show ${n}`, ["connector:show", n])),
     ]);
     await Promise.all([...shown].map((id) => itd(`job:show ${id}`, ["job:show", String(id), "-v"])));
@@ -558,7 +558,7 @@ describe("secrets in everything one run of the CLI and the daemon printed, serve
     expect(out("config error yaml (literal)")).toMatch(/lit-yaml\.yml:\d+:\d+: [\s\S]*\n\s+at /);
     expect(out("connector:list")).toMatch(/file_broken\.yml/);
     expect(out("__job unknown")).toMatch(/^Error: [\s\S]*\n\s+at /m);
-    expect(out("internal error")).toMatch(/^Error: EEXIST[\s\S]*\n\s+at /m);
+    expect(out("home error")).toMatch(/^Error: the home \S*seed\.yml is not a directory \(a file is there\)[\s\S]*\n\s+at /m);
     expect(out(`job:show ${crashJobId}`)).toMatch(/Error\s+: interrupted/);
     for (const n of SHOWN_SCHEDULES) expect(out(`connector:show ${n}`)).toMatch(/api_key: /);
   });

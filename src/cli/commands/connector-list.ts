@@ -39,7 +39,7 @@ export const connectorListCommand: Command = {
         ctx.stderr.write(`Warning: '${d.name}' has ${queued.get(d.id)} runs queued: its slots come faster than they run (a run takes longer than its interval, or max_concurrent_jobs is too low)\n`);
       }
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -55,7 +55,7 @@ export const connectorShowCommand: Command = {
       const d = findSchedule(loadCatalog(s, ctx.env), positionals[0] as string);
       ctx.stdout.write(format === "json" ? JSON.stringify(scheduleJson(s, d), null, 2) + "\n" : dumpSchedule(s, d, { nextRuns: 3 }));
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -107,6 +107,6 @@ export const connectorHistoryCommand: Command = {
       ]);
       await writeRows(ctx, format, ["JobID", "Status", "Records", "Database", "Table", "Priority", "Started", "Duration", "Scheduled"], rows);
       return 0;
-    });
+    }, { access: "read" });
   },
 };

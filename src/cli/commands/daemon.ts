@@ -41,6 +41,7 @@ Examples:
     }
     const { config, file } = readDaemonConfig(values["itd-config"], ctx.env, ctx.cwd);
     const services = new Services(ctx, values.home, { configHome: config.home, schedulesDir: config.schedules_dir });
+    services.checkHome(); // another user's home (root without -u itd) is refused before anything starts
     const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
     const dir = schedulesDir(services, ctx.env);
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir };

@@ -108,7 +108,7 @@ Examples:
         }
       }
       return values.wait && job.status !== "success" ? 1 : 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -164,6 +164,6 @@ Examples:
       ]);
       await writeRows(ctx, format, ["JobID", "Status", "Kind", "Schedule", "Database", "Table", "Records", "Started", "Duration"], rows);
       return 0;
-    });
+    }, { access: "read" });
   },
 };

@@ -28,7 +28,7 @@ export const databaseListCommand: Command = {
         ctx.stderr.write("There are no databases.\nUse 'itd connector:issue load.yml --database DB --table TABLE --auto-create-table' to import into a new one.\n");
       }
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -57,7 +57,7 @@ export const tableListCommand: Command = {
         else ctx.stderr.write("There are no tables.\n");
       }
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -91,7 +91,7 @@ export const tableShowCommand: Command = {
         ].join("\n"),
       );
       return 0;
-    });
+    }, { access: "read" });
   },
 };
 
@@ -167,6 +167,6 @@ Examples:
         ctx.stderr.write(`itd query: showing the first ${maxRows} rows; the query has more (--limit ROWS to change, 0 for all)\n`);
       }
       return 0;
-    });
+    }, { access: "read" });
   },
 };
