@@ -325,9 +325,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         if (busy.has("opens_inc")) continue;
         busy.add("opens_inc");
         try {
-          await cli(["connector:update", "opens_inc", "-d", ALT_DATABASE]);
+          await cli(["connector:update", "opens_inc", "-d", ALT_DATABASE, "--auto-create-table"]);
           await pause(15_000 + rng.float() * 25_000);
-          await cli(["connector:update", "opens_inc", "-d", "soak_events"]);
+          await cli(["connector:update", "opens_inc", "-d", "soak_events", "--auto-create-table"]);
         } finally {
           busy.delete("opens_inc");
         }

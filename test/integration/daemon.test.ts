@@ -90,7 +90,8 @@ describe("itd daemon", () => {
     expect(runs.every((j) => ["success", "skipped", "killed", "queued"].includes(j.Status)), JSON.stringify(runs.map((j) => [j.Status, j.Scheduled]))).toBe(true);
     // The committed cursor is the last successful slot: the table holds exactly [t0, that slot).
     const show = (await h.itd("connector:show", "every3")).stdout;
-    const cursor = Date.parse(/"start_time":"([^"]+)"/.exec(show)?.[1] ?? "");
+    const cursor = Date.parse(/start_time: '([^']+)'/.exec(show.split("Config Diff")[1] ?? "")?.[1] ?? "");
+    expect(cursor, show).toBeGreaterThan(t0);
     const got = h.rows("dmn_db", "opens");
     const want = expectedIds(t0, cursor);
     expect(new Set(got).size).toBe(got.length);

@@ -38,7 +38,9 @@ function loadYml(opts: { columns?: boolean; start?: string } = {}): string {
 function workspace() {
   const dir = tempDir("itd-td-");
   const home = join(dir, "home");
-  const env = { ITERABLE_API_KEY: KEY, ITD_SCHEDULES: join(dir, "schedules"), ITD_RATE_LIMITS: "export=100/1s" };
+  // No HTTP endpoint: tests run side by side, and the default port is one.
+  writeFileSync(join(dir, "itd-test.yml"), "http_port: 0\nshutdown_grace: 5\n");
+  const env = { ITERABLE_API_KEY: KEY, ITD_SCHEDULES: join(dir, "schedules"), ITD_RATE_LIMITS: "export=100/1s", ITD_CONFIG: join(dir, "itd-test.yml") };
   // No ITD_HOME: the home comes from the flags, as a td user would give it.
   const itd = (...args: string[]): Promise<CliResult> => runItd(args, { cwd: dir, env });
   const write = (name: string, text: string): string => {
