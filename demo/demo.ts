@@ -177,6 +177,8 @@ try {
   const soak = await runSoak({ minutes: 0.5, killEverySeconds: 8, seed: 11, dir: join(DIR, "soak") });
   process.stdout.write(`${formatSummary(soak)}\n`);
   if (!soakPassed(soak)) throw new Error("the soak found a problem (see above)");
+  say("13. Check the home as an operator would before leaving the daemon to run: itd doctor");
+  itd("doctor", "--config", "itd.yml");
   process.stdout.write(`\nThe demo's home is ${DIR}/home; try: ITD_HOME=${DIR}/home bin/itd job:show 1 -v\n`);
 } finally {
   fake.kill("SIGTERM");
