@@ -340,7 +340,9 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       remember(deps, spec.stream, plan.density());
       // (In replace/truncate modes nothing is visible before the load finishes: a failed one committed nothing.)
       if (load.mode === "append") committed = { records, skipped };
-      jobs.recordProgress(spec.jobId, { records, skippedRecords: skipped, bytes });
+      // The job row holds what is visible: whoever ends this job from outside (recovery, the daemon after a crash or
+      // a timeout, job:kill) copies it, so a replacing load's staged rows must not count before its swap.
+      jobs.recordProgress(spec.jobId, { records: committed.records, skippedRecords: committed.skipped, bytes });
       if (load.mode === "append") spec.onCommitted?.(sliceRows);
       log("info", `slice ${current.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
       report();

@@ -478,11 +478,16 @@ export class Daemon {
         configDiff: ended.configDiff,
       });
     } else if (ended.status === "running") {
-      // The job process died without recording an end: interrupted, its slot queued again (as recovery does).
+      // The job process died without recording an end: interrupted, its slot queued again (as recovery does) —
+      // unless it was stopped on purpose: by our shutdown, or by a SIGTERM from outside (job:kill, an operator)
+      // that came before it could record its own end. A killed slot is not retried.
+      const stopped = this.stopping || signal === "SIGTERM";
       ended = store.lifecycle.finish(job, token, {
-        status: this.stopping ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
-        error: `interrupted: the job process exited (${signal ?? `code ${code}`}) before finishing`,
-      }, { requeue: !this.stopping });
+        status: stopped ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
+        error: stopped && !this.stopping
+          ? "killed: its process got SIGTERM (job:kill or an operator) before it could record its end"
+          : `interrupted: the job process exited (${signal ?? `code ${code}`}) before finishing`,
+      }, { requeue: !stopped });
     }
     store.leases.release(job.stream, token);
     this.deps.metrics?.jobEnded(ended);

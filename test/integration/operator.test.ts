@@ -5,13 +5,16 @@
  * uncommitted slice visible. Real processes and real signals throughout.
  */
 import Database from "better-sqlite3";
-import type { ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/clock.js";
 import { startFakeIterable, type FakeIterable } from "../../src/fake-iterable/index.js";
-import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import { openStore, scheduleStream } from "../../src/store/index.js";
+import { ITD, runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
 
 const KEY = "operator-key-3c9d2e";
 const DAY = 86_400_000;
@@ -177,6 +180,56 @@ describe.concurrent("the operator's daemon", () => {
     const done = await w.itd("job:kill", String(first?.JobID));
     expect(done.stderr).toContain("is already finished (killed)");
     expect((await w.jobs()).find((j) => j.JobID === Number(q))?.Status).toBe("killed");
+  }, 120_000);
+
+  it("job:kill never signals the daemon while it is still handing a job it just started to its process (review)", async () => {
+    const w = workspace();
+    await ok(w.itd("connector:create", "handed", "", "op_db", "sends", w.load("load.yml", fast.url, Date.now() - DAY), "--auto-create-table"));
+    // A stand-in daemon: a live process of ours holds the home's lease and has just started a job — its stream
+    // lease names the daemon until the hand-over to a job process, which never comes here.
+    const fakeDaemon = spawn("sleep", ["120"], { stdio: "ignore" });
+    children.add(fakeDaemon);
+    const store = openStore(w.home, systemClock, { holder: { pid: fakeDaemon.pid as number, host: hostname() }, isAlive: () => true });
+    let jobId: number;
+    try {
+      const d = store.daemon.acquire({ pid: fakeDaemon.pid as number, host: hostname() }, 600_000, () => true);
+      if (!("token" in d)) throw new Error("no daemon lease");
+      const sched = store.schedules.get("handed");
+      const q = store.lifecycle.queueSlot({ scheduleId: sched.id, schedule: "handed", slot: Date.now() - 1000, kind: "run", database: "op_db", table: "sends", priority: 0, config: "", stream: scheduleStream(sched.id) });
+      if (q.status !== "queued") throw new Error(q.status);
+      const started = store.lifecycle.start(q.job.id, d.token);
+      if (started.status !== "started") throw new Error(started.status);
+      jobId = q.job.id;
+      expect(store.lifecycle.liveLease(scheduleStream(sched.id))?.pid).toBe(fakeDaemon.pid);
+    } finally {
+      store.close();
+    }
+    const kill = await w.itd("job:kill", String(jobId));
+    expect(kill.code).toBe(1);
+    expect(kill.stderr).toContain(`job ${jobId} is still being handed to its process by the daemon (pid ${fakeDaemon.pid})`);
+    expect(fakeDaemon.exitCode === null && fakeDaemon.signalCode === null, "the daemon got a signal").toBe(true);
+    fakeDaemon.kill("SIGKILL");
+  }, 60_000);
+
+  it("a replacing load whose process died reports no records: its staged rows were never visible (review)", async () => {
+    const w = workspace();
+    const start = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    w.load("rep.yml", slow.url, start, ["  slice_hours: 2", `  end_time: '${iso(start + 12 * 3_600_000)}'`]);
+    writeFileSync(join(w.dir, "rep.yml"), `${readFileSync(join(w.dir, "rep.yml"), "utf8")}out:\n  mode: replace\n`);
+    await ok(w.itd("connector:create", "rep", "", "op_db", "rsends", "rep.yml", "--auto-create-table"));
+    const child = spawn(process.execPath, [ITD, "connector:run", "rep", iso(start + DAY), "--foreground"], { cwd: w.dir, env: { ...process.env, ...w.env }, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    await until("a first slice staged", () => /records committed/.test(out) || undefined, 60_000, () => out);
+    child.kill("SIGKILL");
+    await exited(child);
+    const kill = await ok(w.itd("job:kill", "1"));
+    expect(kill.stdout).toContain("Job 1 killed (its process was already gone).");
+    const job = (await w.jobs()).find((j) => j.JobID === 1);
+    expect(job?.Status).toBe("killed");
+    expect(w.rows("op_db", "rsends")).toBe(0);
+    expect(job?.Records, "records reported = rows visible").toBe(0);
   }, 120_000);
 
   it("connector:create warns when a ${ENV} its config names is unset here", async () => {

@@ -7,6 +7,9 @@ import { withServices } from "../services.js";
 import { FINAL_STATUSES } from "../wait-job.js";
 import { jobIdArg } from "./job.js";
 
+/** How long job:kill waits for the daemon to hand a job it just started to its process. */
+const HAND_OVER_WAIT_MS = 10_000;
+
 /** How long job:kill waits for a running job's process to record its end. */
 const KILL_WAIT_MS = 60_000;
 
@@ -45,8 +48,19 @@ Example:
         ctx.stderr.write(`Job ${id} is already finished (${before.status}).\n`);
         return 0;
       }
-      // Running: its stream lease names the process that runs it.
-      const lease = lifecycle.liveLease(before.stream);
+      // Running: its stream lease names the process that runs it — once the daemon has handed it over to its job
+      // process. Until then it names the daemon itself, which must never get this SIGTERM: wait for the hand-over.
+      // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall.)
+      const daemonPid = (): number | undefined => s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+      let lease = lifecycle.liveLease(before.stream);
+      const handOverBy = s.clock.now() + HAND_OVER_WAIT_MS;
+      while (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
+        await s.clock.sleep(100, ctx.signal);
+        lease = lifecycle.liveLease(before.stream);
+      }
+      if (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid()) {
+        throw new ItdError("conflict", `job ${id} is still being handed to its process by the daemon (pid ${lease.pid}); try again in a moment`);
+      }
       if (lease === undefined || lease.jobId !== id) {
         // Its process is gone (and nothing recovered it yet): it ends killed here.
         lifecycle.finish(before, undefined, { status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)" });

@@ -207,6 +207,17 @@ describe("the daemon's job_timeout", () => {
     );
   });
 
+  it("records a job process killed by a SIGTERM from outside before it recorded its end (job:kill early) as killed, its slot not run again (review)", async () => {
+    const { store: s, jobs, child } = await harness(undefined, ["early"]);
+    const job = jobs[0] as Job;
+    // The job process had not yet installed its SIGTERM handler: the signal's default action ended it.
+    child(job).exit(null, "SIGTERM");
+    await settle();
+    expect(s.jobs.getJob(job.id)).toMatchObject({ status: "killed", error: "killed: its process got SIGTERM (job:kill or an operator) before it could record its end" });
+    expect(s.jobs.slotJob(job.scheduleId as number, job.scheduledTime as number), "a killed slot is not queued again").toBeUndefined();
+    expect(s.jobs.listJobs({ schedule: "early" })).toHaveLength(1);
+  });
+
   it("tracks a job process even when recording its pid fails (state.db locked): its exit is still recorded (regression)", async () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const home = join(mkdtempSync(join(tmpdir(), "itd-handover-")), "home");
