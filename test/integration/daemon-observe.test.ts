@@ -161,10 +161,11 @@ describe("the daemon's metrics", () => {
       return runs.length === 2 && runs.every((r) => r.Status === "success") ? runs : undefined;
     }, 90_000, d.log);
     // Everything committed is counted, once: the jobs' ends add nothing.
-    const text = await until("the count caught up with the ledger", async () => {
+    // (A job records its own success before its process exits; the daemon counts the job when the process is gone.)
+    const text = await until("the count caught up with the ledger, and both jobs' ends counted", async () => {
       const t = await h.scrape();
-      return sample(t, 'itd_records_imported_total{schedule="big"}') === h.committed("big_db") ? t : undefined;
-    }, 10_000, () => `${h.committed("big_db")} committed\n${d.log()}`);
+      return sample(t, 'itd_records_imported_total{schedule="big"}') === h.committed("big_db") && sample(t, 'itd_jobs_total{status="success"}') === 2 ? t : undefined;
+    }, 20_000, () => `${h.committed("big_db")} committed\n${d.log()}`);
     expect(h.committed("big_db")).toBeGreaterThan(0);
     expect(sample(text, "itd_jobs_queued")).toBe(0);
     expect(sample(text, 'itd_jobs_total{status="success"}')).toBe(2);

@@ -14,7 +14,7 @@ import { UsageError } from "../../src/errors.js";
 
 const BIN = resolve("bin/itd");
 const SEED = 20261129;
-const CASES = 40;
+const CASES = 24;
 
 interface Result {
   code: number | null;
