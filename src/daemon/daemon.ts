@@ -305,6 +305,8 @@ export class Daemon {
       if (this.lastPoll - this.lastPassPaused >= 60_000) this.passPaused();
       this.dispatch();
       this.deps.metrics?.queued(this.deps.store.jobs.countQueued());
+      // Once a poll, not at every dispatch (each job's exit dispatches too).
+      this.reportBacklogs(this.deps.store.jobs.queuedBySchedule(), this.deps.clock.now());
     } catch (err) {
       this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
     }
@@ -363,7 +365,6 @@ export class Daemon {
     this.prune();
     const { store, logger, settings } = this.deps;
     const now = this.deps.clock.now();
-    this.reportBacklogs(store.jobs.queuedBySchedule(), now);
     let free = settings.maxConcurrentJobs - this.running.size;
     if (free <= 0) return;
     // Streams held elsewhere (a foreground run, a job of another daemon) wait too, and so do paused schedules'.

@@ -49,10 +49,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `itd ARGS` as a subprocess (the built CLI), with NO_COLOR and the given env. */
-export function runItd(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs `itd ARGS` as a subprocess (the built CLI), with NO_COLOR and the given env; with `user`, as that user
+ * (`runuser -u USER --`, as `sudo -u USER` would: its uid, group and supplementary groups).
+ */
+export function runItd(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; user?: string } = {}): Promise<CliResult> {
+  const argv = opts.user === undefined ? [process.execPath, ITD, ...args] : ["runuser", "-u", opts.user, "--", process.execPath, ITD, ...args];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [ITD, ...args], {
+    const child = spawn(argv[0] as string, argv.slice(1), {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: "1", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],

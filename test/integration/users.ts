@@ -5,11 +5,11 @@
  * Every user made here is named `itdt…` and removed by `remove()` (afterAll);
  * a run killed before that leaves one behind: `userdel itdt…` removes it.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { dirname } from "node:path";
-import { ITD, ROOT, type CliResult } from "./helpers.js";
+import { runItd, type CliResult } from "./helpers.js";
 
 function missing(tool: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0;
@@ -68,28 +68,7 @@ export function openToOthers(dir: string, mode = 0o755): void {
   for (let d = dirname(dir); d.startsWith("/tmp/") && d !== "/tmp"; d = dirname(d)) chmodSync(d, 0o755);
 }
 
-/**
- * Runs `itd ARGS` as `user` (`runuser -u USER --`, as `sudo -u USER` would:
- * its uid, group and supplementary groups), with NO_COLOR and `env` added.
- * `user` undefined runs it as this process's user.
- */
+/** Runs `itd ARGS` as `user` (undefined: this process's user); see runItd. */
 export function runItdAs(user: string | undefined, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  const argv = user === undefined ? [process.execPath, ITD, ...args] : ["runuser", "-u", user, "--", process.execPath, ITD, ...args];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+  return runItd(args, { timeoutMs: 60_000, ...opts, ...(user !== undefined ? { user } : {}) });
 }
