@@ -8,7 +8,7 @@ import { formatSummary, runSoak, soakPassed } from "../../soak/soak.js";
 
 describe("chaos soak (short)", () => {
   it("loses, duplicates and invents nothing, and runs every slot exactly once, through faults and kills", async () => {
-    const summary = await runSoak({ minutes: 1.1, seed: 4242, killEverySeconds: 10 });
+    const summary = await runSoak({ minutes: 1.5, seed: 4242, killEverySeconds: 12 });
     const text = formatSummary(summary);
     // The chaos happened…
     expect(summary.kills.daemonSigkill + summary.kills.daemonSigterm + summary.kills.jobSigkill, text).toBeGreaterThanOrEqual(2);
