@@ -116,8 +116,24 @@ function offsetHint(sign: string, hours: number, minutes: number): string {
  * its own name (`Asia/Calcutta` stays, `us/pacific` → `US/Pacific`); it is
  * not rewritten to the zone it links to. Throws ScheduleError for
  * abbreviations, fixed offsets and unknown names, with the name to use instead.
+ * Names already checked are answered from a cache (a listing of 10,000
+ * schedules asks for the same few zones over and over; each check builds an
+ * Intl.DateTimeFormat).
  */
 export function validateTimezone(tz: string): string {
+  const known = checked.get(tz);
+  if (known !== undefined) return known;
+  const valid = checkTimezone(tz);
+  if (checked.size >= MAX_CHECKED) checked.clear();
+  checked.set(tz, valid);
+  return valid;
+}
+
+/** Zone names checked valid, as given → canonical. */
+const checked = new Map<string, string>();
+const MAX_CHECKED = 1_000;
+
+function checkTimezone(tz: string): string {
   const name = tz.trim();
   if (name === "") refuse(tz, "empty; use an IANA name such as UTC or Asia/Tokyo");
   const offset = OFFSET.exec(name);

@@ -117,6 +117,23 @@ export class JobStore {
     return new Map(rows.map((r) => [r.id, r.n]));
   }
 
+  /**
+   * Each schedule's newest job's status, by schedule id (`connector:list`):
+   * one query, a seek per schedule on jobs_schedule_newest, however many jobs
+   * there are.
+   */
+  lastStatuses(): Map<number, JobStatus> {
+    const rows = this.db
+      .prepare(
+        `SELECT s.id AS id, (SELECT j.status FROM jobs j WHERE j.schedule_id = s.id ORDER BY j.id DESC LIMIT 1) AS status
+         FROM schedule_state s`,
+      )
+      .all() as { id: number; status: JobStatus | null }[];
+    const out = new Map<number, JobStatus>();
+    for (const r of rows) if (r.status !== null) out.set(r.id, r.status);
+    return out;
+  }
+
   /** How many jobs are queued (due or deferred). */
   countQueued(): number {
     return (this.db.prepare(`SELECT count(*) AS n FROM jobs WHERE status = 'queued'`).get() as { n: number }).n;

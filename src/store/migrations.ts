@@ -188,5 +188,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at         INTEGER NOT NULL
   );
   `,
+  // 8: a schedule's newest jobs by one seek (connector:list's last statuses, connector:history): "ORDER BY id DESC
+  // LIMIT n" reads n entries, not every job of the schedule, and the status comes from the index (issue 11).
+  `
+  CREATE INDEX jobs_schedule_newest ON jobs (schedule_id, id, status);
+  `,
 ];
 

@@ -31,6 +31,9 @@ export interface ScheduleRecord {
 
 export type NewSchedule = Omit<ScheduleRecord, "id" | "createdAt" | "updatedAt">;
 
+/** A schedule as a listing shows it. */
+export type ScheduleSummary = Pick<ScheduleRecord, "id" | "name" | "cron" | "timezone" | "delay" | "database" | "table" | "paused">;
+
 interface Row {
   id: number; name: string; cron: string; timezone: string; delay: number; database_name: string; table_name: string;
   time_column: string | null; priority: number; catchup: Catchup; config: string; paused: number;
@@ -59,6 +62,15 @@ export class ScheduleStore {
 
   list(): ScheduleRecord[] {
     return (this.db.prepare(`SELECT * FROM schedules ORDER BY name`).all() as Row[]).map(toRecord);
+  }
+
+  /** What a listing shows of every schedule, without the configs (connector:list of 10,000 schedules). */
+  summaries(): ScheduleSummary[] {
+    const rows = this.db
+      .prepare(`SELECT id, name, cron, timezone, delay, database_name, table_name, paused FROM schedules ORDER BY name`)
+      .raw()
+      .all() as [number, string, string, string, number, string, string, number][];
+    return rows.map(([id, name, cron, timezone, delay, database, table, paused]) => ({ id, name, cron, timezone, delay, database, table, paused: paused !== 0 }));
   }
 
   find(name: string): ScheduleRecord | undefined {

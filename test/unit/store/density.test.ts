@@ -41,8 +41,8 @@ describe("stream density", () => {
     legacy.close();
 
     const s = open(dir);
-    expect(s.db.pragma("user_version", { simple: true })).toBe(7);
-    expect(MIGRATIONS).toHaveLength(7);
+    expect(s.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(MIGRATIONS.length).toBeGreaterThanOrEqual(7);
     expect(s.cursors.get("schedule#1")).toMatchObject({ configDiff: { in: { start_time: "2026-01-05T00:00:00Z" } }, jobId: 7, position: { epoch: 2, seq: 9 } });
     expect(s.jobs.getJob(1).status).toBe("success");
     expect(s.cursors.densityOf("schedule#1")).toBeUndefined();

@@ -58,6 +58,29 @@ describe("the state store", () => {
     const { store: s } = fresh();
     expect(() => s.jobs.getJob(77)).toThrow("Job 77 does not exist");
   });
+
+  it("lists each schedule's newest job's status in one query, and summaries without configs (connector:list)", () => {
+    const { store: s, clock } = fresh();
+    const base = { cron: "0 * * * *", timezone: "UTC", delay: 0, database: "db", table: "t", timeColumn: null, priority: 0, catchup: "latest" as const, paused: false, config: { in: { type: "iterable" } } };
+    const a = s.schedules.create({ ...base, name: "a" });
+    const b = s.schedules.create({ ...base, name: "b", paused: true });
+    s.schedules.create({ ...base, name: "c" }); // no jobs: no status
+    const job = (scheduleId: number, status: "error" | "success" | "killed"): void => {
+      clock.advance(1000);
+      const j = s.jobs.createJob({ kind: "scheduled", scheduleId, schedule: "x", database: "db", table: "t", config: "{}", stream: `schedule#${scheduleId}` });
+      s.jobs.finishJob(j.id, { status, records: 0, skippedRecords: 0, bytes: 0, error: null, configDiff: null });
+    };
+    job(a.id, "error");
+    job(b.id, "killed");
+    job(a.id, "success");
+    job(b.id, "error");
+    expect(s.jobs.lastStatuses()).toEqual(new Map([[a.id, "success"], [b.id, "error"]]));
+    expect(s.schedules.summaries().map((x) => [x.name, x.paused])).toEqual([["a", false], ["b", true], ["c", false]]);
+    expect(s.schedules.summaries()[0]).not.toHaveProperty("config");
+    // One seek per schedule on the index that holds the status: no table row read, however many jobs there are.
+    const plan = s.db.prepare(`EXPLAIN QUERY PLAN SELECT (SELECT j.status FROM jobs j WHERE j.schedule_id = 1 ORDER BY j.id DESC LIMIT 1)`).all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join("\n")).toContain("USING COVERING INDEX jobs_schedule_newest");
+  });
 });
 
 describe("the schedules version", () => {
