@@ -11,7 +11,17 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-/** One CLI command: one file under src/cli/commands/. */
+/** What a command does: an object in a file under src/cli/commands/, loaded only when the command runs. */
+export interface CommandImpl {
+  /** Resolves to the process exit code. */
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/**
+ * One CLI command as `itd help` and the dispatcher know it (src/cli/registry.ts):
+ * its names, help and behaviour flags, and how to load its code. Keeping these
+ * apart from the code lets a command load only the modules it uses.
+ */
 export interface Command {
   name: string;
   /** One line for `itd help`. */
@@ -36,6 +46,6 @@ export interface Command {
   logsErrors?: boolean;
   /** Internal commands (the daemon's job processes) are left out of `itd help`. */
   hidden?: boolean;
-  /** Resolves to the process exit code. */
-  run(ctx: CommandContext): Promise<number>;
+  /** Imports the command's code (and only what it needs). */
+  load(): Promise<CommandImpl>;
 }

@@ -9,10 +9,9 @@ import { readLoadConfigFile, validateLoadConfig, type LoadConfig } from "../conn
 import { ConfigError, UsageError } from "../errors.js";
 import { IterableApiError, type IterableClient } from "../iterable/index.js";
 import type { CommandContext } from "./command.js";
+import { API_KEY_ENV } from "./defaults.js";
 import { withServices } from "./services.js";
 
-/** The variable read when no load.yml is given (the one the README's seed.yml names). */
-export const API_KEY_ENV = "ITERABLE_API_KEY";
 
 /** The flags of both finders besides `-f`. */
 export const CONNECTION_OPTIONS = {
@@ -97,7 +96,7 @@ export async function withIterableClient<T>(
 ): Promise<T> {
   return withServices(ctx, flags, async (s) => {
     const { config, fromEnv } = await readConnection(ctx, file, flags);
-    const client = s.iterableClient(config);
+    const client = await s.iterableClient(config);
     try {
       return await fn(client);
     } catch (err) {

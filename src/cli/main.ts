@@ -1,5 +1,4 @@
 import { ItdError } from "../errors.js";
-import { createLogger } from "../log.js";
 import { itdVersion } from "../version.js";
 import { ArgumentError } from "./args.js";
 import type { Command, CommandContext } from "./command.js";
@@ -163,7 +162,7 @@ export function reportError(err: unknown, ctx: Pick<CommandContext, "stderr">, v
  * at level fatal, `msg` the problem, with its code, hints and (for an
  * unexpected error, or with --verbose) stack. Returns the exit code.
  */
-export function logError(err: unknown, ctx: Pick<CommandContext, "stdout">, verbose: boolean, command?: Command): number {
+export async function logError(err: unknown, ctx: Pick<CommandContext, "stdout">, verbose: boolean, command?: Command): Promise<number> {
   const r = describeError(err, verbose, command);
   const fields = {
     code: r.code,
@@ -171,6 +170,8 @@ export function logError(err: unknown, ctx: Pick<CommandContext, "stdout">, verb
     ...(r.usage !== undefined ? { usage: r.usage } : {}),
     ...(r.stack !== undefined ? { stack: r.stack } : {}),
   };
+  // pino is loaded here, not at start-up: only the daemon logs its errors.
+  const { createLogger } = await import("../log.js");
   createLogger({ destination: ctx.stdout }).fatal(fields, r.message);
   return r.exitCode;
 }
@@ -236,8 +237,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   ];
   const verbose = rest.includes("--itd-verbose") || (command.ownsVerbose !== true && rest.includes("--verbose"));
   try {
-    return await command.run({ ...ctxBase, argv: rest });
+    const impl = await command.load();
+    return await impl.run({ ...ctxBase, argv: rest });
   } catch (err) {
-    return command.logsErrors === true ? logError(err, ctxBase, verbose, command) : reportError(err, ctxBase, verbose, command);
+    return command.logsErrors === true ? await logError(err, ctxBase, verbose, command) : reportError(err, ctxBase, verbose, command);
   }
 }

@@ -1,38 +1,16 @@
-import { realpathSync } from "node:fs";
-import { load } from "js-yaml";
-import { join, resolve } from "node:path";
-import { validateLoadConfig, serializeLoadConfig, type LoadConfig } from "../connector/index.js";
-import { ItdError, NotFoundError } from "../errors.js";
-import { scheduleStream, type ScheduleRecord } from "../store/index.js";
-import { loadScheduleFiles } from "../schedule/files.js";
-import type { ScheduleDefinition } from "../schedule/definition.js";
-import { describeSlot, SlotCalculator } from "../schedule/index.js";
-import type { Services } from "./services.js";
-import { configDiffYaml } from "./output.js";
-
-/** An env that satisfies any `${NAME}`: for checking a config's shape where the secret is not needed. */
-export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: () => "placeholder-for-validation" });
-
-/** Checks a load config document; throws with its file-and-key messages. */
-export function checkConfigShape(doc: unknown, label: string): LoadConfig {
-  return validateLoadConfig(doc, label, SHAPE_ENV);
-}
-
 /**
- * A load config a schedule can run: its shape, and `in.columns` (which only
- * `connector:guess` writes; without them every run would fail). Checked when
- * a schedule is made or changed, never on schedules already stored.
+ * The schedules a command sees: the store's (made with the CLI) and the
+ * schedule files'. Light on purpose (issue 11): the files' parser and the
+ * load config schema (zod) are imported only when there are files to read;
+ * checking and printing configs lives in schedule-config.ts.
  */
-export function checkRunnableConfig(doc: unknown, label: string, file?: string): LoadConfig {
-  const config = checkConfigShape(doc, label);
-  if (config.in.columns === undefined || config.in.columns.length === 0) {
-    const target = file ?? "load.yml";
-    throw new ItdError("config", `${label}: in.columns: missing; a schedule needs the columns to import, or every run fails`, {
-      hints: [`Run 'itd connector:guess ${target} -o ${target}' to guess them from a sample, then try again.`],
-    });
-  }
-  return config;
-}
+import { readdirSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ItdError, NotFoundError } from "../errors.js";
+import type { ScheduleRecord } from "../store/index.js";
+import type { LoadedScheduleFiles } from "../schedule/files.js";
+import type { ScheduleDefinition } from "../schedule/definition.js";
+import type { Services } from "./services.js";
 
 /** A file's real path (symlinks resolved): one file, one schedule, however its folder is reached. */
 function realPath(file: string): string {
@@ -56,30 +34,95 @@ export interface Catalog {
   problems: string[];
 }
 
+/** Reads a schedules directory's files, each checked as a schedule (schedule-config.ts's readScheduleFilesChecked). */
+export type ScheduleFilesReader = (dir: string) => LoadedScheduleFiles;
+
+/** Whether `dir` holds a schedule file (`*.yml`, `*.yaml`, not hidden): without one, no parser is loaded. */
+function hasScheduleFiles(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => /\.ya?ml$/.test(n) && !n.startsWith("."));
+  } catch {
+    return false;
+  }
+}
+
+/** The schedules directory's reader: the parser (zod) is imported only when there are files. */
+async function filesReader(s: Services, env: NodeJS.ProcessEnv): Promise<ScheduleFilesReader> {
+  return hasScheduleFiles(schedulesDir(s, env)) ? (await import("./schedule-config.js")).readScheduleFilesChecked : () => ({ schedules: [], problems: [] });
+}
+
 /** Every schedule: the store's (made with the CLI) and the files', sorted by name. */
-export function loadCatalog(s: Services, env: NodeJS.ProcessEnv): Catalog {
-  const files = loadScheduleFiles(schedulesDir(s, env), (doc, label) => void checkRunnableConfig(doc, label));
-  const stored = s.store.schedules.list().map(fromRecord);
+export async function loadCatalog(s: Services, env: NodeJS.ProcessEnv): Promise<Catalog> {
+  return catalogWith(s, env, await filesReader(s, env));
+}
+
+/** loadCatalog with the files' reader given (the daemon, which has it loaded, reloads synchronously). */
+export function catalogWith(s: Services, env: NodeJS.ProcessEnv, read: ScheduleFilesReader): Catalog {
+  return merge(s, s.store.schedules.list().map(fromRecord), read(schedulesDir(s, env)), (f, id) => ({ ...f, id }));
+}
+
+/** A schedule as connector:list shows it. */
+export type ScheduleSummary = Pick<ScheduleDefinition, "id" | "name" | "cron" | "timezone" | "delay" | "database" | "table" | "paused" | "source">;
+
+/** Every schedule as a listing shows it (no configs read): connector:list. */
+export async function loadListing(s: Services, env: NodeJS.ProcessEnv): Promise<{ schedules: ScheduleSummary[]; problems: string[] }> {
+  const stored = s.store.schedules.summaries().map((r): ScheduleSummary => ({ ...r, source: "cli" }));
+  const files = (await filesReader(s, env))(schedulesDir(s, env));
+  return merge(s, stored, files, (f, id) => ({ id, name: f.name, cron: f.cron, timezone: f.timezone, delay: f.delay, database: f.database, table: f.table, paused: f.paused, source: f.source }));
+}
+
+const byName = new Intl.Collator();
+
+/** The store's schedules and the files' (a name the CLI holds wins), sorted by name. */
+function merge<T extends { name: string }>(
+  s: Services,
+  stored: T[],
+  files: LoadedScheduleFiles,
+  fromFile: (f: LoadedScheduleFiles["schedules"][number], id: number) => T,
+): { schedules: T[]; problems: string[] } {
   const names = new Set(stored.map((x) => x.name));
   const problems = [...files.problems];
-  const fromFiles = files.schedules.flatMap((f): ScheduleDefinition[] => {
+  const fromFiles = files.schedules.flatMap((f): T[] => {
     if (names.has(f.name)) {
       problems.push(`${f.source}: name: "${f.name}" is already taken by a schedule made with the CLI; ignored`);
       return [];
     }
     // A file is one schedule for its whole life, whatever it says: its id comes from its path.
-    return [{ ...f, id: s.store.schedules.fileScheduleId(realPath(f.source), f.name) }];
+    return [fromFile(f, s.store.schedules.fileScheduleId(realPath(f.source), f.name))];
   });
-  return { schedules: [...stored, ...fromFiles].sort((a, b) => a.name.localeCompare(b.name)), problems };
+  return { schedules: [...stored, ...fromFiles].sort((a, b) => byName.compare(a.name, b.name)), problems };
 }
 
 export function findSchedule(c: Catalog, name: string): ScheduleDefinition {
   const found = c.schedules.find((x) => x.name === name);
-  if (!found) {
-    throw new NotFoundError(`BulkLoadSession: ${name} retrieve failed: schedule '${name}' does not exist`, {
-      hints: ["Use 'itd connector:list' to show the list of schedules."],
-    });
-  }
+  if (!found) throw notFound(name);
+  return found;
+}
+
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`BulkLoadSession: ${name} retrieve failed: schedule '${name}' does not exist`, {
+    hints: ["Use 'itd connector:list' to show the list of schedules."],
+  });
+}
+
+/**
+ * The schedule named `name`, as loadCatalog would find it, reading one row
+ * of the store (the CLI's name wins over a file's) and the files only when
+ * the store has none: connector:show, history, run and delete at 10,000
+ * schedules. Undefined when there is none.
+ */
+export async function namedSchedule(s: Services, env: NodeJS.ProcessEnv, name: string): Promise<ScheduleDefinition | undefined> {
+  const stored = s.store.schedules.find(name);
+  if (stored !== undefined) return fromRecord(stored);
+  const files = (await filesReader(s, env))(schedulesDir(s, env));
+  const file = files.schedules.find((f) => f.name === name);
+  return file === undefined ? undefined : { ...file, id: s.store.schedules.fileScheduleId(realPath(file.source), file.name) };
+}
+
+/** namedSchedule, or the not-found error TD gives. */
+export async function loadSchedule(s: Services, env: NodeJS.ProcessEnv, name: string): Promise<ScheduleDefinition> {
+  const found = await namedSchedule(s, env, name);
+  if (found === undefined) throw notFound(name);
   return found;
 }
 
@@ -90,57 +133,3 @@ export function assertEditable(d: ScheduleDefinition, verb: string): void {
   }
 }
 
-/** A schedule as one JSON-ready object (`connector:show -f json`); the key is `***`. */
-export function scheduleJson(s: Services, d: ScheduleDefinition, nextRuns = 3): Record<string, unknown> {
-  const config = checkConfigShape(d.config, d.source === "cli" ? `schedule ${d.name}` : d.source);
-  const cursor = s.store.cursors.get(scheduleStream(d.id));
-  const next = d.cron === "" || d.paused ? [] : new SlotCalculator().nextN(d.cron, d.timezone, s.clock.now(), nextRuns);
-  return {
-    name: d.name, cron: d.cron, timezone: d.timezone, delay: d.delay, database: d.database, table: d.table,
-    time_column: d.timeColumn, priority: d.priority, catchup: d.catchup, paused: d.paused, source: d.source,
-    config: load(serializeLoadConfig(config, { redact: true })),
-    config_diff: cursor?.configDiff ?? null,
-    next_runs: next.map((slot) => new Date(slot).toISOString()),
-  };
-}
-
-/** TD's `dump_connector_session`, plus itd's fields. The key is shown as `***`. */
-export function dumpSchedule(s: Services, d: ScheduleDefinition, options: { nextRuns?: number } = {}): string {
-  const config = checkConfigShape(d.config, d.source === "cli" ? `schedule ${d.name}` : d.source);
-  const cursor = s.store.cursors.get(scheduleStream(d.id));
-  const lines = [
-    `Name     : ${d.name}`,
-    `Cron     : ${d.cron}`,
-    `Timezone : ${d.timezone}`,
-    `Delay    : ${d.delay}`,
-    `Database : ${d.database}`,
-    `Table    : ${d.table}`,
-    `TimeCol  : ${d.timeColumn ?? ""}`,
-    `Priority : ${d.priority}`,
-    `Catchup  : ${d.catchup}`,
-    `Paused   : ${d.paused ? "yes" : "no"}`,
-    `Source   : ${d.source}`,
-    "Config",
-    "---",
-    serializeLoadConfig(config, { redact: true }).trimEnd(),
-    "",
-    "Config Diff",
-    "---",
-    cursor ? configDiffYaml(cursor.configDiff) : "",
-  ];
-  const n = options.nextRuns ?? 0;
-  if (n > 0) {
-    lines.push("", "Next runs");
-    if (d.cron === "") lines.push("  (no schedule: runs only with connector:run)");
-    else if (d.paused) lines.push("  (paused)");
-    else {
-      const calc = new SlotCalculator();
-      for (const slot of calc.nextN(d.cron, d.timezone, s.clock.now(), n)) {
-        const desc = describeSlot(slot, d.timezone);
-        const starts = d.delay ? `  (starts ${describeSlot(slot + d.delay * 1000, d.timezone).local})` : "";
-        lines.push(`  ${desc.local}   ${desc.utc}${starts}`);
-      }
-    }
-  }
-  return lines.join("\n") + "\n";
-}

@@ -1,17 +1,10 @@
 import { systemClock, type Clock } from "../clock.js";
-import { readDaemonConfig } from "../daemon/config.js";
-import { retryOptionsOf, timeoutOptionsOf, type LoadConfig } from "../connector/index.js";
-import {
-  createIterableClient,
-  DEFAULT_TIMEOUTS,
-  parseRateLimitsSpec,
-  parseTimeoutsSpec,
-  RateBudgets,
-  type IterableClient,
-  type RateBudget,
-  type RequestEvent,
-  type TimeoutOptions,
-} from "../iterable/index.js";
+import type { LoadConfig } from "../connector/index.js";
+import { locateDaemonConfig } from "../daemon/config-file.js";
+import { RateBudgets, type RateBudget } from "../iterable/rate-budget.js";
+import { parseRateLimitsSpec } from "../iterable/rate-limits-spec.js";
+import { parseTimeoutsSpec } from "../iterable/timeouts-spec.js";
+import { DEFAULT_TIMEOUTS, type IterableClient, type RequestEvent, type TimeoutOptions } from "../iterable/types.js";
 import { createLogger, silentLogger, type Logger } from "../log.js";
 import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
@@ -21,6 +14,8 @@ import type { CommandContext } from "./command.js";
 /**
  * The CLI's composition root for commands that use the home: resolves it once
  * and opens the store and the warehouse on first use. Commands call close().
+ * It imports nothing a command may not use: the Iterable client (undici) and
+ * the load config's schema (zod) are loaded by the first iterableClient().
  * Before either opens, a home another user owns is refused (`access: "write"`,
  * the default) or allowed only to read an existing state.db (`"read"`).
  */
@@ -60,7 +55,11 @@ export class Services {
   }
 
   /** An Iterable client for a load config (its key, region or base_url, retries, timeouts). */
-  iterableClient(config: LoadConfig): IterableClient {
+  async iterableClient(config: LoadConfig): Promise<IterableClient> {
+    const [{ createIterableClient }, { retryOptionsOf, timeoutOptionsOf }] = await Promise.all([
+      import("../iterable/client.js"),
+      import("../connector/config-schema.js"),
+    ]);
     const c = config.in;
     const client = createIterableClient({
       apiKey: c.api_key,
@@ -115,11 +114,14 @@ export async function withServices<T>(
   options: { access?: HomeAccess } = {},
 ): Promise<T> {
   // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
-  const { config } = readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd);
+  // Its parser (zod) is loaded only when there is a file to read.
+  const config = locateDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd) === undefined
+    ? undefined
+    : (await import("../daemon/config.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
   const services = new Services(ctx, flags.home, {
     verbose: flags["itd-verbose"] === true,
-    configHome: config.home,
-    schedulesDir: config.schedules_dir,
+    configHome: config?.home,
+    schedulesDir: config?.schedules_dir,
     access: options.access ?? "write",
   });
   try {

@@ -105,7 +105,7 @@ export async function runStartedJob(
  * incremental run ends at the job's scheduled_time. Shared by the daemon and the CLI.
  */
 export async function runScheduleJob(
-  deps: Omit<LoadJobDeps, "client"> & { env: Env; clientFor: (config: LoadConfig) => IterableClient; lifecycle: JobLifecycle; legacyStream?: string | undefined },
+  deps: Omit<LoadJobDeps, "client"> & { env: Env; clientFor: (config: LoadConfig) => Promise<IterableClient>; lifecycle: JobLifecycle; legacyStream?: string | undefined },
   def: ScheduleDefinition,
   job: Job,
   token: number,
@@ -126,7 +126,7 @@ export async function runScheduleJob(
     const ended = deps.lifecycle.finish(job, token, { status: "error", records: 0, skippedRecords: 0, bytes: 0, error: errorMessage(err) });
     return { job: ended, outcome: undefined };
   }
-  return runStartedJob({ ...deps, client: deps.clientFor(config) }, job, token, {
+  return runStartedJob({ ...deps, client: await deps.clientFor(config) }, job, token, {
     config,
     database: def.database,
     table: def.table,

@@ -11,7 +11,7 @@
  * `parseDaemonConfig` is pure (text in, config out); `readDaemonConfig` does the
  * file lookup and resolves relative paths in the file against its directory.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { loadAll, YAMLException } from "js-yaml";
 import { z } from "zod";
@@ -19,6 +19,7 @@ import { closest, describeValue, joinPath, problemLine, type ConfigProblem } fro
 import { ConfigError } from "../errors.js";
 import { explainAccess } from "../home.js";
 import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
+import { locateDaemonConfig } from "./config-file.js";
 import type { RateGroup, RateLimit, RateLimits } from "../iterable/index.js";
 
 // ---------------------------------------------------------------------------
@@ -291,28 +292,6 @@ export function parseDaemonConfig(text: string, fileName: string): DaemonConfig 
   return validateDaemonConfig(docs[0], fileName);
 }
 
-/** Where the config came from: the name used in messages and the absolute path. */
-interface ConfigSource {
-  shown: string;
-  path: string;
-  /** Whether a missing file is an error (named by --config or $ITD_CONFIG). */
-  required: boolean;
-  origin: "--config" | "$ITD_CONFIG" | "default";
-}
-
-function locate(path: string | undefined, env: NodeJS.ProcessEnv, cwd: string): ConfigSource | undefined {
-  if (path !== undefined && path !== "") return { shown: path, path: resolve(cwd, path), required: true, origin: "--config" };
-  const fromEnv = env["ITD_CONFIG"];
-  if (fromEnv !== undefined && fromEnv !== "") return { shown: fromEnv, path: resolve(cwd, fromEnv), required: true, origin: "$ITD_CONFIG" };
-  const local = join(cwd, "config", "itd.yml");
-  try {
-    if (statSync(local).isFile()) return { shown: join("config", "itd.yml"), path: local, required: false, origin: "default" };
-  } catch {
-    // no ./config/itd.yml: defaults
-  }
-  return undefined;
-}
-
 /**
  * Reads the daemon config: `path` (`--config`), else `$ITD_CONFIG`, else
  * `<cwd>/config/itd.yml` if present, else the defaults (`file` undefined).
@@ -324,7 +303,7 @@ export function readDaemonConfig(
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): { config: DaemonConfig; file: string | undefined } {
-  const source = locate(path, env, cwd);
+  const source = locateDaemonConfig(path, env, cwd);
   if (source === undefined) return { config: defaultDaemonConfig(), file: undefined };
   let text: string;
   try {

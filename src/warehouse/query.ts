@@ -14,10 +14,6 @@ import type { Connection } from "./connection.js";
 import { asStoreError } from "./connection.js";
 import type { CellValue, QueryParams, QueryResult } from "./types.js";
 
-/** `itd query --timeout`: seconds before the statement is killed (0 = no limit). */
-export const DEFAULT_QUERY_TIMEOUT_S = 300;
-/** `itd query --limit`: rows shown at most (0 = all). */
-export const DEFAULT_QUERY_ROWS = 10_000;
 /** How long after the deadline the query process kills itself should its parent not have. */
 export const WATCHDOG_GRACE_MS = 5_000;
 

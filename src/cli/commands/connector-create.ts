@@ -5,8 +5,9 @@ import { readLoadConfigFile } from "../../connector/index.js";
 import { ItdError, UsageError } from "../../errors.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
-import { checkRunnableConfig, dumpSchedule, loadCatalog } from "../schedule-catalog.js";
+import type { CommandImpl } from "../command.js";
+import { loadCatalog } from "../schedule-catalog.js";
+import { checkRunnableConfig, dumpSchedule } from "../schedule-config.js";
 import { withServices } from "../services.js";
 import { ensureTarget } from "./connector-issue.js";
 
@@ -25,19 +26,7 @@ export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv, s
   return doc;
 }
 
-export const connectorCreateCommand: Command = {
-  name: "connector:create",
-  summary: "Create a schedule: a load that the daemon runs on a cron",
-  usage: `itd connector:create NAME CRON DATABASE TABLE load.yml [--time-column COL] [-t|--timezone TZ] [-D|--delay SECONDS]
-                     [--priority -2..2] [--catchup all|latest|none] [--auto-create-table]
-
-CRON: 5 fields (min hour day month weekday), or 6 with seconds first; @hourly @daily @weekly @monthly @yearly;
-"" for no schedule (run only with connector:run). TZ: an IANA name (default UTC). The run of each slot starts
-DELAY seconds after it and imports up to the slot's time.
-
-Examples:
-  itd connector:create daily_import "10 0 * * *" td_sample_db td_sample_table load.yml -t Asia/Tokyo -D 600
-  itd connector:create hourly_opens @hourly td_sample_db opens opens.yml --time-column created_at --catchup latest`,
+export const connectorCreateCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -61,8 +50,8 @@ Examples:
     const catchup = checkCatchup(values.catchup ?? "all");
     const config = await readConfigDocument(resolve(ctx.cwd, file), ctx.env, ctx.stderr);
     if (values["time-column"] === "") throw new UsageError("--time-column: expected a column name");
-    return withServices(ctx, values, (s) => {
-      const catalog = loadCatalog(s, ctx.env);
+    return withServices(ctx, values, async (s) => {
+      const catalog = await loadCatalog(s, ctx.env);
       const taken = catalog.schedules.find((x) => x.name === name);
       if (taken) {
         throw new ItdError("conflict", `BulkLoadSession: ${name} create failed: Name has already been taken${taken.source !== "cli" ? ` (by ${taken.source})` : ""}`);

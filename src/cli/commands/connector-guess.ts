@@ -3,12 +3,11 @@ import { resolve } from "node:path";
 import { guessColumns, readLoadConfigFile, readSample, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
 import { ItdError } from "../../errors.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
+import { GUESS_SAMPLE } from "../defaults.js";
 import { withServices } from "../services.js";
 import { waitNotes } from "../wait-notes.js";
 
-/** Records read to guess the columns. */
-export const GUESS_SAMPLE = 1000;
 
 /** TD keeps an existing output as FILE.0, FILE.1, … FILE.100 before writing. */
 export function keepExisting(path: string): string | undefined {
@@ -23,19 +22,7 @@ export function keepExisting(path: string): string | undefined {
   throw new ItdError("conflict", `${path}: too many backups (${path}.0 … ${path}.100 exist); remove some`);
 }
 
-export const connectorGuessCommand: Command = {
-  name: "connector:guess",
-  finishesOnClosedPipe: true,
-  aliases: ["connector"],
-  summary: "Read a sample from Iterable and write load.yml with the guessed columns",
-  usage: `itd connector:guess SEED.yml [-o load.yml]
-
-Reads up to ${GUESS_SAMPLE} records through the real source (one request) and writes the config with
-in.columns guessed from them (names snake_case, types boolean/long/double/string/timestamp/json).
-An existing output file is first kept as FILE.0, FILE.1, …
-
-Example:
-  itd connector:guess seed.yml -o load.yml`,
+export const connectorGuessCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -46,7 +33,7 @@ Example:
     const outPath = values.out ?? "config.yml";
     return withServices(ctx, values, async (s) => {
       const seed = await readLoadConfigFile(resolve(ctx.cwd, seedPath), ctx.env);
-      const client = s.iterableClient(seed);
+      const client = await s.iterableClient(seed);
       const { records, source } = await readSample(seed, client, { now: s.clock.now(), limit: GUESS_SAMPLE, signal: ctx.signal, onEvent: waitNotes(ctx.stderr) });
       if (records.length === 0) {
         throw new ItdError("data", `guess read no records from Iterable (${source.description}); widen start_time/end_time or check the data type`);

@@ -4,7 +4,7 @@ import { issueStreamFor, readLoadConfigFile, runStartedJob, serializeLoadConfig,
 import { ItdError, NotFoundError, UsageError } from "../../errors.js";
 import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { formatBytes } from "../format-time.js";
 import { durationSeconds } from "./job.js";
 import { parseFormat } from "../output.js";
@@ -54,19 +54,7 @@ export function ensureTarget(s: Services, database: string, table: string, autoC
   }
 }
 
-export const connectorIssueCommand: Command = {
-  name: "connector:issue",
-  finishesOnClosedPipe: true,
-  summary: "Run a load now, in the foreground, and record it as a job",
-  usage: `itd connector:issue load.yml --database DB --table TABLE [--time-column COL] [--auto-create-table] [-f table|json]
-
-Imports into the warehouse table DB.TABLE, printing the job's log as it goes (and a progress line on a
-terminal). Exits 0 only when the job succeeds. Re-running an incremental load continues from its cursor;
-re-running a load whose previous run failed continues where that one stopped.
-
-Examples:
-  itd connector:issue load.yml --database td_sample_db --table td_sample_table
-  itd connector:issue load.yml --database td_sample_db --table td_sample_table --time-column created_at --auto-create-table`,
+export const connectorIssueCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -115,7 +103,7 @@ Examples:
       const ticking = new AbortController();
       const ticker = progress.enabled ? tick(s.clock, ticking.signal, () => progress.tick()) : Promise.resolve();
       const { job: done, outcome } = await runStartedJob(
-        { client: s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger, lifecycle },
+        { client: await s.iterableClient(config), warehouse: s.warehouse, jobs, cursors, clock: s.clock, logger: s.logger, lifecycle },
         job,
         started.token,
         {

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { createRowConverter, guessColumns, readLoadConfigFile, readSample } from "../../connector/index.js";
 import type { CellValue } from "../../warehouse/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { parseFormat, writeRows } from "../output.js";
 import { withServices } from "../services.js";
 import { waitNotes } from "../wait-notes.js";
@@ -14,13 +14,7 @@ export function inspectCell(v: CellValue): string {
   return String(v);
 }
 
-export const connectorPreviewCommand: Command = {
-  name: "connector:preview",
-  summary: "Show the first rows of a load as they would be stored, without writing anything",
-  usage: `itd connector:preview load.yml [-f table|tsv|csv|json] [--limit N] [--time-column COL]
-
-Example:
-  itd connector:preview load.yml`,
+export const connectorPreviewCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -32,7 +26,7 @@ Example:
     const file = positionals[0] as string;
     return withServices(ctx, values, async (s) => {
       const config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
-      const client = s.iterableClient(config);
+      const client = await s.iterableClient(config);
       const { records, source } = await readSample(config, client, { now: s.clock.now(), limit, signal: ctx.signal, onEvent: waitNotes(ctx.stderr) });
       const columns = config.in.columns ?? guessColumns(records, { epochMillisFields: source.epochMillisFields, doubleFields: source.doubleFields });
       const converter = createRowConverter({

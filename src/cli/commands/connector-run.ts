@@ -3,29 +3,15 @@ import { ItdError, UsageError } from "../../errors.js";
 import { SlotCalculator } from "../../schedule/index.js";
 import { scheduleStream, type Job } from "../../store/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { formatTdTime } from "../format-time.js";
-import { checkConfigShape, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { loadSchedule } from "../schedule-catalog.js";
+import { checkConfigShape } from "../schedule-config.js";
 import { withServices } from "../services.js";
 import { parseInstant } from "../time-arg.js";
 import { waitForJob } from "../wait-job.js";
 
-export const connectorRunCommand: Command = {
-  name: "connector:run",
-  finishesOnClosedPipe: true,
-  summary: "Queue a schedule's run for a slot (or a backfill of several) for the daemon",
-  usage: `itd connector:run NAME [TIME] [-n COUNT] [-w] [--foreground]
-
-Queues the run of the slot at TIME (default now; epoch seconds or RFC 3339, UTC unless an offset is given),
-or COUNT consecutive slots of the schedule's cron from TIME (a backfill). The daemon runs queued jobs in slot
-order; a slot in the future runs when it is due (slot + delay). --foreground runs due slots here and now
-instead, one at a time, and is refused while another run of the schedule goes on. -w waits for the final status
-(exit 1 unless every run succeeds); with no daemon running, -w runs due slots here as --foreground does, and
-refuses a future slot rather than wait for a daemon that is not there.
-
-Examples:
-  itd connector:run daily_import
-  itd connector:run daily_import 2026-11-01T00:10:00+09:00 -n 7 -w`,
+export const connectorRunCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -35,7 +21,7 @@ Examples:
     const count = intFlag("count", values.count, 1, 10_000) ?? 1;
     const [name, time] = positionals as [string, string | undefined];
     return withServices(ctx, values, async (s) => {
-      const d = findSchedule(loadCatalog(s, ctx.env), name);
+      const d = await loadSchedule(s, ctx.env, name);
       const from = time !== undefined ? parseInstant("TIME", time) : Math.floor(s.clock.now() / 1000) * 1000;
       if (count > 1 && d.cron === "") throw new UsageError(`-n ${count}: schedule '${name}' has no cron to take consecutive slots from`);
       const slots = [from, ...(count > 1 ? new SlotCalculator().nextN(d.cron, d.timezone, from, count - 1) : [])];

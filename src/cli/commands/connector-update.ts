@@ -7,8 +7,9 @@ import { serializeLoadConfig } from "../../connector/index.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, SlotCalculator, validateTimezone, type ScheduleDefinition } from "../../schedule/index.js";
 import { scheduleStream, type NewSchedule } from "../../store/index.js";
 import { ArgumentError, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
-import { assertEditable, checkConfigShape, dumpSchedule, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import type { CommandImpl } from "../command.js";
+import { assertEditable, findSchedule, loadCatalog } from "../schedule-catalog.js";
+import { checkConfigShape, dumpSchedule } from "../schedule-config.js";
 import { withServices, type Services } from "../services.js";
 import { readConfigDocument } from "./connector-create.js";
 import { ensureTarget } from "./connector-issue.js";
@@ -47,21 +48,7 @@ export function optionalScheduleValue(argv: readonly string[]): string[] {
   return out;
 }
 
-export const connectorUpdateCommand: Command = {
-  name: "connector:update",
-  summary: "Change a schedule made with the CLI",
-  usage: `itd connector:update NAME [load.yml | -c load.yml] [-n NEWNAME] [-d DATABASE] [-t TABLE] [-s [CRON]] [-z TZ]
-                     [-D DELAY] [-T TIME_COLUMN] [--priority P] [--catchup all|latest|none] [--config-diff FILE]
-                     [--pause|--resume] [--auto-create-table]
-
-As in TD, -t is the table here (the timezone is -z); a bare -s removes the cron (runs only with connector:run).
--c/--config is the load config (td's); the itd config file is then --itd-config FILE. A new -d/-t must exist
-(or --auto-create-table). --config-diff FILE replaces the stored cursor (e.g. {in: {start_time: '2026-01-01T00:00:00Z'}}).
-
-Examples:
-  itd connector:update daily_import -c load.yml -s '@daily'
-  itd connector:update daily_import -s "30 1 * * *" -z Asia/Tokyo
-  itd connector:update daily_import load.yml --pause`,
+export const connectorUpdateCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       optionalScheduleValue(ctx.argv),
@@ -107,8 +94,8 @@ Examples:
         throw new ConfigError(`--config-diff: ${path}: expected a mapping like {in: {start_time: '2026-01-01T00:00:00Z'}}`);
       }
     }
-    return withServices(ctx, values, (s) => {
-      const catalog = loadCatalog(s, ctx.env);
+    return withServices(ctx, values, async (s) => {
+      const catalog = await loadCatalog(s, ctx.env);
       const current = findSchedule(catalog, name);
       assertEditable(current, "update");
       const next: NewSchedule = {

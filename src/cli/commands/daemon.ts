@@ -10,29 +10,15 @@ import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { RateBudgets, parseRateLimitsSpec } from "../../iterable/index.js";
 import { createLogger } from "../../log.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
-import { checkConfigShape, loadCatalog, schedulesDir } from "../schedule-catalog.js";
+import type { CommandImpl } from "../command.js";
+import { catalogWith, schedulesDir } from "../schedule-catalog.js";
+import { checkConfigShape, readScheduleFilesChecked } from "../schedule-config.js";
 import { Services } from "../services.js";
 import { redactedConfigText } from "../../daemon/slot-store.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
-export const daemonCommand: Command = {
-  name: "daemon",
-  finishesOnClosedPipe: true,
-  logsErrors: true,
-  summary: "Run the scheduler: fire every schedule at its slots, run queued jobs (leave it running; systemd unit in config/)",
-  usage: `itd daemon [--home DIR] [--config FILE] [--log-level LEVEL]
-
-Loads the schedules from the store and from schedules/*.yml, fires each slot at its time + delay, runs jobs in
-child processes (max_concurrent_jobs at once, one per schedule), and records everything in state.db. Logs are
-JSON lines on stdout. A job running longer than job_timeout is stopped (status killed). SIGHUP reloads;
-SIGTERM/SIGINT stop firing, give running jobs shutdown_grace seconds, then stop them (status killed).
-Health and metrics: GET /healthz and /metrics on 127.0.0.1:http_port.
-
-Examples:
-  itd daemon --config /etc/itd/itd.yml
-  ITD_HOME=/var/lib/itd itd daemon --log-level debug`,
+export const daemonCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, { "log-level": { type: "string" } }, { min: 0, max: 0, names: "none" });
     const level = values["log-level"];
@@ -86,7 +72,7 @@ Examples:
         historyRetentionMs: config.history_retention === 0 ? undefined : config.history_retention,
         schedulesDir: dir,
       },
-      loadDefinitions: () => loadCatalog(services, env),
+      loadDefinitions: () => catalogWith(services, env, readScheduleFilesChecked),
       configText: redactedConfigText(checkConfigShape),
       spawnJob: forkJob(process.argv[1] as string, env),
       metrics: metricsSink(metrics),

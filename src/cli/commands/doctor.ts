@@ -18,8 +18,9 @@ import { loadScheduleFiles } from "../../schedule/files.js";
 import { openStore, type Store } from "../../store/index.js";
 import { probeDatabases } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
-import { checkConfigShape, checkRunnableConfig, schedulesDir } from "../schedule-catalog.js";
+import type { CommandImpl } from "../command.js";
+import { schedulesDir } from "../schedule-catalog.js";
+import { checkConfigShape, checkRunnableConfig } from "../schedule-config.js";
 import { Services } from "../services.js";
 
 type Status = "ok" | "FAIL" | "skip";
@@ -149,28 +150,7 @@ const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" :
 const names = (list: readonly Scheduled[]): string => `${list.length === 1 ? "schedule" : "schedules"} ${list.map((s) => s.name).join(", ")}`;
 const labelOf = (s: Scheduled): string => (s.source === "cli" ? `schedule ${s.name}` : s.source);
 
-export const doctorCommand: Command = {
-  name: "doctor",
-  summary: "Check an installation: config, home, HTTP port, schedules' ${ENV}, API keys, warehouse (one line each)",
-  usage: `itd doctor [--config FILE] [--home DIR] [--environment-file FILE]
-
-Checks what the daemon needs, as the user it runs as, and prints one line per finding, "ok" or "FAIL":
-  env-file   each --environment-file is readable (its values are used below, never shown)
-  config     the itd config file is readable and valid
-  home       the home exists (or can be created), belongs to this user and is writable
-  schedules  the schedules of the store and of schedules/*.yml load
-  env        every \${VARIABLE} a schedule names is set
-  port       http_host:http_port is free (or served by this home's running daemon)
-  iterable   each distinct API key answers Iterable (GET /api/lists, one request per key, at its region or base_url)
-  warehouse  every database opens read-only, and this user could write it
-Exits 1 when anything failed. It changes nothing, and prints no secret.
-
-  --environment-file FILE   read KEY=VALUE lines (systemd's EnvironmentFile=, e.g. /etc/itd/itd.env) as the
-                            daemon's environment; repeatable. (Not --env-file: Node 20 takes that one for itself.)
-
-Examples:
-  sudo -u itd ITD_HOME=/var/lib/itd itd doctor --config /etc/itd/itd.yml --environment-file /etc/itd/itd.env
-  itd doctor`,
+export const doctorCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, { "environment-file": { type: "string", multiple: true } }, { min: 0, max: 0, names: "none" });
     const secrets = new Set<string>();
@@ -264,7 +244,7 @@ Examples:
       for (const { s, config: c } of usable) {
         // One request, not retried; a cheap one answers in well under these.
         const probe: LoadConfig = { ...c, in: { ...c.in, retry_limit: 0, connect_timeout: 10, response_timeout: 20, idle_timeout: 20 } };
-        const client = services.iterableClient(probe);
+        const client = await services.iterableClient(probe);
         const id = `${c.in.api_key}\u0000${client.baseUrl}`;
         const g = groups.get(id);
         if (g === undefined) groups.set(id, { config: probe, baseUrl: client.baseUrl, users: [s] });
@@ -276,7 +256,7 @@ Examples:
         const key = variables.length > 0 ? variables.map((v) => `\${${v}}`).join(", ") : "the key written in the config";
         const what = `${key} at ${g.baseUrl} (${names(g.users)})`;
         try {
-          const lists = await services.iterableClient(g.config).lists({ signal: ctx.signal });
+          const lists = await (await services.iterableClient(g.config)).lists({ signal: ctx.signal });
           say({ status: "ok", check: "iterable", detail: `${what}: accepted (${count(lists.length, "list")})` });
         } catch (err) {
           say({ status: "FAIL", check: "iterable", detail: `${what}: ${errorMessage(err)}` });

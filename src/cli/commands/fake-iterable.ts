@@ -2,30 +2,10 @@ import { once } from "node:events";
 import { dataStartBefore, parseFaultSpec, parseRateLimit, startFakeIterable, type FakeIterableOptions } from "../../fake-iterable/index.js";
 import { UsageError } from "../../errors.js";
 import { intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { parseInstant } from "../time-arg.js";
 
-export const fakeIterableCommand: Command = {
-  name: "fake-iterable",
-  finishesOnClosedPipe: true,
-  summary: "Run the bundled fake Iterable API server (for demos, tests and reproducing problems)",
-  usage: `itd fake-iterable [--host 127.0.0.1] [--port 0] [--api-key KEY] [--seed N] [--events-per-day N] [--users N]
-                     [--campaigns N] [--lists N] [--now TIME] [--data-start TIME] [--no-rate-limits]
-                     [--rate-limit ENDPOINT=N/WINDOW]… [--fault SPEC]…
-
-Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT/SIGTERM.
-
-  --fault SPEC        ENDPOINT:KIND[=ARG][@N|@P%]  ENDPOINT: campaigns metrics lists getUsers export
-                      export.json export.csv *;  KIND: 500 503 429 html cut=BYTES malformed slow=MS stall=MS;
-                      @N = the next N requests (default 1), @P% = that share of requests
-  --rate-limit SPEC   override a limit, e.g. export.json=4/10s (default: Iterable's documented limits)
-  --now TIME          freeze the fake's clock (range=Today etc. and the newest data are relative to it)
-  --data-start TIME   where the data begins (default 2025-01-01, or a year before --now when --now is given)
-
-Examples:
-  itd fake-iterable --port 8080 --api-key demo-key
-  itd fake-iterable --events-per-day 1000000 --no-rate-limits
-  itd fake-iterable --fault export:503@2 --fault 'getUsers:cut=100@10%'`,
+export const fakeIterableCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(
       ctx.argv,

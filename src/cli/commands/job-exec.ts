@@ -5,7 +5,7 @@ import type { ScheduleDefinition } from "../../schedule/index.js";
 import { errorMessage } from "../../errors.js";
 import { parseRateLimitsSpec, RateBudgets } from "../../iterable/index.js";
 import { intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { loadCatalog } from "../schedule-catalog.js";
 import { withServices } from "../services.js";
 
@@ -15,12 +15,7 @@ import { withServices } from "../services.js";
  * there is a channel. The job's outcome is in the store; the exit code says
  * only whether this process could run it.
  */
-export const jobExecCommand: Command = {
-  name: "__job",
-  finishesOnClosedPipe: true,
-  summary: "Run one job for the daemon (internal)",
-  usage: "itd __job JOB_ID",
-  hidden: true,
+export const jobExecCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "JOB_ID" });
     const id = intFlag("JOB_ID", positionals[0], 1) as number;
@@ -70,7 +65,7 @@ export const jobExecCommand: Command = {
         // From the daemon when it runs us (the definition it fired, the lease it took for us); read here otherwise.
         const handed = given ? await given : undefined;
         // By id, never by name: a schedule deleted and made again under its name is another schedule.
-        const def = handed?.definition ?? loadCatalog(s, ctx.env).schedules.find((d) => d.id === job.scheduleId);
+        const def = handed?.definition ?? (await loadCatalog(s, ctx.env)).schedules.find((d) => d.id === job.scheduleId);
         if (def === undefined) throw new Error(`the schedule of job ${id} (${job.schedule}) no longer exists`);
         const lease = s.store.leases.get(job.stream);
         const token = handed?.token ?? (lease?.jobId === id ? lease.token : undefined);

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { ItdError } from "../../errors.js";
 import { isProcessAlive } from "../../pid.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { withServices } from "../services.js";
 import { FINAL_STATUSES } from "../wait-job.js";
 import { jobIdArg } from "./job.js";
@@ -13,19 +13,7 @@ const HAND_OVER_WAIT_MS = 10_000;
 /** How long job:kill waits for a running job's process to record its end. */
 const KILL_WAIT_MS = 60_000;
 
-export const jobKillCommand: Command = {
-  name: "job:kill",
-  aliases: ["kill"],
-  summary: "Kill a queued or running job: it ends `killed`, its uncommitted slice never visible",
-  usage: `itd job:kill JOB_ID
-
-A queued job ends killed at once (the daemon never starts it). A running job's process (a daemon's job or
-a foreground run on this host) is sent SIGTERM: it stops its current slice — rows not committed are never
-seen — records killed, and the command waits for that. The slots it did not import stay killed: to import
-them, 'itd connector:run NAME TIME' again. A finished job is left as it is.
-
-Example:
-  itd job:kill 1461`,
+export const jobKillCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, {}, { min: 1, max: 1, names: "JOB_ID" });
     const id = jobIdArg(positionals[0]);

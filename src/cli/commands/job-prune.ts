@@ -2,7 +2,7 @@ import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
 import { parseRetention } from "../../daemon/config.js";
 import { parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { formatTdTime } from "../format-time.js";
 import { withServices } from "../services.js";
 
@@ -13,18 +13,7 @@ export function parseAge(flag: string, value: string): number {
   return ms;
 }
 
-export const jobPruneCommand: Command = {
-  name: "job:prune",
-  summary: "Delete finished jobs older than an age from the history (cursors are kept)",
-  usage: `itd job:prune --older-than AGE [--dry-run | --yes]
-
-Says how many finished jobs (success, error, killed, skipped) ended more than AGE ago, and from when to when,
-then asks before deleting them (on a terminal); elsewhere it needs --yes. --dry-run only says. Queued and
-running jobs, cursors and each schedule's place in its cron are never deleted.
-
-Examples:
-  itd job:prune --older-than 90d --dry-run
-  itd job:prune --older-than 90d --yes`,
+export const jobPruneCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(
       ctx.argv,

@@ -1,8 +1,9 @@
 import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { formatBytes, formatTdTime } from "../format-time.js";
 import { configDiffYaml, countCell, parseFormat, writeRows } from "../output.js";
 import { withServices, type Services } from "../services.js";
+import { JOB_STATUSES } from "../defaults.js";
 import { waitForJob } from "../wait-job.js";
 import { UsageError } from "../../errors.js";
 import type { Job, JobLogLine, JobStatus } from "../../store/index.js";
@@ -62,21 +63,7 @@ function dumpJob(job: Job, now: number): string {
   ].join("\n");
 }
 
-export const jobShowCommand: Command = {
-  name: "job:show",
-  aliases: ["job"],
-  ownsVerbose: true,
-  summary: "Show a job's status, counts and config (-v: its log; -w: wait for it)",
-  usage: `itd job:show JOB_ID [-v] [-w] [-f table|json]
-
-  -v, --verbose   also print the job's log
-  -w, --wait      wait for a queued or running job to end, printing its log as it is written; the exit code is
-                  0 if it ends in success, 1 otherwise (and 1 when no daemon runs to start a queued job for 30 s)
-  -f json         the job as one JSON object (its log under "log" with -v)
-
-Examples:
-  itd job:show 12 -v
-  itd job 12 -w`,
+export const jobShowCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -112,24 +99,8 @@ Examples:
   },
 };
 
-const STATUSES = ["queued", "running", "success", "error", "killed", "skipped"] as const satisfies readonly JobStatus[];
 
-export const jobListCommand: Command = {
-  name: "job:list",
-  aliases: ["jobs"],
-  summary: "List jobs, newest first",
-  usage: `itd job:list [MAX] [-p PAGE] [-s SKIP] [-R | -S | -E | --status STATUS] [-f table|tsv|csv|json]
-
-  MAX (or -l MAX)     how many jobs (default 20)
-  -p, --page PAGE     skip PAGE × MAX jobs (td's paging: -p 1 is the second page)
-  -s, --skip N        skip N jobs (added to the page)
-  -R, --running       only running jobs; -S, --success: only succeeded; -E, --error: only failed
-  --status STATUS     only jobs in STATUS: ${STATUSES.join(", ")}
-
-Examples:
-  itd jobs
-  itd job:list 50 -E
-  itd jobs --page 1`,
+export const jobListCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
@@ -153,8 +124,8 @@ Examples:
     const picked = [values.running && "running", values.success && "success", values.error && "error", values.status].filter((x): x is string => typeof x === "string");
     if (picked.length > 1) throw new ArgumentError(`give one status filter; got ${picked.join(" and ")}`);
     const status = picked[0];
-    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
-      throw new UsageError(`--status: expected one of ${STATUSES.join(", ")}; got "${status}"`);
+    if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`--status: expected one of ${JOB_STATUSES.join(", ")}; got "${status}"`);
     }
     return withServices(ctx, values, async (s: Services) => {
       const now = s.clock.now();

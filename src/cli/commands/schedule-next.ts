@@ -1,20 +1,13 @@
-import { describeSlot, nextSlots, parseCron, validateTimezone } from "../../schedule/index.js";
+import { parseCron } from "../../schedule/cron.js";
+import { describeSlot } from "../../schedule/describe.js";
+import { nextSlots } from "../../schedule/slots.js";
+import { validateTimezone } from "../../schedule/timezone.js";
 import { intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { parseFormat, writeRows } from "../output.js";
 import { parseInstant } from "../time-arg.js";
 
-export const scheduleNextCommand: Command = {
-  name: "schedule:next",
-  summary: "Show the next fire times of a cron in a time zone, as the daemon will fire them",
-  usage: `itd schedule:next CRON [-t TZ] [--from TIME] [-n N] [-f table|tsv|csv|json]
-
-DST as cron does it: a fixed time skipped by the clock change runs once, right after the jump; one that repeats
-runs once, at the first occurrence; patterns with */N or * in the hour follow the wall clock.
-
-Examples:
-  itd schedule:next "30 2 * * *" -t America/New_York --from 2026-03-07 -n 3
-  itd schedule:next "*/15 * * * *" -t Europe/London -n 8`,
+export const scheduleNextCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,

@@ -3,20 +3,17 @@ import { resolve } from "node:path";
 import { text } from "node:stream/consumers";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { databaseNotFound } from "../../warehouse/index.js";
-import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S, queryInSubprocess } from "../../warehouse/query.js";
+import { queryInSubprocess } from "../../warehouse/query.js";
+import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S } from "../defaults.js";
 import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
-import type { Command } from "../command.js";
+import type { CommandImpl } from "../command.js";
 import { formatBytes, formatTdTime, formatUnixSeconds } from "../format-time.js";
 import { countCell, parseFormat, writeRows } from "../output.js";
 import { withServices } from "../services.js";
 
 const FORMAT = { format: { type: "string", short: "f" } } as const;
 
-export const databaseListCommand: Command = {
-  name: "db:list",
-  aliases: ["database:list", "dbs", "databases", "show-databases", "show-dbs"],
-  summary: "List the warehouse's databases",
-  usage: "itd db:list [-f table|tsv|csv|json]\n\nExamples:\n  itd db:list\n  itd dbs",
+export const databaseListCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
@@ -32,11 +29,7 @@ export const databaseListCommand: Command = {
   },
 };
 
-export const tableListCommand: Command = {
-  name: "table:list",
-  aliases: ["tables", "show-tables"],
-  summary: "List the tables of a database (or of every database)",
-  usage: "itd table:list [DATABASE] [-f table|tsv|csv|json]\n\nExamples:\n  itd table:list td_sample_db\n  itd tables",
+export const tableListCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 1, names: "[DATABASE]" });
     const format = parseFormat(values.format);
@@ -61,11 +54,7 @@ export const tableListCommand: Command = {
   },
 };
 
-export const tableShowCommand: Command = {
-  name: "table:show",
-  aliases: ["table", "show-table"],
-  summary: "Show a table's columns, types, row count and time range",
-  usage: "itd table:show DATABASE TABLE [-f table|json]\n\nExamples:\n  itd table:show td_sample_db td_sample_table\n  itd table td_sample_db td_sample_table -f json",
+export const tableShowCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(ctx.argv, FORMAT, { min: 2, max: 2, names: "DATABASE TABLE" });
     const format = parseFormat(values.format);
@@ -120,22 +109,7 @@ async function querySql(positional: string | undefined, file: string | undefined
   return sql;
 }
 
-export const queryCommand: Command = {
-  name: "query",
-  summary: "Run a read-only SQL query on a warehouse database",
-  usage: `itd query -d DATABASE ["SELECT …" | -q FILE | -] [-w] [-f table|tsv|csv|json] [-l ROWS] [--timeout SECONDS]
-
-The database is opened read-only: a statement that would write is refused.
-  -q, --query FILE     read the SQL from FILE; - as the SQL argument reads it from stdin
-  -w, --wait           accepted for td's habit: itd runs the query at once and waits for it anyway
-  -l, --limit ROWS     show at most ROWS rows (default ${DEFAULT_QUERY_ROWS}; 0 = all); a note on stderr says when more were cut
-  --timeout SECONDS    stop the query after SECONDS (default ${DEFAULT_QUERY_TIMEOUT_S}; 0 = no limit); exits 1 with "query: timed out after N s"
-
-Examples:
-  itd query -d td_sample_db -w "SELECT count(*) FROM td_sample_table"
-  itd query -d td_sample_db -f csv "SELECT email, created_at FROM td_sample_table ORDER BY time DESC LIMIT 10"
-  itd query -d td_sample_db -q report.sql -f csv -l 0 --timeout 3600
-  echo "SELECT count(*) FROM td_sample_table" | itd query -d td_sample_db -`,
+export const queryCommand: CommandImpl = {
   async run(ctx) {
     const { values, positionals } = parseCommandArgs(
       ctx.argv,
