@@ -1,6 +1,7 @@
-import { pino, type Logger, type DestinationStream } from "pino";
+import { pino, type DestinationStream } from "pino";
+import type { Logger } from "./logger.js";
 
-export type { Logger } from "pino";
+export { silentLogger, type Logger } from "./logger.js";
 
 /** Paths pino redacts wherever they appear in a log object. */
 export const REDACT_PATHS = [
@@ -34,9 +35,4 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);
-}
-
-/** A logger that drops everything (library default when none is passed). */
-export function silentLogger(): Logger {
-  return pino({ level: "silent" });
 }

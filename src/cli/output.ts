@@ -1,7 +1,6 @@
 import Table from "cli-table3";
 import { once } from "node:events";
 import { setImmediate } from "node:timers/promises";
-import { dump } from "js-yaml";
 import stringWidth from "string-width";
 import { UsageError } from "../errors.js";
 import type { CommandContext } from "./command.js";
@@ -216,12 +215,6 @@ export async function writeRows(
 /** Colour only on a TTY and never with NO_COLOR (design §7). */
 export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   return stream.isTTY === true && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "");
-}
-
-/** A config diff as td prints it (`YAML.dump`): block YAML, without the `---` line (the dumps print it). */
-export function configDiffYaml(diff: unknown): string {
-  if (diff === null || diff === undefined) return "";
-  return dump(diff, { lineWidth: -1, noRefs: true, sortKeys: false }).trimEnd();
 }
 
 /** A count in a table listing reads 1,234,567 (td's format_with_delimiter); tsv/csv/json keep the number. */

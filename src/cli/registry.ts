@@ -228,7 +228,7 @@ Examples:
 Examples:
   itd job:show 12 -v
   itd job 12 -w`,
-    load: async () => (await import("./commands/job.js")).jobShowCommand,
+    load: async () => (await import("./commands/job-show.js")).jobShowCommand,
   },
   {
     name: "job:list",

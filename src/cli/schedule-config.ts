@@ -12,7 +12,7 @@ import type { ScheduleDefinition } from "../schedule/definition.js";
 import { SlotCalculator } from "../schedule/calculator.js";
 import { describeSlot } from "../schedule/describe.js";
 import type { Services } from "./services.js";
-import { configDiffYaml } from "./output.js";
+import { configDiffYaml } from "./config-diff.js";
 
 /** An env that satisfies any `${NAME}`: for checking a config's shape where the secret is not needed. */
 export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: () => "placeholder-for-validation" });

@@ -5,7 +5,7 @@ import { RateBudgets, type RateBudget } from "../iterable/rate-budget.js";
 import { parseRateLimitsSpec } from "../iterable/rate-limits-spec.js";
 import { parseTimeoutsSpec } from "../iterable/timeouts-spec.js";
 import { DEFAULT_TIMEOUTS, type IterableClient, type RequestEvent, type TimeoutOptions } from "../iterable/types.js";
-import { createLogger, silentLogger, type Logger } from "../log.js";
+import { silentLogger, type Logger } from "../logger.js";
 import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
@@ -41,15 +41,15 @@ export class Services {
   constructor(
     ctx: Pick<CommandContext, "env" | "cwd" | "signal">,
     homeFlag: string | undefined,
-    options: { verbose?: boolean; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined; access?: HomeAccess } = {},
+    options: { logger?: Logger; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined; access?: HomeAccess } = {},
   ) {
     this.access = options.access ?? "write";
     this.configSchedulesDir = options.schedulesDir;
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
     this.clock = options.clock ?? systemClock;
     this.signal = ctx.signal;
-    // The CLI prints its own output; pino logs go to stderr only with --verbose.
-    this.logger = options.verbose ? createLogger({ level: "debug", destination: process.stderr as never }) : silentLogger();
+    // The CLI prints its own output; pino logs go to stderr only with --verbose (withServices makes that logger).
+    this.logger = options.logger ?? silentLogger();
     this.budgets = new RateBudgets(this.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...parseTimeoutsSpec(ctx.env["ITD_TIMEOUTS"]) };
   }
@@ -119,7 +119,9 @@ export async function withServices<T>(
     ? undefined
     : (await import("../daemon/config.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
   const services = new Services(ctx, flags.home, {
-    verbose: flags["itd-verbose"] === true,
+    ...(flags["itd-verbose"] === true
+      ? { logger: (await import("../log.js")).createLogger({ level: "debug", destination: process.stderr as never }) }
+      : {}),
     configHome: config?.home,
     schedulesDir: config?.schedules_dir,
     access: options.access ?? "write",

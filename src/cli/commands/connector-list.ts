@@ -11,6 +11,9 @@ import { durationSeconds } from "./job.js";
 
 const FORMAT = { format: { type: "string", short: "f" } } as const;
 
+/** How much of state.db connector:list maps (address space, not memory: only pages read are loaded). */
+const LISTING_MMAP_BYTES = 256 * 1024 * 1024;
+
 export const connectorListCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
@@ -22,6 +25,9 @@ export const connectorListCommand: CommandImpl = {
       // the next run computed and worded once per (pattern, zone), which schedules share.
       const calc = new SlotCalculator();
       const now = s.clock.now();
+      // 10,000 index seeks for the last statuses: through a memory map they cost a third of page-by-page reads
+      // (measured: 45 vs 150 ms). Only this process's connection, only for reading.
+      s.store.db.pragma(`mmap_size = ${LISTING_MMAP_BYTES}`);
       const queued = s.store.jobs.queuedBySchedule();
       const lastStatus = s.store.jobs.lastStatuses();
       const nextRuns = new Map<string, string>();
