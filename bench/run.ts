@@ -3,6 +3,7 @@
  * bench-results/. Sized for a 2-core machine. `--quick` for a short run.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
@@ -37,6 +38,11 @@ if (only === undefined || only === "render") {
 if (only === undefined || only === "slicing") {
   const rows = await slicingBench({ quick });
   out.push("## Slicing: export requests of a backfill", "", slicingBenchMarkdown(rows), "");
+}
+
+if (only === undefined || only === "cli") {
+  const cli = await cliBench({ rounds: quick ? 3 : 5, schedules: 10_000, jobs: 1_000_000, log: (line) => process.stderr.write(`${line}\n`) });
+  out.push("## CLI: whole commands against 10,000 schedules and 1,000,000 jobs", "", cliBenchMarkdown(cli), "");
 }
 
 const text = out.join("\n");
