@@ -344,7 +344,8 @@ export function cliHome(options: CliHomeOptions, log: (line: string) => void = (
   const dir = join(options.cacheDir, key);
   const manifest = join(dir, "manifest.json");
   if (existsSync(manifest) && existsSync(join(dir, "home", "state.db"))) {
-    const home = JSON.parse(readFileSync(manifest, "utf8")) as CliHome;
+    // The home is where the cache is now (a checkout moved or copied keeps its cache), not where it was built.
+    const home = { ...(JSON.parse(readFileSync(manifest, "utf8")) as CliHome), home: join(dir, "home") };
     // A newer itd may have added a migration: apply it now, so no measured command does.
     openStore(home.home, new FakeClock(Date.now())).close();
     return { ...home, cached: true };

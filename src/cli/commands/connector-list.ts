@@ -22,7 +22,7 @@ export const connectorListCommand: CommandImpl = {
       const catalog = await loadListing(s, ctx.env);
       for (const p of catalog.problems) ctx.stderr.write(`Warning: ${p}\n`);
       // Bounded work per schedule at 10,000 of them: one query for every last status and one for the queues;
-      // the next run computed and worded once per (pattern, zone), which schedules share.
+      // the next run computed once per (pattern, zone) and worded once per (instant, zone), which schedules share.
       const calc = new SlotCalculator();
       const now = s.clock.now();
       // 10,000 index seeks for the last statuses: through a memory map they cost a third of page-by-page reads
@@ -30,14 +30,21 @@ export const connectorListCommand: CommandImpl = {
       s.store.db.pragma(`mmap_size = ${LISTING_MMAP_BYTES}`);
       const queued = s.store.jobs.queuedBySchedule();
       const lastStatus = s.store.jobs.lastStatuses();
-      const nextRuns = new Map<string, string>();
+      const nextSlots = new Map<string, number | undefined>();
+      const worded = new Map<string, string>();
       const nextRun = (cron: string, tz: string): string => {
         const key = `${cron}\u0000${tz}`;
-        let text = nextRuns.get(key);
+        let next = nextSlots.get(key);
+        if (next === undefined && !nextSlots.has(key)) {
+          next = calc.next(cron, tz, now);
+          nextSlots.set(key, next);
+        }
+        if (next === undefined) return "";
+        const at = `${next}\u0000${tz}`;
+        let text = worded.get(at);
         if (text === undefined) {
-          const next = calc.next(cron, tz, now);
-          text = next === undefined ? "" : describeSlot(next, tz).local;
-          nextRuns.set(key, text);
+          text = describeSlot(next, tz).local;
+          worded.set(at, text);
         }
         return text;
       };
