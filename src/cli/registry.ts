@@ -13,6 +13,7 @@ import { iterableCampaignsCommand } from "./commands/iterable-campaigns.js";
 import { iterableListsCommand } from "./commands/iterable-lists.js";
 import { jobExecCommand } from "./commands/job-exec.js";
 import { jobKillCommand } from "./commands/job-kill.js";
+import { jobWorkerCommand } from "./commands/job-worker.js";
 import { jobPruneCommand } from "./commands/job-prune.js";
 import { jobListCommand, jobShowCommand } from "./commands/job.js";
 import { scheduleNextCommand } from "./commands/schedule-next.js";
@@ -45,4 +46,5 @@ export const COMMANDS: readonly Command[] = [
   queryCommand,
   fakeIterableCommand,
   jobExecCommand,
+  jobWorkerCommand,
 ];

@@ -19,11 +19,15 @@ describe("budget waits over IPC", () => {
       connected: true,
       send: (m: ParentMessage) => toChild.emit("message", m),
     }) as unknown as ChildProcess;
-    serveChild(child, shared, { request: () => undefined, committed: () => undefined }, new AbortController().signal);
+    serveChild(child, shared, 7, { request: () => undefined, committed: () => undefined }, new AbortController().signal);
     const ipc = new IpcBudgets(
       new RateBudgets(clock),
       (m: ChildMessage) => child.emit("message", m),
-      (on) => toChild.on("message", on),
+      (on) => {
+        toChild.on("message", on);
+        return () => toChild.off("message", on);
+      },
+      7,
     );
     const waits: BudgetWait[] = [];
     await ipc.acquire("k", "export/data.json", undefined, (w) => waits.push(w));
