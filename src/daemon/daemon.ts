@@ -312,7 +312,9 @@ export class Daemon {
   /** Jobs whose process died (here or, for leases that expired, anywhere): error, and their slots queued again. */
   private recover(): void {
     this.lastRecover = this.deps.clock.now();
-    for (const job of this.deps.store.lifecycle.recover()) {
+    // A warm job process outlives its jobs: a running row that names one of ours, which runs something else
+    // (or nothing), is dead too, whatever its pid says.
+    for (const job of this.deps.store.lifecycle.recover((j) => this.launcher.notRunning(j))) {
       this.deps.logger.warn({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null }, "job interrupted by a dead process: marked error, its slot queued again");
     }
   }

@@ -91,6 +91,15 @@ export class JobLauncher {
   }
 
   /**
+   * Whether `job`'s row names one of our warm processes, alive, that does not run it (it reported the job
+   * done, or runs another one): recovery must not wait for that pid to die.
+   */
+  notRunning(job: Pick<Job, "id" | "pid" | "host">): boolean {
+    if (job.pid === null || job.host !== hostname() || this.runs.has(job.id)) return false;
+    return this.deps.pool.processes.some((w) => w.pid === job.pid && w.jobId !== job.id && !w.gone.signal.aborted);
+  }
+
+  /**
    * Runs a job `lifecycle.start` started (with its lease `token`) in a process: the job runs the definition
    * that fired it, even if its file has broken since. `pickedAt`: when the dispatcher picked it;
    * `leaseCheckedAt`: when the daemon last found it held the home's lease before deciding to launch (logged).

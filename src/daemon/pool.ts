@@ -188,15 +188,29 @@ export class JobPool {
    * there RETIRE_KILL_AFTER_MS later. A replacement is spawned.
    */
   retire(w: PoolWorker, why: string, how: "disconnect" | "SIGTERM" | "SIGKILL" | "none" = "disconnect"): void {
-    this.letGo(w, why, how);
-    this.fill();
+    const first = this.markRetiring(w, why);
+    if (first) this.fill(); // the replacement first: a job the signal frees may want it at once
+    // Retiring already: only a harder signal is news to it.
+    if (first || how === "SIGTERM" || how === "SIGKILL") this.signal(w, how);
   }
 
-  private letGo(w: PoolWorker, why: string, how: "disconnect" | "SIGTERM" | "SIGKILL" | "none"): void {
-    if (w.gone.signal.aborted) return;
-    const first = w.state !== "retiring";
+  /** Marks a process retiring (SIGKILL RETIRE_KILL_AFTER_MS later unless it exits); true the first time. */
+  private markRetiring(w: PoolWorker, why: string): boolean {
+    if (w.gone.signal.aborted || w.state === "retiring") return false;
     w.state = "retiring";
     this.deps.logger.debug({ jobPid: w.pid, jobs: w.jobs, why }, "job process retired");
+    void this.killLater(w);
+    this.changed();
+    return true;
+  }
+
+  /** `retire` without the replacement (the pool shrinks, or stops). */
+  private letGo(w: PoolWorker, why: string, how: "disconnect" | "SIGTERM" | "SIGKILL" | "none"): void {
+    if (this.markRetiring(w, why) || how === "SIGTERM" || how === "SIGKILL") this.signal(w, how);
+  }
+
+  private signal(w: PoolWorker, how: "disconnect" | "SIGTERM" | "SIGKILL" | "none"): void {
+    if (w.gone.signal.aborted) return;
     try {
       if (how === "SIGTERM" || how === "SIGKILL") w.child.kill(how);
       else if (how === "disconnect") {
@@ -206,8 +220,6 @@ export class JobPool {
     } catch {
       // gone meanwhile: its exit is on its way
     }
-    if (first) void this.killLater(w);
-    this.changed();
   }
 
   /** Stops handing out processes and retires the idle ones; busy ones are retired when their jobs are over. */
@@ -277,8 +289,9 @@ export class JobPool {
     } else if (w.state === "idle") {
       logger.warn({ jobPid: w.pid, code, signal }, "an idle job process exited; replacing it");
     }
-    w.markGone(code, signal);
+    // The replacement first: the job of this process, queued again, waits for it rather than for a fresh one.
     this.fill();
+    w.markGone(code, signal);
   }
 
   private startFailed(): void {
