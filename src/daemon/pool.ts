@@ -267,6 +267,7 @@ export class JobPool {
       if ((raw as ChildMessage).t !== "ready" || w.ready) return;
       w.ready = true;
       this.failedStarts = 0;
+      this.deps.logger.debug({ jobPid: w.pid }, "job process ready");
       if (w.state === "starting") w.state = "idle";
       this.changed();
     });
