@@ -97,11 +97,15 @@ export async function runHandedJob(
     const lease = s.store.leases.get(job.stream);
     token = handed?.token ?? (lease?.jobId === job.id ? lease.token : undefined);
     if (token === undefined) throw new Error(`job ${job.id} holds no lease on its stream ${job.stream}`);
-    // This process holds the job and its lease now (the daemon records it too; whichever write gets through).
-    try {
-      s.store.lifecycle.handOver(job, token, { pid: process.pid, host: hostname() });
-    } catch {
-      // state.db busy: the daemon's record stands; the lease is renewed by token either way
+    // This process holds the job and its lease now. The daemon records it as it hands the job over; written here
+    // only when that did not get through (one write less on every job's way in).
+    const mine = (p: number | null | undefined, h: string | null | undefined): boolean => p === process.pid && h === hostname();
+    if (!(mine(job.pid, job.host) && lease?.jobId === job.id && lease.token === token && mine(lease.pid, lease.host))) {
+      try {
+        s.store.lifecycle.handOver(job, token, { pid: process.pid, host: hostname() });
+      } catch {
+        // state.db busy: the daemon's record stands; the lease is renewed by token either way
+      }
     }
     link?.send({ t: "started", jobId: job.id, at: s.clock.now() });
     await runScheduleJob(

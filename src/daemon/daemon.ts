@@ -402,6 +402,7 @@ export class Daemon {
     // Streams held elsewhere (a foreground run, a job of another daemon) wait too, and so do paused schedules'.
     const busy = new Set([...this.launcher.runningSchedules, ...store.lifecycle.liveStreams()]);
     for (const d of this.defs) if (d.paused) busy.add(scheduleStream(d.id));
+    let launched = 0;
     for (const job of pickJobs(store.jobs.listQueued(now), busy, free, now)) {
       const pickedAt = this.deps.clock.now();
       const started = store.lifecycle.start(job.id, this.token);
@@ -422,8 +423,11 @@ export class Daemon {
       const definition = this.defs.find((d) => d.id === job.scheduleId) ?? null;
       this.launcher.launch(started.job, scheduleKey(job), started.token, definition, { pickedAt, leaseCheckedAt });
       free--;
+      launched++;
     }
     this.deps.metrics?.running(this.launcher.size);
+    // A warm process starts a job well within the poll's second: the queue's gauge follows at once.
+    if (launched > 0) this.deps.metrics?.queued(store.jobs.countQueued());
     logger.trace({ running: this.launcher.size }, "dispatch");
   }
 

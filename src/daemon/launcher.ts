@@ -236,7 +236,8 @@ export class JobLauncher {
             : "interrupted: the job process let go of the job without recording its end",
       }, { requeue: !stopped });
     }
-    store.leases.release(job.stream, token);
+    // Its process released it with its end (usually): a write only when it is still there.
+    if (store.leases.get(job.stream)?.token === token) store.leases.release(job.stream, token);
     this.deps.metrics?.jobEnded(ended);
     const fields = {
       jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0),
