@@ -118,23 +118,17 @@ export class Daemon {
       catchupCap: deps.settings.catchupCap,
       onEvent: (e) => this.onSchedulerEvent(e),
     });
-    const { settings } = deps;
-    const spawnWorker = deps.spawnWorker;
     this.pool = new JobPool({
-      spawn: spawnWorker ?? (() => {
+      spawn: deps.spawnWorker ?? (() => {
         throw new Error("no job process pool here");
       }),
       clock: deps.clock,
       logger: deps.logger,
-      settings: {
-        size: spawnWorker === undefined ? 0 : (settings.jobProcesses ?? 0),
-        maxJobs: settings.jobProcessMaxJobs ?? JOB_PROCESS_MAX_JOBS,
-        maxRssBytes: settings.jobProcessMaxRssBytes ?? JOB_PROCESS_MAX_RSS_MB * 2 ** 20,
-      },
+      settings: this.poolSettings(),
       onChange: (counts) => deps.metrics?.jobProcesses?.(counts),
     });
     this.launcher = new JobLauncher({
-      store: deps.store, clock: deps.clock, logger: deps.logger, budgets: deps.budgets, settings, spawnJob: deps.spawnJob, pool: this.pool,
+      store: deps.store, clock: deps.clock, logger: deps.logger, budgets: deps.budgets, settings: deps.settings, spawnJob: deps.spawnJob, pool: this.pool,
       metrics: deps.metrics, stopping: () => this.stopping, onEnded: () => this.dispatch(),
     });
   }
@@ -145,15 +139,18 @@ export class Daemon {
   ): void {
     Object.assign(this.deps.settings, next);
     if (next.catchupCap !== undefined) this.scheduler.setCatchupCap(next.catchupCap);
-    const { settings } = this.deps;
-    if (!this.stopping && !this.isLost) {
-      this.pool.resize({
-        size: this.deps.spawnWorker === undefined ? 0 : (settings.jobProcesses ?? 0),
-        maxJobs: settings.jobProcessMaxJobs ?? JOB_PROCESS_MAX_JOBS,
-        maxRssBytes: settings.jobProcessMaxRssBytes ?? JOB_PROCESS_MAX_RSS_MB * 2 ** 20,
-      });
-    }
+    if (!this.stopping && !this.isLost) this.pool.resize(this.poolSettings());
     this.dispatch();
+  }
+
+  /** The pool's settings from the daemon's (no pool without a way to spawn its processes). */
+  private poolSettings(): { size: number; maxJobs: number; maxRssBytes: number } {
+    const s = this.deps.settings;
+    return {
+      size: this.deps.spawnWorker === undefined ? 0 : (s.jobProcesses ?? 0),
+      maxJobs: s.jobProcessMaxJobs ?? JOB_PROCESS_MAX_JOBS,
+      maxRssBytes: s.jobProcessMaxRssBytes ?? JOB_PROCESS_MAX_RSS_MB * 2 ** 20,
+    };
   }
 
   /** Last time the daemon's own loop ran (health). */
@@ -403,7 +400,7 @@ export class Daemon {
     const busy = new Set([...this.launcher.runningSchedules, ...store.lifecycle.liveStreams()]);
     for (const d of this.defs) if (d.paused) busy.add(scheduleStream(d.id));
     let launched = 0;
-    for (const job of pickJobs(store.jobs.listQueued(now), busy, free, now)) {
+    for (const job of pickJobs(store.jobs.listQueuedToPick(now), busy, free, now)) {
       const pickedAt = this.deps.clock.now();
       const started = store.lifecycle.start(job.id, this.token);
       if (started.status === "fenced") {
