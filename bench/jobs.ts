@@ -211,7 +211,7 @@ export function jobsBenchMarkdown(rows: JobsBenchRow[]): string {
     `A real \`itd daemon\` with ${SCHEDULES} schedules (and, for the last row, ${LIGHT_SCHEDULES}: a load the machine keeps up with) firing every 2 s (\`*/2 * * * * *\`, incremental emailSend exports of a few records a job into ` +
       `${DATABASES} databases), \`max_concurrent_jobs: ${MAX_CONCURRENT_JOBS}\`, against the fake Iterable in its own process (rate limits off, the ` +
       "daemon's export budget loosened with `ITD_RATE_LIMITS=export=100000/1s`, so jobs never wait for Iterable's budget); each mode in a fresh " +
-      `home, measured over ${fmt(rows[0]?.seconds ?? 0)} s after a warm-up. CPU is the daemon's whole process tree (/proc); "the job's own" is what job ` +
+      `home, measured over ${rows.map((r) => fmt(r.seconds)).join(", ")} s (in the rows' order) after a warm-up. CPU is the daemon's whole process tree (/proc); "the job's own" is what job ` +
       'processes report for the job itself; "beyond" is the rest: process start-up and module loading, opening the store, IPC, the daemon. ' +
       "Pick → run is from the dispatcher picking a job to the job running in its process. Targets: ≥ 5× jobs/min, p99 < 50 ms, < 0.1 s CPU per job beyond its own work.",
     "",
