@@ -176,7 +176,7 @@ export class JobPool {
             : undefined;
     if (why === undefined) {
       w.state = w.ready ? "idle" : "starting";
-      this.changed();
+      this.fill(); // a pool made smaller while it ran lets it go now
       return;
     }
     this.retire(w, why, report.exiting ? "none" : "disconnect");

@@ -292,6 +292,21 @@ describe("warm job processes", () => {
     expect(p.listenerCount("exit")).toBe(1);
   });
 
+  it("a pool made smaller while its processes are busy lets them go as their jobs end", async () => {
+    const h = await harness({ schedules: ["s1", "s2"], settings: { jobProcesses: 2 } });
+    const [a, b] = h.jobs.map((j) => j.id) as [number, number];
+    h.daemon.applySettings({ jobProcesses: 1 });
+    await settle();
+    expect(h.pooled().filter((p) => !p.gone)).toHaveLength(2); // both busy: nothing to let go yet
+    h.complete(a);
+    await settle();
+    expect(h.runner(a).gone).toBe(true);
+    expect(h.runner(b).gone).toBe(false);
+    h.complete(b);
+    await settle();
+    expect(h.pooled().filter((p) => !p.gone)).toHaveLength(1);
+  });
+
   it("job_processes changes at run time (SIGHUP): more are spawned, fewer leave when idle, 0 sends jobs to fresh processes", async () => {
     const h = await harness({ settings: { jobProcesses: 1 } });
     expect(h.pooled()).toHaveLength(1);
