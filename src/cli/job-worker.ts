@@ -8,10 +8,11 @@
  * - SIGTERM (job:kill, job_timeout, shutdown, an operator) stops the job
  *   running, which records its end (`killed`), and the process exits after
  *   reporting it: it never takes another job with an aborted signal. Before
- *   it starts a job it lets the signals already sent to it be handled, so a
- *   SIGTERM meant for its previous job (job:kill signals while that job still
- *   runs) is never taken for this one: the job is declined and goes back to
- *   the queue.
+ *   it reports a job done it lets the signals already sent to it be handled,
+ *   so a SIGTERM meant for that job (job:kill signals only while the job's
+ *   end is not yet written) is never taken for the next one; one that comes
+ *   after a job is handed and before it starts is that job's: it is reported
+ *   stopped (the daemon ends it `killed`, as for a fresh process).
  * - A job whose end could not be recorded (state.db busy) leaves the process:
  *   it exits after reporting, so its pid dies and recovery can end the job.
  * - The daemon gone (IPC disconnected): it exits at once, as `__job` does, so
@@ -76,11 +77,13 @@ export class JobWorker {
     this.current = m.jobId;
     await this.d.settle();
     if (terminate.aborted) {
-      // Sent SIGTERM before this job came: it goes back to the queue, untouched, and this process leaves.
+      // A SIGTERM for this job (job:kill, the daemon's stop) before it started: as for a fresh process killed before
+      // it recorded anything, the daemon ends it `killed`. (One meant for the previous job was seen before that
+      // job was reported done: see below.)
       this.current = undefined;
       this.leaving = true;
-      await done({ cpuMs: 0, recorded: false, terminated: true, refused: true, exiting: true });
-      this.leave(0);
+      await done({ cpuMs: 0, recorded: false, terminated: true, refused: false, exiting: true });
+      this.leave(EXIT_TERMINATED_UNRECORDED);
       return;
     }
     const stop = new AbortController();
@@ -94,6 +97,10 @@ export class JobWorker {
     } finally {
       terminate.removeEventListener("abort", onTerminate);
     }
+    // A SIGTERM sent while the job still ran (job:kill signals only then, holding state.db's write lock, so before
+    // the job's end was written) is handled before the job is reported done: the process then leaves, and the
+    // daemon hands it no other job.
+    await this.d.settle();
     this.current = undefined;
     const terminated = terminate.aborted;
     const exiting = terminated || !result.recorded;

@@ -30,7 +30,7 @@ export interface DoneReport {
   recorded: boolean;
   /** The process got SIGTERM (or SIGINT) during the job: it stopped it, and exits now. */
   terminated: boolean;
-  /** The process declined the job before touching it (it was stopping, or busy): the job never started there. */
+  /** The process declined the job before touching it (it was busy, or leaving): the job never started there. */
   refused: boolean;
   /** The process exits after this report (terminated, or its job's end is not recorded). */
   exiting: boolean;

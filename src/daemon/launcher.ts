@@ -201,9 +201,9 @@ export class JobLauncher {
     const { store, logger } = this.deps;
     const { job, token } = run;
     if (how.kind === "done" && how.report.refused) {
-      // It never touched the job (it was stopping): the job waits in the queue for another process.
+      // It never touched the job (it was busy, or leaving): the job waits in the queue for another process.
       store.lifecycle.unstart(job, token);
-      logger.warn({ jobId: job.id, jobPid: run.child.pid }, "the job process declined the job (it is stopping): queued again");
+      logger.warn({ jobId: job.id, jobPid: run.child.pid }, "the job process declined the job (busy, or leaving): queued again");
       return;
     }
     const found = store.jobs.listJobs({ id: job.id })[0];

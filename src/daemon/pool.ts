@@ -232,7 +232,11 @@ export class JobPool {
   /** After `drain` and once no job runs: retires what is left and resolves when every process has exited. */
   async stop(): Promise<void> {
     this.drain();
-    for (const w of [...this.workers]) this.letGo(w, "the daemon is stopping", "disconnect");
+    for (const w of [...this.workers]) {
+      this.markRetiring(w, "the daemon is stopping");
+      // No job runs any more: whatever is left, retiring or not, leaves on disconnect (SIGKILL later if not).
+      if (w.child.connected) this.signal(w, "disconnect");
+    }
     await Promise.all([...this.workers].map((w) => w.exited));
   }
 

@@ -123,16 +123,33 @@ describe("a warm job process's loop", () => {
     expect(h.done().at(-1)).toMatchObject({ jobId: 2, refused: true });
   });
 
-  it("declines a job that comes after a SIGTERM already sent to it (job:kill of its previous job): the job goes back untouched", async () => {
+  it("stops a job whose SIGTERM came before it started (job:kill right after the hand-over): reported terminated, never run, and leaves", async () => {
     const h = harness();
     h.worker.start();
-    // The SIGTERM reaches the process before job 2's definition is looked at (the loop lets it be handled first).
+    // The SIGTERM reaches the process before job 2 starts (the loop lets pending signals be handled first).
     h.signalPending(() => h.terminate.abort(new Error("interrupted by SIGTERM")));
     h.hand(2);
     await settle();
     expect(h.runs).toEqual([]);
-    expect(h.done()).toEqual([expect.objectContaining({ jobId: 2, refused: true, terminated: true, exiting: true })]);
+    // Not declined (that would queue it again): the daemon ends it killed, as for a fresh process.
+    expect(h.done()).toEqual([expect.objectContaining({ jobId: 2, refused: false, recorded: false, terminated: true, exiting: true })]);
+    expect(h.exits).toEqual([EXIT_TERMINATED_UNRECORDED]);
+  });
+
+  it("sees a SIGTERM that came while its job ran before it reports the job done, so it is never taken for the next job", async () => {
+    const h = harness();
+    h.worker.start();
+    h.hand(1);
+    await settle();
+    // job:kill signalled while job 1 still ran; the signal is handled only once the job has ended.
+    h.signalPending(() => h.terminate.abort(new Error("interrupted by SIGTERM")));
+    h.runs[0]?.finish.resolve({ recorded: true, cpuMs: 2 });
+    await settle();
+    expect(h.done()).toEqual([expect.objectContaining({ jobId: 1, recorded: true, terminated: true, exiting: true })]);
     expect(h.exits).toEqual([0]);
+    h.hand(2);
+    await settle();
+    expect(h.runs).toHaveLength(1);
   });
 
   it("leaves at once on SIGTERM when idle, and when the daemon is gone (70 in the middle of a job, as __job does)", async () => {

@@ -184,19 +184,31 @@ describe("warm job processes", () => {
     expect(h.store.jobs.listJobs({ schedule: "early" })).toHaveLength(1);
   });
 
-  it("a job declined by its process (a SIGTERM came first) goes back to the queue untouched and runs elsewhere, no interruption recorded", async () => {
+  it("a job declined by its process (never two at once) goes back to the queue untouched and runs elsewhere, no interruption recorded", async () => {
     const h = await harness({ schedules: ["declined"], settings: { jobProcesses: 1 } });
     const job = h.jobs[0] as (typeof h.jobs)[number];
     const p = h.runner(job.id);
-    p.done(job.id, { refused: true, terminated: true, exiting: true, recorded: false });
-    p.exit(0, null);
+    p.done(job.id, { refused: true, recorded: false });
     await settle();
+    expect(p.handed).toEqual([job.id]); // it is not handed anything more
     const replacement = h.pooled().find((x) => x !== p);
     expect(replacement?.handed).toEqual([job.id]); // the same job, not a retry
     expect(h.store.jobs.getJob(job.id)).toMatchObject({ status: "running", pid: replacement?.pid });
     h.complete(job.id);
     await settle();
     expect(h.store.jobs.listJobs({ schedule: "declined" }).map((j) => j.status)).toEqual(["success"]);
+  });
+
+  it("a job whose SIGTERM reached its process before it started (job:kill right after the hand-over) ends killed, not retried", async () => {
+    const h = await harness({ schedules: ["early"], settings: { jobProcesses: 1 } });
+    const job = h.jobs[0] as (typeof h.jobs)[number];
+    const p = h.runner(job.id);
+    p.done(job.id, { terminated: true, exiting: true, recorded: false });
+    p.exit(143, null);
+    await settle();
+    expect(h.store.jobs.getJob(job.id)).toMatchObject({ status: "killed", error: "killed: its process got SIGTERM (job:kill or an operator) before it could record its end" });
+    expect(h.store.jobs.listJobs({ schedule: "early" })).toHaveLength(1);
+    expect(p.handed).toEqual([job.id]);
   });
 
   it("recycles a process after job_process_max_jobs jobs and one above job_process_max_rss_mb: disconnected when idle, and replaced", async () => {
