@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
+import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
@@ -19,6 +20,11 @@ if (only === undefined || only === "daemon") {
   const daemon = await daemonBench({ seconds: quick ? 65 : 130 });
   out.push("## Daemon: firing 10,000 schedules", "", daemonBenchMarkdown(daemon), "");
   out.push(realDaemonMarkdown(await realDaemonIdle(quick ? 10 : 30)), "");
+}
+
+if (only === undefined || only === "jobs") {
+  const jobs = await jobsBench({ quick });
+  out.push("## Daemon: starting jobs (warm job processes vs a process per job)", "", jobsBenchMarkdown(jobs), "");
 }
 
 if (only === undefined || only === "client") {

@@ -179,7 +179,8 @@ Examples:
     usage: `itd daemon [--home DIR] [--config FILE] [--log-level LEVEL]
 
 Loads the schedules from the store and from schedules/*.yml, fires each slot at its time + delay, runs jobs in
-child processes (max_concurrent_jobs at once, one per schedule), and records everything in state.db. Logs are
+child processes (max_concurrent_jobs at once, one per schedule; job_processes of them kept warm, so a job starts
+in milliseconds), and records everything in state.db. Logs are
 JSON lines on stdout. A job running longer than job_timeout is stopped (status killed). SIGHUP reloads;
 SIGTERM/SIGINT stop firing, give running jobs shutdown_grace seconds, then stop them (status killed).
 Health and metrics: GET /healthz and /metrics on 127.0.0.1:http_port.
@@ -346,5 +347,13 @@ Examples:
     usage: "itd __job JOB_ID",
     hidden: true,
     load: async () => (await import("./commands/job-exec.js")).jobExecCommand,
+  },
+  {
+    name: "__jobs",
+    finishesOnClosedPipe: true,
+    summary: "Run jobs for the daemon, one at a time (internal)",
+    usage: "itd __jobs",
+    hidden: true,
+    load: async () => (await import("./commands/job-worker.js")).jobWorkerCommand,
   },
 ];

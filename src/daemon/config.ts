@@ -83,6 +83,9 @@ const ALLOWED = {
   http_port: "expected an integer from 0 to 65535 (0 = no HTTP server)",
   http_host: "expected a host name or IP address such as 127.0.0.1",
   max_concurrent_jobs: "expected an integer ≥ 1",
+  job_processes: "expected an integer ≥ 0 (0 = a fresh process for every job)",
+  job_process_max_jobs: "expected an integer ≥ 1",
+  job_process_max_rss_mb: "expected an integer ≥ 64 (megabytes)",
   shutdown_grace: "expected a number of seconds ≥ 0 or a duration such as 30s or 2m",
   job_timeout: 'expected a number of seconds ≥ 0 or a duration such as 12h, 90m or 2d; 0 or "0" = no limit',
   history_retention: 'expected a duration such as 90d, 12h, 2w or 30m, or "0" to keep history forever',
@@ -146,6 +149,28 @@ export const daemonConfigSchema = z
       .default("127.0.0.1")
       .describe("Address the HTTP server binds; keep it on loopback unless a firewall guards it."),
     max_concurrent_jobs: z.number().int().min(1).default(4).describe("Jobs run at once across all schedules; the rest queue by priority."),
+    job_processes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Warm job processes the daemon keeps ready, each running one job at a time, so a job starts in milliseconds " +
+          "instead of after a Node start-up (about half a second of CPU). 0 = a fresh process for every job. " +
+          "Default: max_concurrent_jobs.",
+      ),
+    job_process_max_jobs: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe("A warm job process is replaced by a new one after this many jobs."),
+    job_process_max_rss_mb: z
+      .number()
+      .int()
+      .min(64)
+      .default(512)
+      .describe("A warm job process whose resident memory (RSS) is above this many megabytes after a job is replaced by a new one."),
     shutdown_grace: z
       .union([z.number(), z.string()])
       .transform((v, ctx) => {

@@ -1,12 +1,13 @@
 /**
  * The scheduler daemon: the timer loop (Scheduler) queues slots as jobs in
- * state.db; the dispatcher starts queued jobs in child processes (one schedule
- * never runs two at once; at most `maxConcurrentJobs` overall; priority, then
- * slot order); a job running past `jobTimeoutMs` is stopped (status killed)
- * while the others go on; reloads pick up CLI and file changes; stop() drains
- * within the grace period. Everything it needs is passed in (composition in cli/commands/daemon.ts).
+ * state.db; the dispatcher starts queued jobs (one schedule never runs two at
+ * once; at most `maxConcurrentJobs` overall; priority, then slot order) and
+ * hands them to the launcher, which runs each in a warm pooled process or a
+ * fresh one and records how it ended (launcher.ts, pool.ts); reloads pick up
+ * CLI and file changes; stop() drains within the grace period. Everything it
+ * needs is passed in (composition in cli/commands/daemon.ts).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { watch, type FSWatcher } from "node:fs";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
@@ -16,9 +17,11 @@ import type { Logger } from "../log.js";
 import { isProcessAlive } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
 import { DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, scheduleStream, type Job, type Store } from "../store/index.js";
-import { serveChild, type ChildMessage, type ParentMessage } from "./ipc.js";
+import type { ChildMessage } from "./ipc.js";
+import { JobLauncher } from "./launcher.js";
 import { BACKLOG_WARN_AT, pickJobs, scheduleKey } from "./pick.js";
 import { Scheduler, type SchedulerEvent } from "./scheduler.js";
+import { JobPool, type PoolCounts } from "./pool.js";
 import { StateSlotStore } from "./slot-store.js";
 
 export interface DaemonSettings {
@@ -31,6 +34,12 @@ export interface DaemonSettings {
   /** ms; undefined = keep history forever */
   historyRetentionMs: number | undefined;
   schedulesDir: string;
+  /** Warm job processes kept (each runs one job at a time); 0 or unset = a fresh process per job. */
+  jobProcesses?: number;
+  /** A warm job process is replaced after this many jobs (default 100). */
+  jobProcessMaxJobs?: number;
+  /** A warm job process whose RSS is above this after a job is replaced (bytes; default 512 MiB). */
+  jobProcessMaxRssBytes?: number;
 }
 
 export interface DaemonMetricsSink {
@@ -50,6 +59,8 @@ export interface DaemonMetricsSink {
   lastSuccesses(bySchedule: ReadonlyMap<string, number>): void;
   request(e: (ChildMessage & { t: "request" })["event"]): void;
   tick(ms: number): void;
+  /** The warm job processes, by state. */
+  jobProcesses?(counts: PoolCounts): void;
 }
 
 export interface DaemonDeps {
@@ -62,8 +73,10 @@ export interface DaemonDeps {
   loadDefinitions: () => { schedules: ScheduleDefinition[]; problems: string[] };
   /** The redacted config text stored with each job. */
   configText: (def: ScheduleDefinition) => string;
-  /** Starts `itd __job ID` with an IPC channel. */
+  /** Starts `itd __job ID` with an IPC channel: a fresh process for one job. */
   spawnJob: (jobId: number) => ChildProcess;
+  /** Starts `itd __jobs` with an IPC channel: a warm process for the pool (none: no pool). */
+  spawnWorker?: () => ChildProcess;
   metrics?: DaemonMetricsSink;
 }
 
@@ -72,35 +85,21 @@ const POLL_MS = 1_000;
 const STATE_LOCK_WAIT_MS = 120_000;
 /** How often the daemon looks for jobs whose process died (its own children, foreground runs, other daemons'). */
 const RECOVER_MS = 5_000;
-/** How long a job process gets after SIGTERM before SIGKILL. */
-const KILL_AFTER_MS = 10_000;
-/** The longest single timer Node keeps (a longer one fires at once). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-interface RunningJob {
-  child: ChildProcess;
-  /** The job's stream: one job per stream at a time. */
-  schedule: string;
-  token: number;
-  exited: Promise<void>;
-  /** Aborted when the process exits: ends its job_timeout watch and its SIGKILL escalation. */
-  gone: AbortController;
-  /** Set when job_timeout stopped it: the error text its row ends with. */
-  timedOut: string | undefined;
-}
+/** Defaults of the warm job processes' recycling limits. */
+export const JOB_PROCESS_MAX_JOBS = 100;
+export const JOB_PROCESS_MAX_RSS_MB = 512;
 
 export class Daemon {
   private readonly scheduler: Scheduler;
   private readonly slotStore: StateSlotStore;
-  private readonly running = new Map<number, RunningJob>();
-  private readonly runningSchedules = new Set<string>();
+  private readonly pool: JobPool;
+  private readonly launcher: JobLauncher;
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | undefined;
   private dataVersion = -1;
   private schedulesVersion = -1;
   private lastPoll = 0;
   private stopping = false;
-  private readonly childAbort = new AbortController();
   private lastFileProblems = "";
   private defs: ScheduleDefinition[] = [];
   /** The home's daemon lease (fencing token); undefined before start() and after stop(). */
@@ -119,13 +118,39 @@ export class Daemon {
       catchupCap: deps.settings.catchupCap,
       onEvent: (e) => this.onSchedulerEvent(e),
     });
+    this.pool = new JobPool({
+      spawn: deps.spawnWorker ?? (() => {
+        throw new Error("no job process pool here");
+      }),
+      clock: deps.clock,
+      logger: deps.logger,
+      settings: this.poolSettings(),
+      onChange: (counts) => deps.metrics?.jobProcesses?.(counts),
+    });
+    this.launcher = new JobLauncher({
+      store: deps.store, clock: deps.clock, logger: deps.logger, budgets: deps.budgets, settings: deps.settings, spawnJob: deps.spawnJob, pool: this.pool,
+      metrics: deps.metrics, stopping: () => this.stopping, onEnded: () => this.dispatch(),
+    });
   }
 
-  /** Settings that change at run time (SIGHUP): limits apply to jobs started from now on. */
-  applySettings(next: Partial<Pick<DaemonSettings, "maxConcurrentJobs" | "jobTimeoutMs" | "catchupCap" | "historyRetentionMs">>): void {
+  /** Settings that change at run time (SIGHUP): limits apply to jobs started from now on; the pool resizes at once. */
+  applySettings(
+    next: Partial<Pick<DaemonSettings, "maxConcurrentJobs" | "jobTimeoutMs" | "catchupCap" | "historyRetentionMs" | "jobProcesses" | "jobProcessMaxJobs" | "jobProcessMaxRssBytes">>,
+  ): void {
     Object.assign(this.deps.settings, next);
     if (next.catchupCap !== undefined) this.scheduler.setCatchupCap(next.catchupCap);
+    if (!this.stopping && !this.isLost) this.pool.resize(this.poolSettings());
     this.dispatch();
+  }
+
+  /** The pool's settings from the daemon's (no pool without a way to spawn its processes). */
+  private poolSettings(): { size: number; maxJobs: number; maxRssBytes: number } {
+    const s = this.deps.settings;
+    return {
+      size: this.deps.spawnWorker === undefined ? 0 : (s.jobProcesses ?? 0),
+      maxJobs: s.jobProcessMaxJobs ?? JOB_PROCESS_MAX_JOBS,
+      maxRssBytes: s.jobProcessMaxRssBytes ?? JOB_PROCESS_MAX_RSS_MB * 2 ** 20,
+    };
   }
 
   /** Last time the daemon's own loop ran (health). */
@@ -146,6 +171,8 @@ export class Daemon {
     }
     this.token = taken.token;
     this.recover();
+    // Warm job processes load while the schedules do.
+    this.pool.fill();
     this.reload("start");
     this.lastPoll = clock.now();
     void this.scheduler.start();
@@ -282,7 +309,9 @@ export class Daemon {
   /** Jobs whose process died (here or, for leases that expired, anywhere): error, and their slots queued again. */
   private recover(): void {
     this.lastRecover = this.deps.clock.now();
-    for (const job of this.deps.store.lifecycle.recover()) {
+    // A warm job process outlives its jobs: a running row that names one of ours, which runs something else
+    // (or nothing), is dead too, whatever its pid says.
+    for (const job of this.deps.store.lifecycle.recover((j) => this.launcher.notRunning(j))) {
       this.deps.logger.warn({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null }, "job interrupted by a dead process: marked error, its slot queued again");
     }
   }
@@ -365,12 +394,14 @@ export class Daemon {
     this.prune();
     const { store, logger, settings } = this.deps;
     const now = this.deps.clock.now();
-    let free = settings.maxConcurrentJobs - this.running.size;
+    let free = settings.maxConcurrentJobs - this.launcher.size;
     if (free <= 0) return;
     // Streams held elsewhere (a foreground run, a job of another daemon) wait too, and so do paused schedules'.
-    const busy = new Set([...this.runningSchedules, ...store.lifecycle.liveStreams()]);
+    const busy = new Set([...this.launcher.runningSchedules, ...store.lifecycle.liveStreams()]);
     for (const d of this.defs) if (d.paused) busy.add(scheduleStream(d.id));
-    for (const job of pickJobs(store.jobs.listQueued(now), busy, free, now)) {
+    let launched = 0;
+    for (const job of pickJobs(store.jobs.listQueuedToPick(now), busy, free, now)) {
+      const pickedAt = this.deps.clock.now();
       const started = store.lifecycle.start(job.id, this.token);
       if (started.status === "fenced") {
         this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
@@ -385,14 +416,18 @@ export class Daemon {
         this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
         return;
       }
-      this.launch(started.job, scheduleKey(job), started.token, leaseCheckedAt);
+      // The job runs the definition that fired it, even if its file has broken since.
+      const definition = this.defs.find((d) => d.id === job.scheduleId) ?? null;
+      this.launcher.launch(started.job, scheduleKey(job), started.token, definition, { pickedAt, leaseCheckedAt });
       free--;
+      launched++;
     }
-    this.deps.metrics?.running(this.running.size);
-    logger.trace({ running: this.running.size }, "dispatch");
+    this.deps.metrics?.running(this.launcher.size);
+    // A warm process starts a job well within the poll's second: the queue's gauge follows at once.
+    if (launched > 0) this.deps.metrics?.queued(store.jobs.countQueued());
+    logger.trace({ running: this.launcher.size }, "dispatch");
   }
 
-  /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */
   private backlogWarnedAt = new Map<number, number>();
   /**
    * A schedule whose slots come faster than they run piles up queued runs: say so (at most every 10 minutes
@@ -415,132 +450,6 @@ export class Daemon {
     this.deps.metrics?.backlog?.(byName);
   }
 
-  /** `leaseCheckedAt`: when this daemon last found it held the home's lease before deciding to launch (logged). */
-  private launch(job: Job, schedule: string, token: number, leaseCheckedAt: number): void {
-    const { logger, store } = this.deps;
-    const child = this.deps.spawnJob(job.id);
-    // Nothing below may throw before the process is tracked (an untracked child would wait forever for its
-    // definition while holding its stream): state.db writes come last, and a failed one only warns.
-    // The job runs the definition that fired it, even if its file has broken since.
-    const definition = this.defs.find((d) => d.id === job.scheduleId) ?? null;
-    child.send({ t: "definition", definition, token } satisfies ParentMessage, (err) => {
-      if (err) logger.warn({ jobId: job.id, err: err.message }, "could not hand the job process its definition");
-    });
-    serveChild(child, this.deps.budgets, {
-      request: (e) => this.deps.metrics?.request(e),
-      committed: (records) => this.deps.metrics?.committed(job.schedule ?? schedule, records),
-    }, this.childAbort.signal);
-    this.runningSchedules.add(schedule);
-    logger.info({ jobId: job.id, schedule: job.schedule, slot: job.scheduledTime ? new Date(job.scheduledTime).toISOString() : null, jobPid: child.pid, leaseCheckedAt: new Date(leaseCheckedAt).toISOString() }, "start");
-    const gone = new AbortController();
-    const exited = new Promise<void>((resolve) => {
-      child.once("exit", (code, signal) => {
-        gone.abort();
-        this.running.delete(job.id);
-        this.runningSchedules.delete(schedule);
-        try {
-          this.recordExit(job, token, run, code, signal);
-        } catch (err) {
-          // Left running with a dead pid: the periodic recovery ends it and queues its slot again.
-          logger.error({ jobId: job.id, err: errorMessage(err) }, "could not record the job process's exit; recovery will");
-        }
-        resolve();
-        this.dispatch();
-      });
-    });
-    const run: RunningJob = { child, schedule, token, exited, gone, timedOut: undefined };
-    this.running.set(job.id, run);
-    const limit = this.deps.settings.jobTimeoutMs;
-    if (limit !== undefined && limit > 0) void this.watchJobTimeout(job.id, run, limit);
-    try {
-      // Bookkeeping: the job and its lease name the job process from now on (the job process says so too).
-      if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: hostname() });
-    } catch (err) {
-      logger.warn({ jobId: job.id, err: errorMessage(err) }, "could not record the job process's pid (state.db busy); it records it itself");
-    }
-  }
-
-  /** Records how a job process ended (unless the job recorded its own end) and releases its lease. */
-  private recordExit(job: Job, token: number, run: RunningJob, code: number | null, signal: NodeJS.Signals | null): void {
-    const { store, logger } = this.deps;
-    const found = store.jobs.listJobs({ id: job.id })[0];
-    if (found === undefined) {
-      // It ended and its history was already pruned (job:prune): nothing to record but its lease.
-      store.leases.release(job.stream, token);
-      return;
-    }
-    let ended = found;
-    const timedOut = run.timedOut;
-    if (timedOut !== undefined && (ended.status === "running" || ended.status === "killed")) {
-      // Its own end says "killed: interrupted by SIGTERM"; the reason is the limit. (A job that finished in
-      // between keeps its success or error.)
-      ended = store.jobs.finishJob(job.id, {
-        status: "killed", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes, error: timedOut,
-        configDiff: ended.configDiff,
-      });
-    } else if (ended.status === "running") {
-      // The job process died without recording an end: interrupted, its slot queued again (as recovery does) —
-      // unless it was stopped on purpose: by our shutdown, or by a SIGTERM from outside (job:kill, an operator)
-      // that came before it could record its own end. A killed slot is not retried.
-      const stopped = this.stopping || signal === "SIGTERM";
-      ended = store.lifecycle.finish(job, token, {
-        status: stopped ? "killed" : "error", records: ended.records, skippedRecords: ended.skippedRecords, bytes: ended.bytes,
-        error: stopped && !this.stopping
-          ? "killed: its process got SIGTERM (job:kill or an operator) before it could record its end"
-          : `interrupted: the job process exited (${signal ?? `code ${code}`}) before finishing`,
-      }, { requeue: !stopped });
-    }
-    store.leases.release(job.stream, token);
-    this.deps.metrics?.jobEnded(ended);
-    const fields = { jobId: ended.id, schedule: ended.schedule, status: ended.status, records: ended.records, durationMs: (ended.endAt ?? 0) - (ended.startAt ?? 0) };
-    if (ended.status === "success") logger.info(fields, "finish");
-    else logger.error({ ...fields, err: ended.error }, "finish");
-  }
-
-  /** Waits `limitMs` of the job's run (in timer-sized steps), then stops it unless it exited first. */
-  private async watchJobTimeout(jobId: number, run: RunningJob, limitMs: number): Promise<void> {
-    try {
-      for (let left = limitMs; left > 0; ) {
-        const step = Math.min(left, MAX_TIMER_MS);
-        await this.deps.clock.sleep(step, run.gone.signal);
-        left -= step;
-      }
-    } catch {
-      return; // the job ended first
-    }
-    if (run.gone.signal.aborted) return;
-    const { store, logger } = this.deps;
-    const message = `killed: the job_timeout of ${formatDuration(limitMs)} was exceeded`;
-    run.timedOut = message;
-    logger.error({ jobId, schedule: run.schedule, jobTimeoutMs: limitMs, jobPid: run.child.pid }, "job_timeout exceeded: stopping the job");
-    try {
-      // Recorded before the process is stopped, so a daemon that dies meanwhile leaves no running row to retry.
-      const now = store.jobs.getJob(jobId);
-      if (now.status === "running") {
-        store.jobs.finishJob(jobId, {
-          status: "killed", records: now.records, skippedRecords: now.skippedRecords, bytes: now.bytes, error: message, configDiff: now.configDiff,
-        });
-      }
-      store.jobs.appendLog(jobId, "error", message);
-    } catch (err) {
-      logger.error({ jobId, err: errorMessage(err) }, "could not record the job_timeout; stopping the job anyway");
-    }
-    await this.terminate(run);
-  }
-
-  /** Stops a job process the way shutdown does: SIGTERM (its job ends `killed`, nothing half-written), SIGKILL if it lingers. */
-  private async terminate(run: RunningJob): Promise<void> {
-    if (run.gone.signal.aborted) return;
-    run.child.kill("SIGTERM");
-    try {
-      await this.deps.clock.sleep(KILL_AFTER_MS, run.gone.signal);
-    } catch {
-      return; // exited
-    }
-    run.child.kill("SIGKILL");
-    await run.exited;
-  }
-
   /**
    * After a lost lease: lets go of everything at once, waiting for nothing.
    * Job processes are disconnected (they stop, like when the daemon dies);
@@ -553,19 +462,11 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
-    this.childAbort.abort();
-    for (const run of this.running.values()) {
-      run.gone.abort();
-      try {
-        if (run.child.connected) run.child.disconnect();
-      } catch {
-        // already gone
-      }
-    }
+    this.launcher.abandon();
     this.token = undefined;
   }
 
-  /** Stops firing; running jobs get the grace period, then SIGTERM (they end `killed`), then SIGKILL. */
+  /** Stops firing; running jobs get the grace period, then SIGTERM (they end `killed`), then SIGKILL; warm job processes exit. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -574,13 +475,7 @@ export class Daemon {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
-    const all = (): Promise<void[]> => Promise.all([...this.running.values()].map((r) => r.exited));
-    if (this.running.size > 0) {
-      logger.info({ running: this.running.size, graceMs: settings.shutdownGraceMs }, "stopping: waiting for running jobs");
-      const timedOut = await Promise.race([all().then(() => false), delay(settings.shutdownGraceMs).then(() => true)]);
-      if (timedOut) await Promise.all([...this.running.values()].map((r) => this.terminate(r)));
-    }
-    this.childAbort.abort();
+    await this.launcher.stop(settings.shutdownGraceMs);
     try {
       this.passPaused();
     } catch (err) {
@@ -590,21 +485,4 @@ export class Daemon {
     this.token = undefined;
     logger.info("daemon stopped");
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `2d`, `12h`, `90m`, `3s`, `1.5s`: a limit as the config would write it. */
-function formatDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
-}
-
-/** `fork` of the CLI's `__job` command with an IPC channel. */
-export function forkJob(itdEntry: string, env: NodeJS.ProcessEnv): (jobId: number) => ChildProcess {
-  return (jobId) => fork(itdEntry, ["__job", String(jobId)], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }

@@ -13,6 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Job } from "../store/index.js";
 import { itdVersion } from "../version.js";
 import type { DaemonMetricsSink } from "./daemon.js";
+import type { WorkerState } from "./pool.js";
 
 /** Where a schedule was defined. */
 export type ScheduleSource = "cli" | "file";
@@ -21,6 +22,8 @@ export type JobOutcome = "success" | "error" | "killed" | "skipped";
 
 export const SCHEDULE_SOURCES: readonly ScheduleSource[] = ["cli", "file"];
 export const JOB_OUTCOMES: readonly JobOutcome[] = ["success", "error", "killed", "skipped"];
+/** States of a warm job process, as labelled by `itd_job_processes`. */
+export const JOB_PROCESS_STATES: readonly WorkerState[] = ["starting", "idle", "busy", "retiring"];
 
 /** Buckets of `itd_firing_lateness_seconds`: from a timer's jitter (1 ms) to a minute late. */
 export const FIRING_LATENESS_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15, 60];
@@ -72,6 +75,8 @@ export interface DaemonMetrics {
   readonly iterableRetries: Counter<"endpoint">;
   /** `itd_last_tick_timestamp_seconds`: when the scheduler loop last woke (unix seconds). */
   readonly lastTick: Gauge;
+  /** `itd_job_processes{state}`: warm job processes, by state (starting, idle, busy, retiring). */
+  readonly jobProcesses: Gauge<"state">;
   /** The Prometheus content type of `metricsText()`. */
   readonly contentType: string;
   /** Every metric in Prometheus text exposition format. */
@@ -170,9 +175,17 @@ export function createDaemonMetrics(options: { version?: string } = {}): DaemonM
     registers,
   });
 
+  const jobProcesses = new Gauge({
+    name: `${METRIC_PREFIX}job_processes`,
+    help: "Warm job processes (job_processes), by state: starting, idle (ready for a job), busy, retiring.",
+    labelNames: ["state"] as const,
+    registers,
+  });
+
   // Known label values start at 0, so that rate() and absent() see them before the first event.
   for (const source of SCHEDULE_SOURCES) schedules.set({ source }, 0);
   for (const status of JOB_OUTCOMES) jobs.inc({ status }, 0);
+  for (const state of JOB_PROCESS_STATES) jobProcesses.set({ state }, 0);
   buildInfo.set({ version: options.version ?? itdVersion() }, 1);
 
   collectDefaultMetrics({ register: registry });
@@ -195,6 +208,7 @@ export function createDaemonMetrics(options: { version?: string } = {}): DaemonM
     iterable429,
     iterableRetries,
     lastTick,
+    jobProcesses,
     contentType: registry.contentType,
     metricsText: () => registry.metrics(),
   };
@@ -234,5 +248,8 @@ export function metricsSink(m: DaemonMetrics): DaemonMetricsSink {
       if (e.attempt > 1) m.iterableRetries.inc({ endpoint: e.endpoint });
     },
     tick: (ms) => m.lastTick.set(Math.floor(ms / 1000)),
+    jobProcesses: (counts) => {
+      for (const state of JOB_PROCESS_STATES) m.jobProcesses.set({ state }, counts[state]);
+    },
   };
 }

@@ -34,6 +34,9 @@ export interface Job {
   runAt: number | null;
 }
 
+/** A queued job as the dispatcher picks it. */
+export type QueuedJob = Pick<Job, "id" | "scheduleId" | "scheduledTime" | "priority" | "createdAt" | "stream">;
+
 interface JobRow {
   id: number; kind: JobKind; schedule: string | null; scheduled_time: number | null; status: JobStatus;
   database_name: string; table_name: string; priority: number; config: string; stream: string; records: number;
@@ -106,6 +109,19 @@ export class JobStore {
     return (
       this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ${due} ORDER BY priority DESC, scheduled_time ASC, id ASC`).all() as JobRow[]
     ).map(toJob);
+  }
+
+  /**
+   * The queued jobs that may start at `now`, in listQueued's order, with only what the daemon needs to pick
+   * among them (no config text): the dispatcher lists them at every job's end, backlog and all.
+   */
+  listQueuedToPick(now: number): QueuedJob[] {
+    return this.db
+      .prepare(
+        `SELECT id, schedule_id AS scheduleId, scheduled_time AS scheduledTime, priority, created_at AS createdAt, stream FROM jobs
+          WHERE status = 'queued' AND (run_at IS NULL OR run_at <= ?) ORDER BY priority DESC, scheduled_time ASC, id ASC`,
+      )
+      .all(Math.floor(now)) as QueuedJob[];
   }
 
   /** How many jobs each schedule (by id) has queued, due or not: its backlog. */

@@ -222,16 +222,19 @@ export class JobLifecycle {
    * Jobs left `running` by a process that is gone (on this host: its pid is
    * dead; elsewhere: its lease expired) end `error` (interrupted), and the
    * slot of each is queued again, in the same transaction as the mark. Safe
-   * to call from any process, any number of times.
+   * to call from any process, any number of times. `notRunIn`: the caller
+   * knows that this job's recorded process, alive, does not run it (a
+   * daemon's warm job process that has gone on to other work).
    */
-  recover(): Job[] {
+  recover(notRunIn?: (job: Job) => boolean): Job[] {
     const { db, jobs, leases, holder, isAlive } = this.d;
     const now = this.d.now();
     const recovered: Job[] = [];
     for (const job of jobs.listRunning()) {
       const lease = leases.get(job.stream);
       const mine = lease !== undefined && lease.jobId === job.id;
-      const gone = (job.host === null || job.host === holder.host) ? job.pid === null || !isAlive(job.pid) : !(mine && leaseLive(lease, now, holder, isAlive));
+      const gone = notRunIn?.(job) === true ||
+        ((job.host === null || job.host === holder.host) ? job.pid === null || !isAlive(job.pid) : !(mine && leaseLive(lease, now, holder, isAlive)));
       if (!gone) continue;
       const ended = db.transaction((): Job | undefined => {
         const current = jobs.getJob(job.id);

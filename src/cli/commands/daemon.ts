@@ -2,8 +2,9 @@ import { once } from "node:events";
 import { hostname } from "node:os";
 import { isProcessAlive } from "../../pid.js";
 import { DAEMON_LEASE_MS } from "../../store/index.js";
-import { Daemon, forkJob } from "../../daemon/daemon.js";
-import { readDaemonConfig } from "../../daemon/config.js";
+import { Daemon } from "../../daemon/daemon.js";
+import { forkJob, forkJobWorker } from "../../daemon/launcher.js";
+import { readDaemonConfig, type DaemonConfig } from "../../daemon/config.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
 import { createDaemonMetrics, metricsSink } from "../../daemon/metrics.js";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
@@ -17,6 +18,15 @@ import { Services } from "../services.js";
 import { redactedConfigText } from "../../daemon/slot-store.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+/** The warm job processes' settings of a config: `job_processes` defaults to `max_concurrent_jobs`. */
+function jobProcessSettings(config: DaemonConfig): { jobProcesses: number; jobProcessMaxJobs: number; jobProcessMaxRssBytes: number } {
+  return {
+    jobProcesses: config.job_processes ?? config.max_concurrent_jobs,
+    jobProcessMaxJobs: config.job_process_max_jobs,
+    jobProcessMaxRssBytes: config.job_process_max_rss_mb * 2 ** 20,
+  };
+}
 
 export const daemonCommand: CommandImpl = {
   async run(ctx) {
@@ -71,14 +81,19 @@ export const daemonCommand: CommandImpl = {
         catchupCap: config.catchup_cap,
         historyRetentionMs: config.history_retention === 0 ? undefined : config.history_retention,
         schedulesDir: dir,
+        ...jobProcessSettings(config),
       },
       loadDefinitions: () => catalogWith(services, env, readScheduleFilesChecked),
       configText: redactedConfigText(checkConfigShape),
       spawnJob: forkJob(process.argv[1] as string, env),
+      spawnWorker: forkJobWorker(process.argv[1] as string, env),
       metrics: metricsSink(metrics),
     });
     logger.info(
-      { home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts },
+      {
+        home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts,
+        jobProcesses: jobProcessSettings(config).jobProcesses,
+      },
       "itd daemon starting",
     );
     try {
@@ -99,9 +114,16 @@ export const daemonCommand: CommandImpl = {
           jobTimeoutMs: again.job_timeout === 0 ? undefined : again.job_timeout,
           catchupCap: again.catchup_cap,
           historyRetentionMs: again.history_retention === 0 ? undefined : again.history_retention,
+          ...jobProcessSettings(again),
         });
         budgets.setLimits({ ...again.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
-        logger.info({ maxConcurrentJobs: again.max_concurrent_jobs, jobTimeoutMs: again.job_timeout || null, catchupCap: again.catchup_cap }, "SIGHUP: settings applied");
+        logger.info(
+          {
+            maxConcurrentJobs: again.max_concurrent_jobs, jobTimeoutMs: again.job_timeout || null, catchupCap: again.catchup_cap,
+            jobProcesses: jobProcessSettings(again).jobProcesses,
+          },
+          "SIGHUP: settings applied",
+        );
       } catch (err) {
         logger.error({ err: (err as Error).message }, "config reload failed; the previous config stays");
       }

@@ -40,6 +40,14 @@ export const jobKillCommand: CommandImpl = {
       // process. Until then it names the daemon itself, which must never get this SIGTERM: wait for the hand-over.
       // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall.)
       const daemonPid = (): number | undefined => s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+      // Its process is gone (and nothing recovered it yet): it ends killed here — unless it just ended by itself.
+      const endGone = (): number => {
+        const ended = lifecycle.finish(before, undefined, {
+          status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)",
+        });
+        ctx.stdout.write(ended.status === "killed" ? `Job ${id} killed (its process was already gone).\n` : `Job ${id} ended ${ended.status} before the kill took effect.\n`);
+        return 0;
+      };
       let lease = lifecycle.liveLease(before.stream);
       const handOverBy = s.clock.now() + HAND_OVER_WAIT_MS;
       while (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
@@ -50,26 +58,35 @@ export const jobKillCommand: CommandImpl = {
         throw new ItdError("conflict", `job ${id} is still being handed to its process by the daemon (pid ${lease.pid}); try again in a moment`);
       }
       if (lease === undefined || lease.jobId !== id) {
-        // Its process is gone (and nothing recovered it yet): it ends killed here.
-        lifecycle.finish(before, undefined, { status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)" });
-        ctx.stdout.write(`Job ${id} killed (its process was already gone).\n`);
-        return 0;
+        return endGone();
       }
       if (lease.host !== hostname()) {
         throw new ItdError("conflict", `job ${id} runs on host ${lease.host} (pid ${lease.pid}); run 'itd job:kill ${id}' there`);
       }
       if (!isProcessAlive(lease.pid)) {
-        lifecycle.finish(before, undefined, { status: "killed", records: before.records, skippedRecords: before.skippedRecords, bytes: before.bytes, error: "killed by job:kill (its process was already gone)" });
-        ctx.stdout.write(`Job ${id} killed (its process was already gone).\n`);
-        return 0;
+        return endGone();
       }
-      jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${lease.pid})`);
-      try {
-        process.kill(lease.pid, "SIGTERM");
-      } catch (err) {
-        throw new ItdError("conflict", `cannot signal job ${id}'s process ${lease.pid}: ${(err as Error).message}`, {
-          hints: ["It runs as another user: run job:kill as that user (e.g. sudo -u itd itd job:kill …)."],
-        });
+      // The signal goes while this holds state.db's write lock, and only if the job still runs and its lease still
+      // names that process: a job process cannot record its job's end meanwhile, so it is still in this job when
+      // the signal reaches it — a warm pooled process (job_processes) never gets it in the next job it runs.
+      const target = lease.pid;
+      const signalled = db
+        .transaction(() => {
+          const now = lifecycle.liveLease(before.stream);
+          if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== hostname()) return false;
+          jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${target})`);
+          try {
+            process.kill(target, "SIGTERM");
+          } catch (err) {
+            throw new ItdError("conflict", `cannot signal job ${id}'s process ${target}: ${(err as Error).message}`, {
+              hints: ["It runs as another user: run job:kill as that user (e.g. sudo -u itd itd job:kill …)."],
+            });
+          }
+          return true;
+        })
+        .immediate();
+      if (!signalled && jobs.getJob(id).status === "running") {
+        throw new ItdError("conflict", `job ${id} changed hands while job:kill looked at it; try again`);
       }
       const deadline = s.clock.now() + KILL_WAIT_MS;
       let job = jobs.getJob(id);

@@ -47,6 +47,8 @@ describe("the daemon config", () => {
       http_port: 9464,
       http_host: "127.0.0.1",
       max_concurrent_jobs: 4,
+      job_process_max_jobs: 100,
+      job_process_max_rss_mb: 512,
       shutdown_grace: 30,
       job_timeout: 12 * HOUR,
       history_retention: 90 * DAY,
@@ -83,6 +85,9 @@ describe("the daemon config", () => {
         "http_port: 0",
         "http_host: 0.0.0.0",
         "max_concurrent_jobs: 16",
+        "job_processes: 2",
+        "job_process_max_jobs: 50",
+        "job_process_max_rss_mb: 256",
         "shutdown_grace: 5",
         "job_timeout: 6h",
         "history_retention: 12h",
@@ -98,6 +103,9 @@ describe("the daemon config", () => {
       http_port: 0,
       http_host: "0.0.0.0",
       max_concurrent_jobs: 16,
+      job_processes: 2,
+      job_process_max_jobs: 50,
+      job_process_max_rss_mb: 256,
       shutdown_grace: 5,
       job_timeout: 6 * HOUR,
       history_retention: 12 * HOUR,
@@ -239,6 +247,15 @@ describe("the daemon config", () => {
         'itd.yml: http_host: expected a host name or IP address such as 127.0.0.1; got ""',
         "itd.yml: home: expected a directory path; got a list",
       ].map((l) => l.replace(/^itd\.yml/, "/etc/itd/itd.yml")));
+    });
+
+    it("says what the warm job processes' keys accept", () => {
+      expect(linesOf(() => parseDaemonConfig("job_processes: -1\njob_process_max_jobs: 0\njob_process_max_rss_mb: 10\n", "itd.yml"))).toEqual([
+        "itd.yml: job_processes: expected an integer ≥ 0 (0 = a fresh process for every job); got -1",
+        "itd.yml: job_process_max_jobs: expected an integer ≥ 1; got 0",
+        "itd.yml: job_process_max_rss_mb: expected an integer ≥ 64 (megabytes); got 10",
+      ]);
+      expect(parseDaemonConfig("job_processes: 0\n", "itd.yml").job_processes).toBe(0);
     });
 
     it("refuses a port written as a string rather than coercing it", () => {

@@ -41,6 +41,7 @@ describe("the daemon's metrics", () => {
       itd_iterable_429_total: typeOf(text, "itd_iterable_429_total"),
       itd_iterable_retries_total: typeOf(text, "itd_iterable_retries_total"),
       itd_last_tick_timestamp_seconds: typeOf(text, "itd_last_tick_timestamp_seconds"),
+      itd_job_processes: typeOf(text, "itd_job_processes"),
     }).toEqual({
       itd_build_info: "gauge",
       itd_schedules: "gauge",
@@ -56,6 +57,7 @@ describe("the daemon's metrics", () => {
       itd_iterable_429_total: "counter",
       itd_iterable_retries_total: "counter",
       itd_last_tick_timestamp_seconds: "gauge",
+      itd_job_processes: "gauge",
     });
   });
 
@@ -163,6 +165,23 @@ describe("the daemon's metrics", () => {
     expect(samples(text, "itd_schedule_last_success_timestamp_seconds")).toEqual(['itd_schedule_last_success_timestamp_seconds{schedule="hourly"} 1767300000']);
   });
 
+  it("shows the warm job processes by state, every state from the start", async () => {
+    const m = createDaemonMetrics();
+    expect(samples(await m.metricsText(), "itd_job_processes").sort()).toEqual([
+      'itd_job_processes{state="busy"} 0',
+      'itd_job_processes{state="idle"} 0',
+      'itd_job_processes{state="retiring"} 0',
+      'itd_job_processes{state="starting"} 0',
+    ]);
+    metricsSink(m).jobProcesses?.({ starting: 1, idle: 2, busy: 3, retiring: 0 });
+    expect(samples(await m.metricsText(), "itd_job_processes").sort()).toEqual([
+      'itd_job_processes{state="busy"} 3',
+      'itd_job_processes{state="idle"} 2',
+      'itd_job_processes{state="retiring"} 0',
+      'itd_job_processes{state="starting"} 1',
+    ]);
+  });
+
   it("keeps its own registry: instances count apart and prom-client's global registry stays empty", async () => {
     const a = createDaemonMetrics();
     const b = createDaemonMetrics();
@@ -186,6 +205,7 @@ describe("the daemon's metrics", () => {
       sink.lastSuccesses(new Map([["daily", 1_767_225_600_000]]));
       sink.scheduleFiles(1, 1);
       sink.queued(3);
+      sink.jobProcesses?.({ starting: 0, idle: 3, busy: 1, retiring: 1 });
       m.iterableRequests.inc({ endpoint: "lists/getUsers", status: "network" });
       m.firingLateness.observe(0.3);
       expect(promtoolProblems(await m.metricsText())).toEqual([]);

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { effectivePriority, pickJobs, PRIORITY_AGING_MS } from "../../../src/daemon/pick.js";
+import { effectivePriority, pickJobs, PRIORITY_AGING_MS, scheduleKey } from "../../../src/daemon/pick.js";
 import type { Job } from "../../../src/store/index.js";
 
 let nextId = 1;
@@ -81,5 +82,35 @@ describe("pickJobs: aging", () => {
     }
     expect(lowStartedAt).toBeDefined();
     expect(lowStartedAt as number).toBeLessThanOrEqual(5);
+  });
+
+  it("picks exactly what the first version did (each pick scanning the whole queue), on random queues", () => {
+    /** pickJobs as it was before it found each schedule's earliest slot once. */
+    function reference(queued: readonly Job[], running: ReadonlySet<string>, free: number, now: number): Job[] {
+      const picked: Job[] = [];
+      const taken = new Set<string>();
+      const order = queued
+        .map((j) => ({ j, rank: effectivePriority(j, now) }))
+        .sort((a, b) => b.rank - a.rank || (a.j.scheduledTime ?? 0) - (b.j.scheduledTime ?? 0) || a.j.id - b.j.id)
+        .map((x) => x.j);
+      for (const j of order) {
+        if (picked.length >= free) break;
+        const key = scheduleKey(j);
+        if (running.has(key) || taken.has(key)) continue;
+        taken.add(key);
+        picked.push(queued.filter((x) => scheduleKey(x) === key).reduce((a, b) => ((b.scheduledTime ?? 0) < (a.scheduledTime ?? 0) ? b : a), j));
+      }
+      return picked;
+    }
+    const arbJob = fc.record({ s: fc.integer({ min: 0, max: 4 }), slot: fc.integer({ min: 0, max: 6 }), priority: fc.integer({ min: -2, max: 2 }), age: fc.integer({ min: 0, max: 5 }) });
+    fc.assert(
+      fc.property(fc.array(arbJob, { maxLength: 25 }), fc.integer({ min: 1, max: 5 }), fc.subarray(["schedule:s0", "schedule:s1"]), (specs, free, running) => {
+        const now = 10 * PRIORITY_AGING_MS;
+        const q = queue(...specs.map((x) => ({ ...job(`s${x.s}`, x.slot, x.priority), createdAt: now - x.age * PRIORITY_AGING_MS })));
+        const want = reference(q, new Set(running), free, now).map((j) => j.id);
+        expect(pickJobs(q, new Set(running), free, now).map((j) => j.id)).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

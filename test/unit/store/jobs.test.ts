@@ -30,6 +30,23 @@ describe("the state store", () => {
     second.close();
   });
 
+  it("lists the queued jobs to pick in the order and with the ids listQueued gives, deferred ones only once due", () => {
+    const { store: s, clock } = fresh();
+    const now = clock.now();
+    const specs = [
+      { priority: 0, slot: 3, runAt: null }, { priority: 2, slot: 9, runAt: null }, { priority: 0, slot: 1, runAt: now + 60_000 },
+      { priority: -1, slot: 2, runAt: null }, { priority: 0, slot: 3, runAt: now }, { priority: 2, slot: 5, runAt: null },
+    ];
+    for (const [i, q] of specs.entries()) {
+      s.jobs.createJob({ kind: "run", schedule: `s${i % 2}`, scheduleId: null, scheduledTime: q.slot, database: "d", table: "t", priority: q.priority, config: "in: {}", stream: `st${i % 3}`, runAt: q.runAt });
+    }
+    for (const at of [now, now + 60_000]) {
+      const full = s.jobs.listQueued(at);
+      expect(s.jobs.listQueuedToPick(at)).toEqual(full.map((j) => ({ id: j.id, scheduleId: j.scheduleId, scheduledTime: j.scheduledTime, priority: j.priority, createdAt: j.createdAt, stream: j.stream })));
+    }
+    expect(s.jobs.listQueuedToPick(now)).toHaveLength(5);
+  });
+
   it("walks a job from queued to running to success and keeps its log in order", () => {
     const { store: s, clock } = fresh();
     clock.advance(1000);
