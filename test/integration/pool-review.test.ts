@@ -6,8 +6,10 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { runItd, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
+import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
+import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
 
 const KEY = "pool-review-key-9c3a";
 const DAY = 86_400_000;
@@ -111,7 +113,19 @@ function workspace(config: string) {
   };
   const history = async (name: string): Promise<{ JobID: number; Status: string; Scheduled: string }[]> =>
     JSON.parse((await itd("connector:history", name, "-n", "100", "-f", "json")).stdout) as { JobID: number; Status: string; Scheduled: string }[];
-  return { dir, home, env, itd, load, daemon, history };
+  const ids = (db: string, table: string): string[] => {
+    const file = join(home, "warehouse", `${db}.db`);
+    if (!existsSync(file)) return [];
+    const conn = new Database(file, { readonly: true });
+    try {
+      return (conn.prepare(`SELECT message_id FROM "${table}"`).all() as { message_id: string }[]).map((r) => r.message_id);
+    } catch {
+      return [];
+    } finally {
+      conn.close();
+    }
+  };
+  return { dir, home, env, itd, load, daemon, history, ids };
 }
 
 async function ok(r: Promise<CliResult>): Promise<CliResult> {
@@ -150,4 +164,41 @@ describe.concurrent("warm job processes, adversarially", () => {
     expect(await exited(d.child)).toBe(0);
     expect((await w.history("early")).map((j) => j.Status), "killed, not retried").toEqual(["killed"]);
   }, 120_000);
+
+  it("a daemon stalled (SIGSTOP) past its lease while its warm process runs a job: the next daemon leaves that slot alone until the stalled one wakes and exits, then runs it again; every record once", async ({ expect }) => {
+    const w = workspace("http_port: 0\nshutdown_grace: 5\nmax_concurrent_jobs: 1\njob_processes: 1\n");
+    const t0 = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    await ok(w.itd("connector:create", "stall", "", "pool_db", "stall", w.load("s.yml", slow.url, t0, ["  slice_hours: 8"]), "--auto-create-table"));
+    const slot = nowSecond() - 60_000;
+    await ok(w.itd("connector:run", "stall", iso(slot)));
+    const first = w.daemon();
+    const started = await until("the job running", () => first.lines().find((l) => l.msg === "start" && l.schedule === "stall"), 60_000, first.log);
+    await sleep(4_000); // a slice or so committed
+    process.kill(first.child.pid as number, "SIGSTOP");
+    await sleep(11_000); // past the daemon's lease (10 s)
+    const second = w.daemon();
+    await until("the second daemon started", () => second.lines().some((l) => l.msg === "daemon started") || undefined, 30_000, second.log);
+    // The warm process lives (its job waits for the stalled daemon's rate budget) and holds the stream.
+    await sleep(8_000);
+    expect(second.lines().filter((l) => l.msg === "start" && l.schedule === "stall"), "nothing of it run beside the stalled one").toEqual([]);
+    expect((await w.history("stall")).map((j) => j.Status)).toEqual(["running"]);
+    process.kill(first.child.pid as number, "SIGCONT");
+    await exited(first.child);
+    await until("its warm process gone", () => {
+      try {
+        process.kill(started.jobPid as number, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 15_000);
+    await until("the slot run again to success", () => second.lines().some((l) => l.msg === "finish" && l.schedule === "stall" && l.status === "success") || undefined, 120_000, second.log);
+    second.child.kill("SIGTERM");
+    expect(await exited(second.child)).toBe(0);
+    expect((await w.history("stall")).map((j) => j.Status).sort()).toEqual(["error", "success"]);
+    const got = w.ids("pool_db", "stall");
+    const want = new Set([...exportRecords(generatorConfig(BASE), "emailSend", { start: t0, end: slot })].map((r) => r["messageId"] as string));
+    expect(new Set(got).size, "no record twice").toBe(got.length);
+    expect(got.length).toBe(want.size);
+  }, 180_000);
 });
