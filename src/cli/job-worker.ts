@@ -6,7 +6,8 @@
  *
  * - Never two jobs at once: a job handed while one runs is declined.
  * - SIGTERM (job:kill, job_timeout, shutdown, an operator) stops the job
- *   running, which records its end (`killed`), and the process exits after
+ *   running (when idle, the process leaves with 143: a job handed to it
+ *   while it still loaded, and not yet seen, ends killed), which records its end (`killed`), and the process exits after
  *   reporting it: it never takes another job with an aborted signal. Before
  *   it reports a job done it lets the signals already sent to it be handled,
  *   so a SIGTERM meant for that job (job:kill signals only while the job's
@@ -50,8 +51,11 @@ export class JobWorker {
       if (m.t === "definition") void this.take(m);
     });
     // Idle: nothing to stop, leave now. Busy: the job's own signal stops it, and `take` leaves after it.
+    // Idle here may still mean a job is on its way: the daemon hands jobs to a process that is still loading, and
+    // job:kill signals the pid the job names as soon as the daemon has handed it over. So the exit says
+    // "stopped by SIGTERM" (as a fresh process dies of it): such a job ends killed, never interrupted and retried.
     const onTerminate = (): void => {
-      if (this.current === undefined) this.leave(0);
+      if (this.current === undefined) this.leave(EXIT_TERMINATED_UNRECORDED);
     };
     if (terminate.aborted) onTerminate();
     else terminate.addEventListener("abort", onTerminate, { once: true });

@@ -16,7 +16,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
-import type { ChildMessage, DoneReport } from "./ipc.js";
+import { EXIT_TERMINATED_UNRECORDED, type ChildMessage, type DoneReport } from "./ipc.js";
 
 export interface PoolSettings {
   /** Processes kept (idle, starting or busy); 0 = no pool: every job gets a fresh process. */
@@ -288,7 +288,9 @@ export class JobPool {
   private onExit(w: PoolWorker, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.workers.delete(w)) return;
     const { logger } = this.deps;
-    if (!w.ready && w.state !== "retiring") {
+    // Stopped by SIGTERM (job:kill, an operator) while it loaded: no failure to start.
+    const terminated = signal === "SIGTERM" || code === EXIT_TERMINATED_UNRECORDED;
+    if (!w.ready && w.state !== "retiring" && !terminated) {
       logger.warn({ jobPid: w.pid, code, signal }, "a job process exited before it was ready");
       this.startFailed();
     } else if (w.state === "idle") {

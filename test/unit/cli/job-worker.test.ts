@@ -152,11 +152,18 @@ describe("a warm job process's loop", () => {
     expect(h.runs).toHaveLength(1);
   });
 
-  it("leaves at once on SIGTERM when idle, and when the daemon is gone (70 in the middle of a job, as __job does)", async () => {
+  it("leaves at once on SIGTERM when idle (143: stopped), and when the daemon is gone (70 in the middle of a job, as __job does)", async () => {
     const idle = harness();
     idle.worker.start();
     idle.terminate.abort(new Error("interrupted by SIGTERM"));
-    expect(idle.exits).toEqual([0]);
+    // 143, "stopped by SIGTERM": a job the daemon handed it meanwhile (not seen yet) ends killed, not retried.
+    expect(idle.exits).toEqual([EXIT_TERMINATED_UNRECORDED]);
+
+    const early = harness();
+    early.terminate.abort(new Error("interrupted by SIGTERM")); // before it listened for jobs (still loading)
+    early.worker.start();
+    expect(early.exits).toEqual([EXIT_TERMINATED_UNRECORDED]);
+    expect(early.sent).toEqual([]);
 
     const busy = harness();
     busy.worker.start();

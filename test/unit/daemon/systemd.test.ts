@@ -91,6 +91,12 @@ describe("config/itd.service", () => {
     expect(value("Service", "ExecStart")?.[0]).toMatch(/\bitd daemon --config \/etc\/itd\/itd\.yml$/);
   });
 
+  it("sends its stop signal to the daemon alone (KillMode=mixed): job processes get the shutdown grace, not systemd's SIGTERM", () => {
+    // The default (control-group) SIGTERMs every process of the unit at once: each running job, warm or fresh,
+    // would stop at once and end killed (its slot not run again) instead of finishing within shutdown_grace.
+    expect(value("Service", "KillMode")).toEqual(["mixed"]);
+  });
+
   it("gives running jobs longer to stop than the daemon's shutdown grace", () => {
     const timeout = Number(value("Service", "TimeoutStopSec")?.[0]);
     expect(timeout).toBe(45);
