@@ -7,15 +7,33 @@
  * benchmarks, the soak and the demo import.
  *
  * better-sqlite3 stays outside (a native addon, loaded from node_modules).
+ *
+ * A rebuild (an upgrade's `npm ci`) must not pull chunks from under processes
+ * started from the build before — a daemon, its warm job processes, a command
+ * halfway through its start — which import their command's chunk, or the
+ * Iterable client's, after they start: the previous build's chunks are kept
+ * (chunk names carry a hash of their content, so the two builds never clash),
+ * and only older ones are removed.
  */
 import { build } from "esbuild";
-import { rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = join(root, "dist", "bundle");
-rmSync(outdir, { recursive: true, force: true });
+// ITD_BUNDLE_OUTDIR: elsewhere (the test of this script builds into a temporary folder).
+const outdir = process.env["ITD_BUNDLE_OUTDIR"] ?? join(root, "dist", "bundle");
+const metaFile = join(outdir, "meta.json");
+/** The files (relative to outdir) a build's metafile names, with their source maps. */
+const filesOf = (meta) => new Set(Object.keys(meta.outputs).map((o) => basename(o)));
+let previous = new Set();
+try {
+  previous = filesOf(JSON.parse(readFileSync(metaFile, "utf8")));
+} catch {
+  // no build before (or an unreadable one): nothing to keep
+}
+mkdirSync(outdir, { recursive: true });
 
 const result = await build({
   absWorkingDir: root,
@@ -39,4 +57,10 @@ const result = await build({
   metafile: true,
 });
 // What each chunk holds (to see what a command loads: `node scripts/bundle-report.mjs COMMAND`).
-writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
+writeFileSync(metaFile, JSON.stringify(result.metafile));
+const current = filesOf(result.metafile);
+for (const name of readdirSync(outdir)) {
+  if (name === "meta.json" || current.has(name) || previous.has(name)) continue;
+  const file = join(outdir, name);
+  if (existsSync(file)) rmSync(file, { recursive: true, force: true });
+}
