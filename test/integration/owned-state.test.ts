@@ -16,11 +16,12 @@
  */
 import Database from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { startFakeIterable, type FakeIterable } from "../../src/fake-iterable/index.js";
 import { ITD, runItd, sleep, spawnDaemon, spawnFake, tempDir, until, type FakeProcess } from "./helpers.js";
+import { alive, childPids, exited, killTree } from "./procs.js";
 
 const KEY = "owned-state-key-5e6f7a";
 const DATA_START = Date.UTC(2026, 0, 1);
@@ -58,49 +59,6 @@ function tdTime(text: string): number {
   const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) ([+-]\d\d)(\d\d)$/.exec(text);
   if (!m) throw new Error(`not a TD time: ${JSON.stringify(text)}`);
   return Date.parse(`${m[1]}T${m[2]}${m[3]}:${m[4]}`);
-}
-
-/** The pids whose parent is `pid` (from /proc). */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGKILLs `pid` and its descendants (job processes of a daemon). */
-function killTree(pid: number | undefined): void {
-  if (pid === undefined) return;
-  const all: number[] = [];
-  const walk = (p: number): void => {
-    all.push(p);
-    for (const c of childPids(p)) walk(c);
-  };
-  walk(pid);
-  for (const p of all) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
 }
 
 interface LoggedJob {
@@ -157,12 +115,6 @@ function loggedFires(log: string): { schedule: string; slot: number }[] {
   return logLines(log)
     .filter((e) => e.msg === "fire")
     .map((e) => ({ schedule: e.schedule ?? "", slot: Date.parse(e.slot ?? "") }));
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((r) => child.once("exit", (code) => r(code)));
 }
 
 interface HistoryRow {

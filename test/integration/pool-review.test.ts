@@ -3,13 +3,14 @@
  * processes and real signals against the fake Iterable.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import Database from "better-sqlite3";
 import { existsSync } from "node:fs";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import { exited, killTree } from "./procs.js";
 
 const KEY = "pool-review-key-9c3a";
 const DAY = 86_400_000;
@@ -26,31 +27,6 @@ afterAll(async () => {
   for (const c of everything) if (c.exitCode === null && c.signalCode === null) killTree(c.pid);
   await slow?.close();
 });
-
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function killTree(pid: number | undefined): void {
-  if (pid === undefined) return;
-  for (const p of [...childPids(pid), pid]) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
 
 /**
  * A module hook (for NODE_OPTIONS=--import) that holds the load of the `__jobs` command's chunk for 4 s, after
@@ -132,10 +108,6 @@ async function ok(r: Promise<CliResult>): Promise<CliResult> {
   const res = await r;
   if (res.code !== 0) throw new Error(`exit ${res.code}: ${res.stdout}${res.stderr}`);
   return res;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once("exit", (code) => r(code)));
 }
 
 const finishes = (ls: LogLine[], schedule?: string): LogLine[] => ls.filter((l) => l.msg === "finish" && (schedule === undefined || l.schedule === schedule));

@@ -8,11 +8,12 @@
  */
 import Database from "better-sqlite3";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import { alive, childPids, exited, killTree } from "./procs.js";
 
 const KEY = "pool-key-5d1e2f";
 const DAY = 86_400_000;
@@ -35,46 +36,6 @@ afterAll(async () => {
   for (const c of everything) if (c.exitCode === null && c.signalCode === null) killTree(c.pid);
   await Promise.all([fast?.close(), slow?.close(), limited?.close()]);
 });
-
-/** The pids whose parent is `pid` (from /proc). */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function killTree(pid: number | undefined): void {
-  if (pid === undefined) return;
-  for (const p of [...childPids(pid), pid]) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
 
 interface LogLine {
   msg?: string;
@@ -145,10 +106,6 @@ async function ok(r: Promise<CliResult>): Promise<CliResult> {
   const res = await r;
   if (res.code !== 0) throw new Error(`exit ${res.code}: ${res.stdout}${res.stderr}`);
   return res;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once("exit", (code) => r(code)));
 }
 
 const starts = (ls: LogLine[], schedule?: string): LogLine[] => ls.filter((l) => l.msg === "start" && (schedule === undefined || l.schedule === schedule));
