@@ -8,7 +8,8 @@ import type { SlotStore } from "./scheduler.js";
  * name; everything stored belongs to the schedule's id (its mark, its jobs),
  * so a rename, a re-create or pruned history change nothing here. A claimed
  * slot is a queued job and the schedule's fired-through mark moves with it,
- * in one transaction (JobLifecycle.queueSlot); a skipped slot likewise.
+ * in one transaction (JobLifecycle.queueSlot); a skipped slot likewise. Both
+ * only while this daemon holds the home (its lease token).
  */
 export class StateSlotStore implements SlotStore {
   private defs = new Map<string, ScheduleDefinition>();
@@ -57,7 +58,9 @@ export class StateSlotStore implements SlotStore {
   skip(schedule: string, slots: readonly number[], reason: string): void {
     const def = this.defs.get(schedule);
     if (!def) return;
-    this.store.lifecycle.skipSlots(this.spec(def), slots, reason);
+    const token = this.daemonToken();
+    if (token === undefined) return;
+    this.store.lifecycle.skipSlots(this.spec(def), slots, reason, token);
   }
 }
 

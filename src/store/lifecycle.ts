@@ -95,11 +95,16 @@ export class JobLifecycle {
     }).immediate();
   }
 
-  /** Records slots not run (`skipped`, with the reason) and moves the mark past them, in one transaction. */
-  skipSlots(spec: Omit<SlotJob, "slot" | "kind" | "runAt">, slots: readonly number[], reason: string): void {
+  /**
+   * Records slots not run (`skipped`, with the reason) and moves the mark past them, in one transaction.
+   * `daemonToken`: only while that daemon holds the home, as for queueSlot — a daemon woken from a stall
+   * after another took the home must not pass slots the new one has yet to fire.
+   */
+  skipSlots(spec: Omit<SlotJob, "slot" | "kind" | "runAt">, slots: readonly number[], reason: string, daemonToken?: number): void {
     const { db, jobs, schedules } = this.d;
     if (slots.length === 0) return;
     db.transaction(() => {
+      if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return;
       if (!this.scheduleLives(spec.scheduleId)) return;
       const mark = schedules.firedThrough(spec.scheduleId);
       for (const slot of slots) {

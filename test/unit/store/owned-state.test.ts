@@ -129,6 +129,23 @@ describe("the fired-through mark", () => {
     expect(s.jobs.listJobs()).toHaveLength(0);
     expect(s.lifecycle.queueSlot(slotJob(s, id, T0 + 3_600_000), second.token).status).toBe("queued");
   });
+
+  it("refuses a skip to a daemon that no longer holds the home (a stalled daemon catching up must not pass slots the new one has yet to fire)", () => {
+    const clock = new FakeClock(T0);
+    const s = open(home(), clock);
+    const { id } = s.schedules.create(def);
+    s.schedules.pass(id, T0);
+    const first = s.daemon.acquire(ME, 10_000, () => true) as { token: number };
+    clock.advance(11_000);
+    const second = s.daemon.acquire({ pid: 200, host: "here" }, 10_000, () => true) as { token: number };
+    s.lifecycle.skipSlots(slotJob(s, id, 0), [T0 + 3_600_000, T0 + 7_200_000], "missed", first.token);
+    expect(s.jobs.listJobs()).toHaveLength(0);
+    expect(s.schedules.firedThrough(id)).toBe(T0);
+    // The daemon that holds the home still can, and the slot it skips is then taken.
+    s.lifecycle.skipSlots(slotJob(s, id, 0), [T0 + 3_600_000], "missed", second.token);
+    expect(s.jobs.listJobs().map((j) => j.status)).toEqual(["skipped"]);
+    expect(s.schedules.firedThrough(id)).toBe(T0 + 3_600_000);
+  });
 });
 
 describe("stream leases", () => {
