@@ -19,7 +19,14 @@ describe("chaos soak (short)", () => {
     expect(summary.problems, text).toEqual([]);
     expect(summary.cli.unexpected, text).toEqual([]);
     expect([summary.missing, summary.duplicated, summary.extra], text).toEqual([0, 0, 0]);
-    expect(summary.tables.every((t) => t.expected > 0 || t.schedule.startsWith("tmp_")), text).toBe(true);
+    // Every table got rows — unless every slot of its schedule ended in an injected fault's error (custom_append fires
+    // once a minute: in 1.5 minutes one malformed response can be its only slot; the oracle counts that as it should).
+    const allFailed = (schedule: string): boolean => {
+      const v = summary.slots.find((s) => s.schedule === schedule);
+      return v !== undefined && v.slots > 0 && (v.byStatus["error"] ?? 0) === v.slots;
+    };
+    expect(summary.tables.every((t) => t.expected > 0 || t.schedule.startsWith("tmp_") || allFailed(t.schedule)), text).toBe(true);
+    expect(summary.tables.filter((t) => t.expected > 0).length, text).toBeGreaterThanOrEqual(summary.tables.length - 3);
     expect(soakPassed(summary), text).toBe(true);
   }, 420_000);
 });
