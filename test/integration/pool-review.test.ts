@@ -6,23 +6,20 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import Database from "better-sqlite3";
-import { existsSync } from "node:fs";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import { sleep, until } from "./helpers.js";
+import { DAY, finishes, iso, nowSecond, ok, poolWorkspace } from "./pool-workspace.js";
 import { exited, killTree } from "./procs.js";
 
 const KEY = "pool-review-key-9c3a";
-const DAY = 86_400_000;
 const BASE: FakeIterableOptions = { apiKey: KEY, seed: 33, rateLimits: false, dataStart: Date.UTC(2026, 0, 1), eventsPerDay: 2_400 };
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const nowSecond = (): number => Math.floor(Date.now() / 1000) * 1000;
 
 let slow: FakeIterable; // every export request answered after 3 s
 beforeAll(async () => {
   slow = await startFakeIterable({ ...BASE, faults: ["export:slow=3000@100%"] });
 });
 const everything = new Set<ChildProcess>();
+const workspace = (config: string) => poolWorkspace(config, everything, { prefix: "itd-pool-review-", env: { ITERABLE_API_KEY: KEY } });
 afterAll(async () => {
   for (const c of everything) if (c.exitCode === null && c.signalCode === null) killTree(c.pid);
   await slow?.close();
@@ -52,65 +49,6 @@ function slowLoadHook(dir: string): string {
   writeFileSync(join(dir, "register.mjs"), 'import { register } from "node:module";\nregister("./hooks.mjs", import.meta.url);\n');
   return join(dir, "register.mjs");
 }
-
-interface LogLine { msg?: string; jobId?: number; schedule?: string; status?: string; jobPid?: number; warm?: boolean; err?: string }
-function lines(log: string): LogLine[] {
-  return log.split("\n").flatMap((l) => {
-    if (!l.startsWith("{")) return [];
-    try {
-      return [JSON.parse(l) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function workspace(config: string) {
-  const dir = tempDir("itd-pool-review-");
-  const home = join(dir, "home");
-  const env = { ITD_HOME: home, ITERABLE_API_KEY: KEY, ITD_SCHEDULES: join(dir, "schedules"), ITD_RATE_LIMITS: "export=1000/1s", ITD_CONFIG: join(dir, "itd.yml") };
-  writeFileSync(env.ITD_CONFIG, config);
-  const itd = (...args: string[]): Promise<CliResult> => runItd(args, { cwd: dir, env, timeoutMs: 120_000 });
-  const load = (name: string, url: string, start: number, more: string[] = []): string => {
-    writeFileSync(
-      join(dir, name),
-      [
-        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${url}`, "  data_type: export_data", "  export_data_type: emailSend",
-        "  incremental: true", `  start_time: '${iso(start)}'`, ...more,
-        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-      ].join("\n"),
-    );
-    return name;
-  };
-  const daemon = (more: NodeJS.ProcessEnv = {}) => {
-    const d = spawnDaemon(dir, { ...env, ...more }, []);
-    everything.add(d.child);
-    return { ...d, lines: () => lines(d.log()) };
-  };
-  const history = async (name: string): Promise<{ JobID: number; Status: string; Scheduled: string }[]> =>
-    JSON.parse((await itd("connector:history", name, "-n", "100", "-f", "json")).stdout) as { JobID: number; Status: string; Scheduled: string }[];
-  const ids = (db: string, table: string): string[] => {
-    const file = join(home, "warehouse", `${db}.db`);
-    if (!existsSync(file)) return [];
-    const conn = new Database(file, { readonly: true });
-    try {
-      return (conn.prepare(`SELECT message_id FROM "${table}"`).all() as { message_id: string }[]).map((r) => r.message_id);
-    } catch {
-      return [];
-    } finally {
-      conn.close();
-    }
-  };
-  return { dir, home, env, itd, load, daemon, history, ids };
-}
-
-async function ok(r: Promise<CliResult>): Promise<CliResult> {
-  const res = await r;
-  if (res.code !== 0) throw new Error(`exit ${res.code}: ${res.stdout}${res.stderr}`);
-  return res;
-}
-
-const finishes = (ls: LogLine[], schedule?: string): LogLine[] => ls.filter((l) => l.msg === "finish" && (schedule === undefined || l.schedule === schedule));
 
 describe.concurrent("warm job processes, adversarially", () => {
   it("a SIGTERM (job:kill) that reaches a warm process while it still loads, its job handed to it, ends that job killed and not retried", async ({ expect }) => {

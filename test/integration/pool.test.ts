@@ -6,20 +6,16 @@
  * process per job; the rate budget stays the daemon's; `job_processes: 0`
  * still gives each job a fresh process, and SIGHUP switches between the two.
  */
-import Database from "better-sqlite3";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { runItd, sleep, spawnDaemon, tempDir, until, type CliResult } from "./helpers.js";
+import { sleep, until } from "./helpers.js";
+import { DAY, finishes, iso, nowSecond, ok, poolWorkspace, starts } from "./pool-workspace.js";
 import { alive, childPids, exited, killTree } from "./procs.js";
 
 const KEY = "pool-key-5d1e2f";
-const DAY = 86_400_000;
 const BASE: FakeIterableOptions = { apiKey: KEY, seed: 21, rateLimits: false, dataStart: Date.UTC(2026, 0, 1), eventsPerDay: 2_400 };
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const nowSecond = (): number => Math.floor(Date.now() / 1000) * 1000;
 
 let fast: FakeIterable;
 let slow: FakeIterable; // every export request answered after 3 s
@@ -32,84 +28,11 @@ beforeAll(async () => {
   ]);
 });
 const everything = new Set<ChildProcess>();
+const workspace = (config: string, env: NodeJS.ProcessEnv = {}) => poolWorkspace(config, everything, { env: { ITERABLE_API_KEY: KEY, ...env } });
 afterAll(async () => {
   for (const c of everything) if (c.exitCode === null && c.signalCode === null) killTree(c.pid);
   await Promise.all([fast?.close(), slow?.close(), limited?.close()]);
 });
-
-interface LogLine {
-  msg?: string;
-  time?: string;
-  jobId?: number;
-  schedule?: string;
-  status?: string;
-  jobPid?: number;
-  pooled?: boolean;
-  warm?: boolean;
-  pickToRunMs?: number | null;
-  err?: string;
-}
-
-function lines(log: string): LogLine[] {
-  return log.split("\n").flatMap((l) => {
-    if (!l.startsWith("{")) return [];
-    try {
-      return [JSON.parse(l) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function workspace(config: string, env: NodeJS.ProcessEnv = {}) {
-  const dir = tempDir("itd-pool-");
-  const home = join(dir, "home");
-  const allEnv = {
-    ITD_HOME: home, ITERABLE_API_KEY: KEY, ITD_SCHEDULES: join(dir, "schedules"), ITD_RATE_LIMITS: "export=1000/1s", ITD_CONFIG: join(dir, "itd.yml"), ...env,
-  };
-  writeFileSync(allEnv.ITD_CONFIG, config);
-  const itd = (...args: string[]): Promise<CliResult> => runItd(args, { cwd: dir, env: allEnv, timeoutMs: 120_000 });
-  const load = (name: string, url: string, start: number, more: string[] = []): string => {
-    writeFileSync(
-      join(dir, name),
-      [
-        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${url}`, "  data_type: export_data", "  export_data_type: emailSend",
-        "  incremental: true", `  start_time: '${iso(start)}'`, ...more,
-        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-      ].join("\n"),
-    );
-    return name;
-  };
-  const daemon = () => {
-    const d = spawnDaemon(dir, allEnv, []);
-    everything.add(d.child);
-    return { ...d, lines: () => lines(d.log()) };
-  };
-  const ids = (db: string, table: string): string[] => {
-    const file = join(home, "warehouse", `${db}.db`);
-    if (!existsSync(file)) return [];
-    const conn = new Database(file, { readonly: true });
-    try {
-      return (conn.prepare(`SELECT message_id FROM "${table}"`).all() as { message_id: string }[]).map((r) => r.message_id);
-    } catch {
-      return [];
-    } finally {
-      conn.close();
-    }
-  };
-  const history = async (name: string): Promise<{ JobID: number; Status: string; Scheduled: string }[]> =>
-    JSON.parse((await itd("connector:history", name, "-n", "100", "-f", "json")).stdout) as { JobID: number; Status: string; Scheduled: string }[];
-  return { dir, home, env: allEnv, itd, load, daemon, ids, history };
-}
-
-async function ok(r: Promise<CliResult>): Promise<CliResult> {
-  const res = await r;
-  if (res.code !== 0) throw new Error(`exit ${res.code}: ${res.stdout}${res.stderr}`);
-  return res;
-}
-
-const starts = (ls: LogLine[], schedule?: string): LogLine[] => ls.filter((l) => l.msg === "start" && (schedule === undefined || l.schedule === schedule));
-const finishes = (ls: LogLine[], schedule?: string): LogLine[] => ls.filter((l) => l.msg === "finish" && (schedule === undefined || l.schedule === schedule));
 
 function expectedIds(start: number, end: number): Set<string> {
   return new Set([...exportRecords(generatorConfig(BASE), "emailSend", { start, end })].map((r) => r["messageId"] as string));
