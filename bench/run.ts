@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
+import { importBench, importBenchMarkdown } from "./import.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
@@ -30,6 +31,11 @@ if (only === undefined || only === "jobs") {
 if (only === undefined || only === "client") {
 const client = await clientBench({ rounds: quick ? 2 : 5, eventsPerDay: quick ? 200_000 : 1_000_000 });
 out.push("## Iterable client: export streaming and parsing", "", clientBenchMarkdown(client), "");
+}
+
+if (only === undefined || only === "import") {
+  const imp = await importBench({ quick, log: (line) => process.stderr.write(`${line}\n`) });
+  out.push("## Imports: itd against a naive single-threaded loader", "", importBenchMarkdown(imp), "");
 }
 
 if (only === undefined || only === "warehouse") {

@@ -41,6 +41,8 @@ const result = await build({
     itd: "src/cli/bin.ts",
     // Forked by `itd query` from beside the module that forks it (new URL("./query-worker.js", import.meta.url)).
     "query-worker": "src/warehouse/query-worker.ts",
+    // An import's parse threads, started from beside the module that starts them (import-pool.ts).
+    "import-worker": "src/connector/import-worker.ts",
   },
   outdir,
   bundle: true,

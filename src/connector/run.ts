@@ -6,9 +6,12 @@ import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Positio
 import type { Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
+import { ImportPool, importThreads, importWorkerFile, RunFailure, type SliceRuns } from "./import-pool.js";
+import { DECODE_BYTES, MalformedInput, NdjsonParser, type JsonRecord, type NdjsonRun } from "../iterable/index.js";
+import type { Row, Slice } from "../warehouse/index.js";
 import { SliceGuard, SplitSlice } from "./slice-guard.js";
 import { estimateRemainingMs, type StreamDensity } from "./slicing.js";
-import { sourceFor, type SliceReadOptions, type Source } from "./sources/index.js";
+import { sourceFor, type SliceReadOptions, type Source, type SourceRecord } from "./sources/index.js";
 import { formatRfc3339, parseRfc3339 } from "./timestamp.js";
 
 export interface LoadJobDeps {
@@ -180,6 +183,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
   };
 
   let load: ReturnType<Warehouse["beginLoad"]> | undefined;
+  /** The parse threads (issue 12), started by the first slice that reads runs. */
+  let pool: ImportPool | undefined;
   try {
     const config = spec.config;
     const columns = config.in.columns;
@@ -230,6 +235,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     const onBytes = (n: number): void => {
       bytes += n;
     };
+    const threads = importThreads();
+    const workerFile = threads > 0 ? importWorkerFile() : undefined;
     const plan = source.slices;
     const spacingMs = deps.client.spacingOf(source.endpoint);
     let slicesDone = 0;
@@ -273,15 +280,122 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       report();
       const before = { records, skipped };
       let converter: RowConverter = probe;
+      let sliceSkipped = 0;
+      let sliceUnknown: ReadonlyMap<string, number> = new Map();
       const current = slice;
+      /** One attempt of the slice through the parse threads: the job's thread reads, they parse, convert and write. */
+      /**
+       * One attempt of the slice as runs of lines: a response of one run (under 2 MB) is parsed on the job's
+       * own thread, as before; a bigger one goes to the parse threads (started by the first such slice), which
+       * parse, convert and write its runs while this thread reads on.
+       */
+      const readByRuns = async (readRuns: NonNullable<typeof current.readRuns>): Promise<SliceRuns> => {
+        records = before.records;
+        skipped = before.skipped;
+        const open = (load as NonNullable<typeof load>).beginSlice(current.id);
+        const signal = guard ? guard.attempt(spec.signal) : spec.signal;
+        let threadsPool: ImportPool | undefined;
+        let held: NdjsonRun | undefined;
+        const startThreads = (): ImportPool => {
+          if (pool === undefined) {
+            pool = ImportPool.open(load as NonNullable<typeof load>, threads, workerFile as string, converterOptions);
+            log("info", `parsing, converting and writing on ${threads} parse thread${threads === 1 ? "" : "s"}`);
+          }
+          pool.beginSlice(before.records + before.skipped, (r) => {
+            records += r.rows;
+            skipped += r.skipped;
+            report();
+          });
+          return pool;
+        };
+        try {
+          try {
+            const alloc = (n: number): Uint8Array => pool?.alloc(n) ?? new Uint8Array(n);
+            const onLines = (lines: number, last: SourceRecord | undefined): void => guard?.sawLines(lines, last);
+            const readOptions = signal ? { signal, onBytes, onEvent, alloc, onLines } : { onBytes, onEvent, alloc, onLines };
+            for await (const runs of readRuns(readOptions)) {
+              for (const run of runs) {
+                if (threadsPool === undefined && held === undefined) {
+                  held = run;
+                  continue;
+                }
+                threadsPool ??= startThreads();
+                if (held !== undefined) {
+                  await threadsPool.submit(held);
+                  held = undefined;
+                }
+                await threadsPool.submit(run);
+              }
+            }
+            let got: SliceRuns;
+            if (threadsPool === undefined) {
+              got = parseHere(held, open);
+            } else {
+              got = await threadsPool.drain();
+              // The guard abandons an attempt by its signal: the reading may have ended before it noticed.
+              if (signal?.aborted) throw signal.reason;
+              for (const run of got.runs) open.addRun(run);
+            }
+            holdsLease();
+            open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+            pool?.checkpoint();
+            return got;
+          } catch (err) {
+            open.rollback();
+            if (!(err instanceof RunFailure)) throw err;
+            if (err.kind !== "malformed") throw err.asError();
+            throw deps.client.malformedResponse(source.endpoint, err.message, records - before.records);
+          }
+        } finally {
+          await threadsPool?.endSlice();
+        }
+      };
+      /** A response of one run, on this thread: parsed, converted and inserted as the record path does. */
+      const parseHere = (run: NdjsonRun | undefined, open: Slice): SliceRuns => {
+        converter = createRowConverter(converterOptions);
+        const got: SliceRuns = { runs: [], rows: 0, records: 0, skipped: 0, unknown: new Map() };
+        if (run !== undefined) {
+          const parsed: JsonRecord[] = [];
+          const parser = new NdjsonParser();
+          const bytes = Buffer.from(run.bytes.buffer, run.bytes.byteOffset, run.bytes.byteLength);
+          let position = before.records + before.skipped;
+          try {
+            for (let at = 0; at < bytes.length; at += DECODE_BYTES) parser.push(bytes.subarray(at, at + DECODE_BYTES), parsed);
+            parser.end(parsed);
+          } catch (err: unknown) {
+            if (err instanceof MalformedInput) throw new RunFailure("malformed", err.message);
+            throw err;
+          }
+          const rows: Row[] = [];
+          for (const record of parsed) {
+            const row = converter.convert(record, ++position);
+            if (row !== undefined) rows.push(row);
+          }
+          open.insert(rows);
+          got.rows = rows.length;
+          got.records = parsed.length;
+        }
+        got.skipped = converter.skipped;
+        got.unknown = new Map(converter.unknownFields);
+        records = before.records + got.rows;
+        skipped = before.skipped + got.skipped;
+        return got;
+      };
       const limits = current.limits;
       guard = limits === undefined ? undefined : new SliceGuard(clock, limits, current.timeOf);
       let sliceRows: number;
       let responseMs = 0;
       try {
+        const readRuns = workerFile === undefined ? undefined : current.readRuns?.bind(current);
         sliceRows = await deps.client.retryStream(
           source.endpoint,
           async () => {
+            if (readRuns !== undefined) {
+              const got = await readByRuns(readRuns);
+              sliceSkipped = got.skipped;
+              sliceUnknown = got.unknown;
+              return got.rows;
+            }
             records = before.records;
             skipped = before.skipped;
             converter = createRowConverter(converterOptions);
@@ -306,6 +420,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
               }
               holdsLease();
               open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+              sliceSkipped = converter.skipped;
+              sliceUnknown = converter.unknownFields;
               return rows;
             } catch (err) {
               open.rollback();
@@ -328,8 +444,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
         guard = undefined;
         await stopping?.stop();
       }
-      plan.committed(current, { records: sliceRows + converter.skipped, responseMs });
-      for (const [field, count] of converter.unknownFields) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
+      plan.committed(current, { records: sliceRows + sliceSkipped, responseMs });
+      for (const [field, count] of sliceUnknown) unknownFields.set(field, (unknownFields.get(field) ?? 0) + count);
       slicesDone++;
       sliceStartedAt = clock.now();
       at = { epoch: at.epoch, seq: at.seq + 1 };
@@ -344,9 +460,11 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       // a timeout, job:kill) copies it, so a replacing load's staged rows must not count before its swap.
       jobs.recordProgress(spec.jobId, { records: committed.records, skippedRecords: committed.skipped, bytes });
       if (load.mode === "append") spec.onCommitted?.(sliceRows);
-      log("info", `slice ${current.label}: ${sliceRows} records committed${converter.skipped ? `, ${converter.skipped} invalid skipped` : ""}`);
+      log("info", `slice ${current.label}: ${sliceRows} records committed${sliceSkipped ? `, ${sliceSkipped} invalid skipped` : ""}`);
       report();
     }
+    await pool?.close();
+    pool = undefined;
     if (load.mode !== "append") holdsLease();
     const mode = load.mode;
     const result = load.finish();
@@ -364,6 +482,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     log("info", `done: ${records} records in ${((clock.now() - startedAt) / 1000).toFixed(1)} s`);
     return outcome("success");
   } catch (err) {
+    await pool?.close().catch(() => undefined);
     load?.abort();
     ({ records, skipped } = committed);
     const killed = spec.signal?.aborted === true;

@@ -79,6 +79,20 @@ export class SliceGuard {
     }
   }
 
+  /**
+   * Counts lines as the response's reader frames them (their parsing is
+   * another thread's): past the cap, abandons the attempt as `tooSlow` does
+   * (no throw: this runs inside the reading).
+   */
+  sawLines(lines: number, last: Record<string, unknown> | undefined): void {
+    this.#records += lines;
+    const t = last === undefined ? undefined : this.timeOf?.(last);
+    if (t !== undefined && (this.#newest === undefined || t > this.#newest)) this.#newest = t;
+    if (this.#records > this.limits.maxRecords) {
+      this.#attempt?.abort(new SplitSlice(this.#info("records"), `more than ${this.limits.maxRecords.toLocaleString("en-US")} records (max_slice_records)`));
+    }
+  }
+
   /** Abandons the current attempt as too slow (a response timeout, or the deadline). */
   tooSlow(why: string): void {
     this.#attempt?.abort(new SplitSlice(this.#info("time"), why));

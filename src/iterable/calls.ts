@@ -33,6 +33,8 @@ export interface CallRequest {
 export interface ChunkParser<T> {
   push(chunk: Buffer, out: T[]): void;
   end(out: T[]): void;
+  /** Records among `out` (default: its length), for what a broken-off response had yielded. */
+  count?(out: readonly T[]): number;
 }
 
 export interface CallDeps {
@@ -263,14 +265,14 @@ export function createCaller(deps: CallDeps): Caller {
             const out: T[] = [];
             parser.push(chunk, out);
             if (out.length > 0) {
-              yielded += out.length;
+              yielded += parser.count?.(out) ?? out.length;
               yield out;
             }
           }
           const out: T[] = [];
           parser.end(out);
           if (out.length > 0) {
-            yielded += out.length;
+            yielded += parser.count?.(out) ?? out.length;
             yield out;
           }
           settle();

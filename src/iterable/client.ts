@@ -7,15 +7,16 @@ import { Agent, type Dispatcher } from "undici";
 import { systemClock, type Clock } from "../clock.js";
 import { ConfigError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
-import { createCaller, type CallRequest } from "./calls.js";
+import { createCaller, pathOf, type CallRequest } from "./calls.js";
 import { excerpt } from "./error-body.js";
-import type { Target } from "./errors.js";
+import { malformedError, type Target } from "./errors.js";
 import { flatten } from "./flatten.js";
 import { CsvRecordParser } from "./parsers/csv.js";
 import { MAX_LINE_BYTES, TextLineParser } from "./parsers/lines.js";
 import { MalformedInput } from "./parsers/malformed.js";
 import { parseMetricsCsv } from "./parsers/metrics.js";
 import { NdjsonParser } from "./parsers/ndjson.js";
+import { NdjsonRunSplitter, type RunSplitterOptions } from "./parsers/ndjson-runs.js";
 import { campaignsQuery, exportQuery, listUsersQuery, metricsQuery, nextPage } from "./queries.js";
 import { budgetKeyId, type RateBudget } from "./rate-budget.js";
 import { makeRedactor } from "./redact.js";
@@ -30,6 +31,7 @@ import {
   type IterableList,
   type Region,
   type RequestEvent,
+  type RunCallOptions,
   type RetryOptions,
   type TimeoutOptions,
 } from "./types.js";
@@ -180,6 +182,14 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     return caller.streamBatches(req, () => new NdjsonParser(maxLineBytes));
   }
 
+  function exportJsonRuns(params: Parameters<IterableClient["exportJsonRuns"]>[0], opts?: RunCallOptions) {
+    const req = request("export/data.json", ACCEPT_NDJSON, opts, exportQuery(params));
+    const options: RunSplitterOptions = { maxLineBytes };
+    if (opts?.alloc !== undefined) options.alloc = opts.alloc;
+    if (opts?.onLines !== undefined) options.onLines = opts.onLines;
+    return caller.streamBatches(req, () => new NdjsonRunSplitter(options));
+  }
+
   function exportCsvBatches(params: Parameters<IterableClient["exportCsvBatches"]>[0], opts?: CallOptions) {
     const req = request("export/data.csv", ACCEPT_CSV, opts, exportQuery(params));
     return caller.streamBatches(req, () => new CsvRecordParser(maxLineBytes));
@@ -214,6 +224,14 @@ export function createIterableClient(options: IterableClientOptions): IterableCl
     listUsersBatches,
     exportJson: (params, opts) => flatten(exportJsonBatches(params, opts)),
     exportJsonBatches,
+    exportJsonRuns,
+    malformedResponse: (endpoint, detail, recordsYielded) =>
+      malformedError(
+        endpoint,
+        pathOf(endpoint),
+        { status: 200, iterableCode: "MalformedResponse", detail: redact(detail), retryable: false, recordsYielded },
+        1,
+      ),
     exportCsv: (params, opts) => flatten(exportCsvBatches(params, opts)),
     exportCsvBatches,
     retryStream: (endpoint, attempt, opts) => caller.retryStream(endpoint, attempt, combineSignals(clientSignal, opts?.signal), opts?.onEvent),

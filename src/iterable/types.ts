@@ -148,6 +148,14 @@ export interface CallOptions {
   onEvent?: (event: CallEvent) => void;
 }
 
+/** Options of `exportJsonRuns`. */
+export interface RunCallOptions extends CallOptions {
+  /** Memory for a run of n bytes (the caller may recycle runs' memory); default a new array per run. */
+  alloc?: (bytes: number) => Uint8Array;
+  /** Told the lines each network chunk completes and the last of them as a record (the response's progress). */
+  onLines?: (lines: number, last: JsonRecord | undefined) => void;
+}
+
 /** Options of `campaignMetrics`. */
 export interface MetricsCallOptions extends CallOptions {
   /**
@@ -157,6 +165,9 @@ export interface MetricsCallOptions extends CallOptions {
    */
   onDecimalLabels?: (labels: readonly string[]) => void;
 }
+
+export type { NdjsonRun } from "./parsers/ndjson-runs.js";
+import type { NdjsonRun } from "./parsers/ndjson-runs.js";
 
 /** One HTTP attempt, reported to `onRequest` when it ends (for metrics). */
 export interface RequestEvent {
@@ -192,6 +203,13 @@ export interface IterableClient {
   exportJson(params: ExportParams, options?: CallOptions): AsyncIterable<JsonRecord>;
   /** data.json records in batches (one per network chunk): what bulk consumers use. */
   exportJsonBatches(params: ExportParams, options?: CallOptions): AsyncIterable<JsonRecord[]>;
+  /**
+   * data.json as runs of whole lines, unparsed (but for each run's last record): what an import
+   * hands its parse threads. A bad line they find becomes `malformedResponse(...)`.
+   */
+  exportJsonRuns(params: ExportParams, options?: RunCallOptions): AsyncIterable<NdjsonRun[]>;
+  /** The error of a response whose body is unreadable, found by whoever parsed it (`detail`: e.g. `line 12 is not valid JSON …`). */
+  malformedResponse(endpoint: Endpoint, detail: string, recordsYielded: number): Error;
   exportCsv(params: ExportParams, options?: CallOptions): AsyncIterable<CsvRecord>;
   exportCsvBatches(params: ExportParams, options?: CallOptions): AsyncIterable<CsvRecord[]>;
   /**

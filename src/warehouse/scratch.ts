@@ -52,6 +52,19 @@ export function removeStaleScratch(dbFile: string, isAlive: (pid: number) => boo
   return removed;
 }
 
+/** A new scratch file of `dbFile` (0600, empty), named for this process so a dead one's are found and removed. */
+export function createScratchFile(dbFile: string): string {
+  const file = path.join(path.dirname(dbFile), `${prefixOf(dbFile)}${process.pid}-${++serial}-${Date.now()}`);
+  fs.closeSync(fs.openSync(file, "wx", FILE_MODE));
+  fs.chmodSync(file, FILE_MODE);
+  return file;
+}
+
+/** Removes a scratch file and its journal. */
+export function removeScratchFile(file: string): void {
+  for (const f of [file, `${file}-journal`]) fs.rmSync(f, { force: true });
+}
+
 export class Scratch {
   readonly file: string;
   private readonly writer: RowWriter;
@@ -64,9 +77,7 @@ export class Scratch {
     dbFile: string,
     columns: readonly string[],
   ) {
-    this.file = path.join(path.dirname(dbFile), `${prefixOf(dbFile)}${process.pid}-${++serial}-${Date.now()}`);
-    fs.closeSync(fs.openSync(this.file, "wx", FILE_MODE));
-    fs.chmodSync(this.file, FILE_MODE);
+    this.file = createScratchFile(dbFile);
     conn.prepare(`ATTACH DATABASE ? AS ${SCRATCH_SCHEMA}`).run(this.file);
     // Disposable data: no fsync, the rollback journal in memory.
     conn.pragma(`${SCRATCH_SCHEMA}.journal_mode = MEMORY`);
@@ -118,6 +129,6 @@ export class Scratch {
     } catch {
       // closing the connection detaches it anyway
     }
-    for (const f of [this.file, `${this.file}-journal`]) fs.rmSync(f, { force: true });
+    removeScratchFile(this.file);
   }
 }

@@ -8,7 +8,7 @@ import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError } from "./connection.js";
 import { encodeCursor } from "./ledger.js";
-import type { Row, Slice, StreamPosition } from "./types.js";
+import type { Row, RunRef, Slice, StreamPosition } from "./types.js";
 import type { RowWriter } from "./writer.js";
 
 /** What a slice needs from its load. */
@@ -24,6 +24,10 @@ export interface SliceHost {
   copySpilled(): void;
   /** Forgets the spilled rows. */
   clearSpilled(): void;
+  /** Checks a run before the slice adopts it (throws when it names no run file of the load). */
+  checkRun(run: RunRef): void;
+  /** Inside the commit's transaction: copies the runs into the target, in order. */
+  copyRuns(runs: readonly RunRef[]): void;
   /** Runs inside the slice's transaction just before COMMIT (append: the ledger row). */
   beforeCommit(slice: string, cursorJson: string, rows: number, position: StreamPosition | undefined): void;
   /** After COMMIT (staging modes: remember the cursor for finish()). */
@@ -36,6 +40,7 @@ type SliceState = "open" | "committed" | "rolled_back";
 
 export class SliceImpl implements Slice {
   private buffer: Row[] = [];
+  private readonly runs: RunRef[] = [];
   private count = 0;
   private state: SliceState = "open";
 
@@ -50,6 +55,7 @@ export class SliceImpl implements Slice {
 
   insert(rows: readonly Row[]): void {
     this.assertOpen("insert into");
+    if (this.runs.length > 0) throw new ItdError("internal", `Slice '${this.id}' takes its rows by runs; insert() is not for it`);
     const { width } = this.host;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
@@ -70,6 +76,16 @@ export class SliceImpl implements Slice {
     }
   }
 
+  addRun(run: RunRef): void {
+    this.assertOpen("add a run to");
+    if (this.count > this.runs.reduce((n, r) => n + r.rows, 0)) {
+      throw new ItdError("internal", `Slice '${this.id}' takes its rows by insert(); addRun() is not for it`);
+    }
+    this.host.checkRun(run);
+    this.runs.push(run);
+    this.count += run.rows;
+  }
+
   commit(cursor: unknown, position?: StreamPosition): void {
     this.assertOpen("commit");
     const cursorJson = encodeCursor(cursor);
@@ -77,6 +93,7 @@ export class SliceImpl implements Slice {
       const { conn } = this.host;
       conn.exec("BEGIN IMMEDIATE");
       this.host.copySpilled();
+      if (this.runs.length > 0) this.host.copyRuns(this.runs);
       if (this.buffer.length > 0) {
         this.host.writer.write(this.buffer);
         this.buffer = [];
@@ -92,6 +109,7 @@ export class SliceImpl implements Slice {
   rollback(): void {
     if (this.state !== "open") return;
     this.buffer = [];
+    this.runs.length = 0;
     this.state = "rolled_back";
     try {
       if (this.host.conn.open && this.host.conn.inTransaction) this.host.conn.exec("ROLLBACK");

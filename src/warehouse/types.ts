@@ -161,6 +161,8 @@ export interface Load {
   readonly mode: OutMode;
   /** Starts a slice: its rows and its ledger row are committed in one SQLite transaction. One slice at a time. */
   beginSlice(sliceId: string): Slice;
+  /** Makes `count` run files for parse threads (once per load); removed when the load ends. */
+  openRunFiles(count: number): RunFiles;
   /** The stream's latest committed cursor in this database, read after the load fenced the stream. */
   lastCommitted(stream: string): CommittedCursor | undefined;
   /**
@@ -172,12 +174,42 @@ export interface Load {
   abort(): void;
 }
 
+/**
+ * Scratch files a load's parse threads write rows into (issue 12), one per
+ * thread, each thread with its own connection: a run of rows is a table
+ * (`r` and digits) made with `CREATE TABLE "rN" ${columnsSql}` and filled in
+ * `insertColumns` order (the load's columns, then time); a slice adopts its
+ * runs with `addRun` and copies them into the table at commit.
+ */
+export interface RunFiles {
+  readonly files: readonly string[];
+  /**
+   * The target database's file. The load's connection no longer checkpoints
+   * its WAL after a commit: the parse threads' pool does, on a connection of
+   * its own, while the job reads on (its close checkpoints what is left).
+   */
+  readonly database: string;
+  /** The target's column definitions, parenthesized: a run table has the target's very columns, so its copy is SQLite's bulk transfer. */
+  readonly columnsSql: string;
+  readonly insertColumns: readonly string[];
+}
+
+/** A run table written into one of the load's run files. */
+export interface RunRef {
+  /** Index into `RunFiles.files`. */
+  file: number;
+  table: string;
+  rows: number;
+}
+
 export interface Slice {
   readonly id: string;
-  /** Rows inserted so far (buffered or written). */
+  /** Rows inserted so far (buffered or written), runs included. */
   readonly rows: number;
   /** Adds rows: values in the load's column order, then `time`. */
   insert(rows: readonly Row[]): void;
+  /** Adopts a run (in slice order): copied into the table at commit. A slice takes rows by `insert` or by runs, not both. */
+  addRun(run: RunRef): void;
   /** Commits the rows together with the slice's ledger row at `position` (append) or its staging rows (other modes). */
   commit(cursor: unknown, position?: StreamPosition): void;
   /** Forgets the slice's rows. Idempotent. */

@@ -51,6 +51,7 @@ export function exportDataSource(config: LoadConfig, client: IterableClient, run
       label: `range ${range}`,
       cursor: null,
       read: (o) => client.exportJsonBatches({ ...params, range }, o),
+      readRuns: (o) => client.exportJsonRuns({ ...params, range }, o),
     };
     return { endpoint: "export/data.json", slices: fixedPlan([slice]), epochMillisFields: false, description: `export ${dataTypeName} range=${range}` };
   }
@@ -67,6 +68,7 @@ export function exportDataSource(config: LoadConfig, client: IterableClient, run
       label: `${from} → ${to}`,
       cursor: configDiffFor(window.end),
       read: (o) => client.exportJsonBatches({ ...params, window }, o),
+      readRuns: (o) => client.exportJsonRuns({ ...params, window }, o),
       timeOf,
     };
     if (splittable(window)) slice.limits = { maxRecords: limits.maxRecords, maxResponseMs: limits.maxResponseMs };

@@ -1,4 +1,4 @@
-import type { CallEvent, Endpoint, IterableClient, TimeWindow } from "../../iterable/index.js";
+import type { CallEvent, Endpoint, IterableClient, NdjsonRun, RunCallOptions, TimeWindow } from "../../iterable/index.js";
 import { planExportWindows } from "../plan.js";
 import type { LoadConfig } from "../config.js";
 import type { SplitInfo, StreamDensity } from "../slicing.js";
@@ -19,6 +19,11 @@ export interface SourceSlice {
   cursor: unknown;
   /** Reads the slice's records in batches; a fresh read per attempt. */
   read(options: SliceReadOptions): AsyncIterable<SourceRecord[]>;
+  /**
+   * The same response as runs of unparsed NDJSON lines, for the import's
+   * parse threads (issue 12); absent when the source's body is not NDJSON.
+   */
+  readRuns?(options: SliceReadOptions & Pick<RunCallOptions, "alloc" | "onLines">): AsyncIterable<NdjsonRun[]>;
   /**
    * A slice that may be split: a response with more records, or slower, is
    * abandoned before it commits and a shorter window read instead. Absent:

@@ -13,8 +13,10 @@ export class NdjsonParser {
   /** Lines seen so far (blank ones included), for error messages. */
   #line = 0;
 
-  constructor(maxLineBytes = MAX_LINE_BYTES) {
+  /** `firstLine`: the number of the body's line the first pushed byte begins (a run's parser starts mid-body). */
+  constructor(maxLineBytes = MAX_LINE_BYTES, firstLine = 1) {
     this.#chunker = new LineChunker(maxLineBytes);
+    this.#line = firstLine - 1;
   }
 
   /** Parses every line this chunk completes, appending the records to `out`. */
