@@ -25,9 +25,11 @@ export const QUEUE_PER_THREAD = 2;
 
 /**
  * Parse threads an import uses: `ITD_IMPORT_THREADS` (0: parse on the job's
- * own thread, as before issue 12), else one per core up to 4.
+ * own thread, as before issue 12), else 2 on a machine with two cores or
+ * more (each thread is a V8 isolate, about 45 MB: more would pass the 250 MB
+ * an import may hold; one core has nothing to share the work with).
  */
-export function importThreads(env: NodeJS.ProcessEnv = process.env): number {
+export function importThreads(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
   const text = env["ITD_IMPORT_THREADS"];
   if (text !== undefined && text !== "") {
     const n = Number(text);
@@ -36,7 +38,7 @@ export function importThreads(env: NodeJS.ProcessEnv = process.env): number {
     }
     return n;
   }
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return cores >= 2 ? 2 : 0;
 }
 
 /**
@@ -69,6 +71,12 @@ export class RunFailure extends Error {
   ) {
     super(message);
     this.name = "RunFailure";
+  }
+
+  /** A data failure's `record N` (numbered within its run) as the job's record number, `before` records coming first. */
+  renumbered(before: number): RunFailure {
+    if (this.kind !== "data") return this;
+    return new RunFailure(this.kind, this.message.replace(/^record (\d+):/, (_, n: string) => `record ${before + Number(n)}:`));
   }
 
   /** The error the job reports (`malformed`: the caller makes Iterable's error from the message). */
@@ -144,7 +152,14 @@ export class ImportPool {
       this.onCheckpointed();
     });
     for (const file of files) {
-      const worker = new Worker(workerFile, { workerData: { ...init, role: "parse", file } satisfies ImportThreadInit });
+      let worker: Worker;
+      try {
+        worker = new Worker(workerFile, { workerData: { ...init, role: "parse", file } satisfies ImportThreadInit });
+      } catch (err) {
+        // Those started go: a warm job process would keep them to its end.
+        for (const t of [...this.threads, this.checkpointer]) void t.worker.terminate();
+        throw new ItdError("internal", `Cannot start an import thread: ${(err as Error).message}`, { cause: err });
+      }
       const thread: Thread = { worker, exited: false, busy: 0, waiters: new Map(), drops: new Map() };
       worker.on("message", (m: FromThread) => this.onMessage(thread, m));
       worker.on("error", (err) => this.die(new ItdError("internal", `An import thread failed: ${err.message}`, { cause: err })));
@@ -202,7 +217,7 @@ export class ImportPool {
     // Settled only through drain(); a failure seen by nobody yet must not be an unhandled rejection.
     done.catch(() => undefined);
     this.slice.push({ seq, thread: index, table, done });
-    const message: ToThread = { t: "run", seq, table, bytes: run.bytes, firstLine: this.line + 1, positionBase: this.positionBase + this.line };
+    const message: ToThread = { t: "run", seq, table, bytes: run.bytes, firstLine: this.line + 1 };
     this.line += run.newlines;
     thread.worker.postMessage(message, [run.bytes.buffer as ArrayBuffer]);
   }
@@ -211,7 +226,12 @@ export class ImportPool {
   async drain(): Promise<SliceRuns> {
     const out: SliceRuns = { runs: [], rows: 0, records: 0, skipped: 0, unknown: new Map() };
     for (const p of this.slice) {
-      const r = await p.done;
+      let r: RunResult;
+      try {
+        r = await p.done;
+      } catch (err) {
+        throw err instanceof RunFailure ? err.renumbered(this.positionBase + out.records) : err;
+      }
       if (r.rows > 0) out.runs.push({ file: p.thread, table: p.table, rows: r.rows });
       out.rows += r.rows;
       out.records += r.records;
@@ -294,12 +314,17 @@ export class ImportPool {
     const waiter = thread.waiters.get(m.seq);
     thread.waiters.delete(m.seq);
     thread.busy--;
+    // A run nobody waits for any more (the pool died meanwhile): its counts belong to no attempt.
+    if (waiter === undefined) {
+      this.wake();
+      return;
+    }
     if (m.t === "ran") {
-      if (this.free.length < this.threads.length * (QUEUE_PER_THREAD + 1)) this.free.push(m.buffer);
+      if (this.free.length < this.threads.length * QUEUE_PER_THREAD) this.free.push(m.buffer);
       const result: RunResult = { seq: m.seq, rows: m.rows, records: m.records, skipped: m.skipped, unknown: m.unknown };
-      waiter?.resolve(result);
+      waiter.resolve(result);
       this.onRan?.(result);
-    } else waiter?.reject(new RunFailure(m.kind, m.message));
+    } else waiter.reject(new RunFailure(m.kind, m.message));
     this.wake();
   }
 

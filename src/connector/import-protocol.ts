@@ -29,10 +29,8 @@ export type ToThread =
       /** The run table to make (`r` + digits). */
       table: string;
       bytes: Uint8Array;
-      /** The body's line number of the run's first line. */
+      /** The body's line number of the run's first line (a malformed line is named by its number in the body). */
       firstLine: number;
-      /** Record positions (for messages) continue from here. */
-      positionBase: number;
     }
   | { t: "drop"; id: number; tables: readonly string[] }
   | { t: "checkpoint" }
@@ -53,6 +51,7 @@ export type FromThread =
       /** The run's memory, handed back for reuse. */
       buffer: ArrayBuffer;
     }
+  /** `data`: the message names the record by its number within the run (`record N: …`); the pool renumbers it. */
   | { t: "failed"; seq: number; kind: "malformed" | "data" | "store" | "internal"; message: string }
   | { t: "dropped"; id: number; error?: string }
   | { t: "checkpointed"; error?: string };

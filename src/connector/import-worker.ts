@@ -75,7 +75,8 @@ function parseThread(port: MessagePort, init: ImportThreadInit): void {
     // Rows go into the table `run`, renamed to the run's own name once written: the writer's statements are
     // prepared once (SQLite re-prepares them for each new `run`); a new writer per run kept every run's
     // statements alive until a GC (measured: ~20 MB per thread on a one-day import).
-    let position = m.positionBase;
+    // Records are numbered within the run; the pool adds the records before it (blank lines are no records).
+    let position = 0;
     let records = 0;
     let written = 0;
     const parsed: JsonRecord[] = [];
@@ -105,7 +106,8 @@ function parseThread(port: MessagePort, init: ImportThreadInit): void {
       db.exec(`ALTER TABLE "run" RENAME TO "${m.table}"`);
       db.exec("COMMIT");
     } catch (err) {
-      db.exec("ROLLBACK");
+      // SQLite may have rolled back already (a full disk): the original error is the one to tell.
+      if (db.inTransaction) db.exec("ROLLBACK");
       throw err;
     }
     const skipped = converter.skipped - reportedSkipped;

@@ -285,7 +285,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       const current = slice;
       /** One attempt of the slice through the parse threads: the job's thread reads, they parse, convert and write. */
       /**
-       * One attempt of the slice as runs of lines: a response of one run (under 2 MB) is parsed on the job's
+       * One attempt of the slice as runs of lines: a response of one run (under 1 MB) is parsed on the job's
        * own thread, as before; a bigger one goes to the parse threads (started by the first such slice), which
        * parse, convert and write its runs while this thread reads on.
        */

@@ -35,6 +35,12 @@ export interface ChunkParser<T> {
   end(out: T[]): void;
   /** Records among `out` (default: its length), for what a broken-off response had yielded. */
   count?(out: readonly T[]): number;
+  /**
+   * Records read so far, yielded or not (a parser that yields big batches of
+   * lines has told its reader of lines it has not yielded yet): a response
+   * that breaks after any is retried by the consumer, from its start.
+   */
+  seen?(): number;
 }
 
 export interface CallDeps {
@@ -283,14 +289,14 @@ export function createCaller(deps: CallDeps): Caller {
             settle(e.failureOf());
             throw e;
           }
-          failure = { ...bodyFailure(req, err), recordsYielded: yielded };
+          failure = { ...bodyFailure(req, err), recordsYielded: Math.max(yielded, parser.seen?.() ?? 0) };
           settle(failure);
         } finally {
           body.destroy();
           // The consumer stopped early (break) or the call was aborted.
           if (!reported) settle(req.signal?.aborted ? ABORTED : undefined);
         }
-        if (yielded > 0 && failure.retryable) throw midStreamError(req.endpoint, pathOf(req.endpoint), failure, attempt);
+        if ((failure.recordsYielded ?? 0) > 0 && failure.retryable) throw midStreamError(req.endpoint, pathOf(req.endpoint), failure, attempt);
         await afterFailure(req, failure, attempt, callStart);
       }
     },

@@ -74,16 +74,39 @@ const RUN_TABLE = /^r[0-9]{1,15}$/;
 const runSchema = (file: number): string => `itd_run${file}`;
 
 /** A table's columns as SQLite declares them, in order. */
-function declaredColumns(conn: Connection, table: string): { name: string; type: string }[] {
-  return conn.prepare("SELECT name, type FROM pragma_table_info(?) ORDER BY cid").all(table) as { name: string; type: string }[];
+interface DeclaredColumn {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
 }
 
-const sameColumns = (a: readonly { name: string; type: string }[], b: readonly { name: string; type: string }[]): boolean =>
-  a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type === b[i]?.type);
+function declaredColumns(conn: Connection, table: string): DeclaredColumn[] {
+  return conn.prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid").all(table) as DeclaredColumn[];
+}
+
+const sameColumns = (a: readonly DeclaredColumn[], b: readonly DeclaredColumn[]): boolean =>
+  a.length === b.length &&
+  a.every((c, i) => {
+    const d = b[i];
+    return d !== undefined && c.name === d.name && c.type === d.type && c.notnull === d.notnull && c.dflt_value === d.dflt_value && c.pk === d.pk;
+  });
+
+/**
+ * A run table's definition: the target's columns with their types and
+ * defaults (a column the load does not fill gets its default, as an insert
+ * into the target would give it). NOT NULL is left to the target: SQLite then
+ * copies row by row and names the target's column, as a direct insert would.
+ */
+function runColumnsSql(columns: readonly DeclaredColumn[]): string {
+  const defs = columns.map((c) => `${quoteIdent(c.name)}${c.type === "" ? "" : ` ${c.type}`}${c.dflt_value === null ? "" : ` DEFAULT (${c.dflt_value})`}`);
+  return `(${defs.join(", ")})`;
+}
 
 interface OpenRuns extends RunFiles {
   /** The target's columns when the files were made: a run table's. */
-  columns: { name: string; type: string }[];
+  columns: DeclaredColumn[];
 }
 
 class LoadImpl implements Load, SliceHost {
@@ -204,7 +227,7 @@ class LoadImpl implements Load, SliceHost {
       files: [],
       database: this.ctx.file,
       columns,
-      columnsSql: `(${columns.map((c) => `${quoteIdent(c.name)}${c.type === "" ? "" : ` ${c.type}`}`).join(", ")})`,
+      columnsSql: runColumnsSql(columns),
       insertColumns: [...this.opts.columns.map((c) => c.name), TIME_COLUMN],
     };
     this.runs = runs;
@@ -231,10 +254,11 @@ class LoadImpl implements Load, SliceHost {
   copyRuns(runs: readonly RunRef[]): void {
     const open = this.runs as OpenRuns;
     const target = quoteIdent(this.target.table);
-    // A run table has the target's columns: the copy is SQLite's transfer of whole records. Another load
-    // may have added columns meanwhile: then by name.
-    const whole = sameColumns(declaredColumns(this.conn, this.target.table), open.columns);
-    const list = open.columns.map((c) => quoteIdent(c.name)).join(", ");
+    // A run table has the target's columns: the copy is SQLite's transfer of whole records. When the target
+    // changed meanwhile (another load added columns) or has a key of its own, the load's columns by name.
+    const now = declaredColumns(this.conn, this.target.table);
+    const whole = sameColumns(now, open.columns) && now.every((c) => c.pk === 0);
+    const list = open.insertColumns.map(quoteIdent).join(", ");
     for (const run of runs) {
       const from = `${runSchema(run.file)}.${quoteIdent(run.table)}`;
       this.conn.exec(whole ? `INSERT INTO main.${target} SELECT * FROM ${from}` : `INSERT INTO main.${target} (${list}) SELECT ${list} FROM ${from}`);

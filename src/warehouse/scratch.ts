@@ -99,7 +99,8 @@ export class Scratch {
       this.writer.write(rows);
       this.conn.exec("COMMIT");
     } catch (err) {
-      this.conn.exec("ROLLBACK");
+      // SQLite may have rolled back already (a full disk): the original error is the one to tell.
+      if (this.conn.inTransaction) this.conn.exec("ROLLBACK");
       throw err;
     }
     this.spilled += rows.length;

@@ -18,7 +18,7 @@ import { ITD, runItd, tempDir } from "./helpers.js";
 import { exited } from "./procs.js";
 
 const KEY = "threads-test-key-5e6f7a8b";
-// ~15,000 emailSend records a day: a one-day slice is several runs (2 MB each) for the threads.
+// ~15,000 emailSend records a day: a one-day slice is several runs (1 MB each) for the threads.
 const FAKE: FakeIterableOptions = { apiKey: KEY, now: Date.UTC(2026, 5, 10), seed: 23, eventsPerDay: 15_000, campaigns: 8, lists: 1, users: 2000, rateLimits: false };
 const cfg = generatorConfig(FAKE);
 const D = (day: number): number => Date.UTC(2026, 5, day);

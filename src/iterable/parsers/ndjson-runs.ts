@@ -10,8 +10,8 @@ import type { JsonRecord } from "../types.js";
 import { MAX_LINE_BYTES } from "./lines.js";
 import { MalformedInput } from "./malformed.js";
 
-/** Default size of a run: big enough that a run's message costs nothing, small enough that two threads share a slice. */
-export const RUN_BYTES = 2 * 1024 * 1024;
+/** Size of a run: big enough that its message costs nothing, small enough that threads share a slice and memory stays low (1 MB measured as fast as 2 MB, ~10 MB less at peak). */
+export const RUN_BYTES = 1024 * 1024;
 
 const NL = 0x0a;
 
@@ -51,6 +51,8 @@ export class NdjsonRunSplitter {
   #lineBytes = 0;
   /** Newlines in the pending bytes. */
   #newlines = 0;
+  /** Newlines framed in all. */
+  #seen = 0;
 
   private readonly runBytes: number;
   private readonly maxLineBytes: number;
@@ -83,6 +85,7 @@ export class NdjsonRunSplitter {
       if (i < nl) previous = i;
     }
     this.#newlines += lines;
+    this.#seen += lines;
     // The chunk's last line, when it begins in this chunk.
     if (this.onLines !== undefined) this.onLines(lines, previous >= 0 || carried === 0 ? recordOf(chunk, previous + 1, nl) : undefined);
     if (this.#pendingBytes + nl + 1 >= this.runBytes) {
@@ -96,6 +99,11 @@ export class NdjsonRunSplitter {
 
   end(out: NdjsonRun[]): void {
     if (this.#pendingBytes > 0) out.push(this.#cut());
+  }
+
+  /** Records framed so far, in runs or pending (their newlines): told to `onLines` already. */
+  seen(): number {
+    return this.#seen;
   }
 
   /** Records the runs hold, as far as the framing tells (their newlines). */
