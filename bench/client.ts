@@ -5,16 +5,16 @@
  * Variants run interleaved, each in a fresh process; we report medians and the
  * median of per-round ratios.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { formatDateTime } from "../src/iterable/index.js";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startServer } from "./servers.js";
 import { fmt, median } from "./stats.js";
 
 const run = promisify(execFile);
@@ -38,17 +38,6 @@ export interface ClientBenchResult {
   fakeRecordsPerSec: number;
   fakeMbPerSec: number;
   rows: { variant: Variant; medianMs: number; recordsPerSec: number; mbPerSec: number; maxRssMb: number; ratioVsRaw: number }[];
-}
-
-function startServer(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((res, rej) => {
-    createInterface({ input: child.stdout }).once("line", (l: string) => {
-      const m = /^listening on (\S+)$/.exec(l);
-      if (m?.[1]) res({ url: m[1], stop: () => child.kill("SIGTERM") });
-      else rej(new Error(l));
-    });
-  });
 }
 
 export async function clientBench(options: { rounds: number; eventsPerDay: number }): Promise<ClientBenchResult> {

@@ -11,16 +11,16 @@
  * 1,000,000 records in 24 one-hour slices; peak RSS of 1M vs 5M records; the
  * daemon's firing lateness while two imports run.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { request } from "undici";
 import { formatDateTime } from "../src/iterable/index.js";
+import { startServer } from "./servers.js";
 import { fmt, median, percentile } from "./stats.js";
 
 const run = promisify(execFile);
@@ -52,17 +52,6 @@ export interface ImportBenchResult {
   scenarios: ImportScenario[];
   rss: { records: number; slices: number; maxRssMb: number }[];
   lateness?: { fires: number; p50: number; p99: number; max: number; importRecords: number };
-}
-
-function startServer(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((res, rej) => {
-    createInterface({ input: child.stdout }).once("line", (l: string) => {
-      const m = /^listening on (\S+)$/.exec(l);
-      if (m?.[1]) res({ url: m[1], stop: () => child.kill("SIGTERM") });
-      else rej(new Error(l));
-    });
-  });
 }
 
 /** Records one day of the fake's emailSend export as 24 hour files; returns its load.yml columns (guessed by itd). */
@@ -185,7 +174,6 @@ export async function importBench(options: { quick: boolean; log: (line: string)
     writeFileSync(daySetup.loadYml, seed(dayServer.url, DAY0, DAY0 + 24 * HOUR, day.columns.slice(1) + "  max_slice_records: 10000000\nout: {mode: append}\n"));
     result.scenarios.push(await scenario("one day, one slice", daySetup, rounds, day.bytes / 1e6, 1, log));
 
-    if (process.env["ITD_BENCH_IMPORT_ONLY_DAY"] === "1") return result;
     const bigPerDay = quick ? 300_000 : 1_000_000;
     log(`recording a ${fmt(bigPerDay)}-record day…`);
     const big = await recordDay(join(root, "big"), bigPerDay);
