@@ -1,14 +1,23 @@
 import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
-import { describeCallEvent, waitReason, type AttemptFailure, type CallEvent, type IterableClient } from "../iterable/index.js";
+import {
+  DECODE_BYTES,
+  describeCallEvent,
+  MalformedInput,
+  NdjsonParser,
+  waitReason,
+  type AttemptFailure,
+  type CallEvent,
+  type IterableClient,
+  type JsonRecord,
+  type NdjsonRun,
+} from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Position } from "../store/index.js";
-import type { Warehouse } from "../warehouse/index.js";
+import type { Row, Slice, Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
 import { ImportPool, importThreads, importWorkerFile, RunFailure, type SliceRuns } from "./import-pool.js";
-import { DECODE_BYTES, MalformedInput, NdjsonParser, type JsonRecord, type NdjsonRun } from "../iterable/index.js";
-import type { Row, Slice } from "../warehouse/index.js";
 import { SliceGuard, SplitSlice } from "./slice-guard.js";
 import { estimateRemainingMs, type StreamDensity } from "./slicing.js";
 import { sourceFor, type SliceReadOptions, type Source, type SourceRecord } from "./sources/index.js";
@@ -283,7 +292,6 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       let sliceSkipped = 0;
       let sliceUnknown: ReadonlyMap<string, number> = new Map();
       const current = slice;
-      /** One attempt of the slice through the parse threads: the job's thread reads, they parse, convert and write. */
       /**
        * One attempt of the slice as runs of lines: a response of one run (under 1 MB) is parsed on the job's
        * own thread, as before; a bigger one goes to the parse threads (started by the first such slice), which

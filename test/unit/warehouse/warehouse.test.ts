@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +9,30 @@ import { freshWarehouse, loadOnce, onCleanup, tempHome } from "./helpers.js";
 const mode = (p: string): number => fs.statSync(p).mode & 0o777;
 
 describe("warehouse layout", () => {
+  it("gives a new database 16 KB pages and leaves an existing file's page size alone", () => {
+    const home = tempHome();
+    const wh = openWarehouse(home);
+    onCleanup(() => wh.close());
+    wh.createDatabase("fresh_db");
+    loadOnce(wh, { database: "fresh_db" }, [[1, "a@x", 100]]);
+    // A database made before: SQLite's 4 KB pages, with a table in it.
+    const old = path.join(home, "warehouse", "old_db.db");
+    const made = new Database(old);
+    made.exec("CREATE TABLE t (a)");
+    made.close();
+    loadOnce(wh, { database: "old_db" }, [[1, "a@x", 100]]);
+    const pageSize = (file: string): number => {
+      const c = new Database(file, { readonly: true });
+      try {
+        return c.pragma("page_size", { simple: true }) as number;
+      } finally {
+        c.close();
+      }
+    };
+    expect(pageSize(path.join(home, "warehouse", "fresh_db.db"))).toBe(16_384);
+    expect(pageSize(old)).toBe(4096);
+  });
+
   it("creates the home and warehouse directories 0700 and database files 0600, WAL files included", () => {
     const home = tempHome();
     const wh = openWarehouse(home);
