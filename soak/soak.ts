@@ -97,7 +97,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
 
   const cliCounts: Record<string, number> = {};
   const unexpected: string[] = [];
-  const itd = (args: readonly string[], timeoutMs = 120_000): Promise<CliResult> =>
+  /** Processes the chaos driver SIGKILLed: a foreground run is a job process too. */
+  const killedPids = new Set<number>();
+  const itd = (args: readonly string[], timeoutMs = 120_000): Promise<CliResult & { pid: number | undefined }> =>
     new Promise((res, rej) => {
       const child = spawn(process.execPath, [ITD, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
@@ -108,7 +110,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       child.on("error", rej);
       child.on("close", (code) => {
         clearTimeout(timer);
-        res({ code, stdout, stderr });
+        res({ code, stdout, stderr, pid: child.pid });
       });
     });
   /** Runs a CLI command of the drivers; a non-zero exit not in `allowed` (stderr) or `allowedOut` (stdout) is a finding. */
@@ -121,6 +123,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     // it meanwhile fails after the busy timeout, saying so, and changes nothing. That is the expected outcome.
     if (r.code !== 0 && (stalledAtStart || stalls.started !== stallsBefore) && /kept state\.db's write lock/.test(r.stderr)) {
       cliCounts["refused: state.db locked by a stalled daemon"] = (cliCounts["refused: state.db locked by a stalled daemon"] ?? 0) + 1;
+      return r;
+    }
+    // A foreground run whose process the chaos driver SIGKILLed (it runs its job itself): the driver's doing.
+    if (r.code === null && r.pid !== undefined && killedPids.has(r.pid)) {
+      cliCounts["killed by chaos: connector:run --foreground"] = (cliCounts["killed by chaos: connector:run --foreground"] ?? 0) + 1;
       return r;
     }
     const label = args[0] === "connector:update" && (args.includes("-n") || args.includes("-d")) ? `connector:update ${args.includes("-n") ? "-n" : "-d"}` : args.includes("--foreground") ? "connector:run --foreground" : (args[0] as string);
@@ -212,6 +219,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
         if (victim && victim.pid !== daemon?.pid) {
           try {
             process.kill(victim.pid, "SIGKILL");
+            killedPids.add(victim.pid);
             kills.jobSigkill++;
             say(`chaos: SIGKILL job process ${victim.pid}`);
           } catch {
