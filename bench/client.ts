@@ -6,15 +6,12 @@
  * median of per-round ratios.
  */
 import { execFile } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { request } from "undici";
-import { formatDateTime } from "../src/iterable/index.js";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startServer } from "./servers.js";
+import { recordExport, startServer } from "./servers.js";
 import { fmt, median } from "./stats.js";
 
 const run = promisify(execFile);
@@ -50,7 +47,7 @@ export async function clientBench(options: { rounds: number; eventsPerDay: numbe
   // would make the benchmark measure the generator rather than the client.
   const dir = mkdtempSync(join(tmpdir(), "itd-bench-"));
   const file = join(dir, "emailSend.ndjson");
-  const live = await recordExport(fake.url, key, start, end, file);
+  const live = await recordExport(fake.url, key, Number(start), Number(end), file);
   fake.stop();
   const replay = await startServer([`${HERE}/replay-server.js`, file]);
   const url = replay.url;
@@ -91,24 +88,6 @@ export async function clientBench(options: { rounds: number; eventsPerDay: numbe
     };
   });
   return { rounds: options.rounds, records, mb: bytes / 1e6, rows, fakeRecordsPerSec: live.records / (live.ms / 1000), fakeMbPerSec: live.bytes / 1e6 / (live.ms / 1000) };
-}
-
-/** Saves the fake's export to a file, timing the fake's own generation rate. */
-async function recordExport(url: string, key: string, start: string, end: string, file: string): Promise<{ records: number; bytes: number; ms: number }> {
-  const q = new URLSearchParams({ dataTypeName: "emailSend", startDateTime: formatDateTime(Number(start)), endDateTime: formatDateTime(Number(end)) });
-  const t0 = performance.now();
-  const { body } = await request(`${url}/api/export/data.json?${q.toString()}`, { headers: { "Api-Key": key } });
-  let bytes = 0;
-  let records = 0;
-  const out = createWriteStream(file);
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) records++;
-    if (!out.write(chunk)) await once(out, "drain");
-  }
-  out.end();
-  await once(out, "close");
-  return { records, bytes, ms: performance.now() - t0 };
 }
 
 export function clientBenchMarkdown(r: ClientBenchResult): string {

@@ -12,15 +12,12 @@
  * daemon's firing lateness while two imports run.
  */
 import { execFile } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { request } from "undici";
-import { formatDateTime } from "../src/iterable/index.js";
-import { startServer } from "./servers.js";
+import { recordExport, startServer } from "./servers.js";
 import { fmt, median, percentile } from "./stats.js";
 
 const run = promisify(execFile);
@@ -63,16 +60,9 @@ async function recordDay(dir: string, eventsPerDay: number): Promise<{ records: 
   try {
     for (let h = 0; h < 24; h++) {
       const from = DAY0 + h * HOUR;
-      const q = new URLSearchParams({ dataTypeName: "emailSend", startDateTime: formatDateTime(from), endDateTime: formatDateTime(from + HOUR) });
-      const { body } = await request(`${fake.url}/api/export/data.json?${q.toString()}`, { headers: { "Api-Key": KEY } });
-      const out = createWriteStream(join(dir, `hour-${String(h).padStart(2, "0")}.ndjson`));
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        bytes += chunk.length;
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) records++;
-        if (!out.write(chunk)) await once(out, "drain");
-      }
-      out.end();
-      await once(out, "close");
+      const got = await recordExport(fake.url, KEY, from, from + HOUR, join(dir, `hour-${String(h).padStart(2, "0")}.ndjson`));
+      records += got.records;
+      bytes += got.bytes;
     }
     writeFileSync(join(dir, "seed.yml"), seed(fake.url, DAY0, DAY0 + 24 * HOUR));
     await run(process.execPath, [ITD, "connector:guess", "seed.yml", "-o", "guessed.yml"], { cwd: dir, env: { ...process.env, ITD_HOME: join(dir, "guess-home") } });

@@ -19,7 +19,7 @@
  *   picking the job to its process running it, its pid recorded).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { systemClock } from "../src/clock.js";
 import { openStore } from "../src/store/index.js";
 import { openWarehouse } from "../src/warehouse/index.js";
+import { childPids } from "./procs.js";
 import { fmt, percentile } from "./stats.js";
 
 const ITD = fileURLToPath(new URL("../../bin/itd", import.meta.url));
@@ -61,20 +62,6 @@ function ticksOf(pid: number): { own: number; reaped: number } {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
   return { own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
-}
-
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 /** CPU seconds of the daemon's whole tree so far, and of the daemon alone. */

@@ -12,11 +12,8 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { DataError, errorMessage } from "../errors.js";
-import { MAX_LINE_BYTES } from "../iterable/parsers/lines.js";
 import { MalformedInput } from "../iterable/parsers/malformed.js";
-import { NdjsonParser } from "../iterable/parsers/ndjson.js";
-import { DECODE_BYTES } from "../iterable/parsers/ndjson-runs.js";
-import type { JsonRecord } from "../iterable/types.js";
+import { parseRun } from "../iterable/parsers/ndjson-runs.js";
 import type { Row } from "../warehouse/types.js";
 import { RowWriter } from "../warehouse/writer.js";
 import { createRowConverter } from "./convert.js";
@@ -70,8 +67,6 @@ function parseThread(port: MessagePort, init: ImportThreadInit): void {
   };
 
   const runOne = (m: Extract<ToThread, { t: "run" }>): Extract<FromThread, { t: "ran" }> => {
-    const parser = new NdjsonParser(MAX_LINE_BYTES, m.firstLine);
-    const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
     // Rows go into the table `run`, renamed to the run's own name once written: the writer's statements are
     // prepared once (SQLite re-prepares them for each new `run`); a new writer per run kept every run's
     // statements alive until a GC (measured: ~20 MB per thread on a one-day import).
@@ -79,30 +74,22 @@ function parseThread(port: MessagePort, init: ImportThreadInit): void {
     let position = 0;
     let records = 0;
     let written = 0;
-    const parsed: JsonRecord[] = [];
     const rows: Row[] = [];
-    /** Converts and writes what the parser gave, a piece at a time (what is alive at once stays small: GC, RSS). */
-    const flush = (): void => {
-      for (const record of parsed) {
-        const row = converter.convert(record, ++position);
-        if (row !== undefined) rows.push(row);
-      }
-      records += parsed.length;
-      parsed.length = 0;
-      if (rows.length > 0) (writer as RowWriter).write(rows);
-      written += rows.length;
-      rows.length = 0;
-    };
     db.exec("BEGIN");
     try {
       db.exec(`CREATE TABLE "run" ${init.columnsSql}`);
-      writer ??= new RowWriter(db, "run", init.insertColumns);
-      for (let at = 0; at < bytes.length; at += DECODE_BYTES) {
-        parser.push(bytes.subarray(at, at + DECODE_BYTES), parsed);
-        flush();
-      }
-      parser.end(parsed);
-      flush();
+      const out = (writer ??= new RowWriter(db, "run", init.insertColumns));
+      // Converted and written a piece at a time.
+      parseRun(m.bytes, m.firstLine, (parsed) => {
+        for (const record of parsed) {
+          const row = converter.convert(record, ++position);
+          if (row !== undefined) rows.push(row);
+        }
+        records += parsed.length;
+        if (rows.length > 0) out.write(rows);
+        written += rows.length;
+        rows.length = 0;
+      });
       db.exec(`ALTER TABLE "run" RENAME TO "${m.table}"`);
       db.exec("COMMIT");
     } catch (err) {

@@ -1,15 +1,13 @@
 import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
 import {
-  DECODE_BYTES,
   describeCallEvent,
   MalformedInput,
-  NdjsonParser,
+  parseRun,
   waitReason,
   type AttemptFailure,
   type CallEvent,
   type IterableClient,
-  type JsonRecord,
   type NdjsonRun,
 } from "../iterable/index.js";
 import type { Logger } from "../log.js";
@@ -363,25 +361,22 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
         converter = createRowConverter(converterOptions);
         const got: SliceRuns = { runs: [], rows: 0, records: 0, skipped: 0, unknown: new Map() };
         if (run !== undefined) {
-          const parsed: JsonRecord[] = [];
-          const parser = new NdjsonParser();
-          const bytes = Buffer.from(run.bytes.buffer, run.bytes.byteOffset, run.bytes.byteLength);
           let position = before.records + before.skipped;
+          const rows: Row[] = [];
           try {
-            for (let at = 0; at < bytes.length; at += DECODE_BYTES) parser.push(bytes.subarray(at, at + DECODE_BYTES), parsed);
-            parser.end(parsed);
+            parseRun(run.bytes, 1, (parsed) => {
+              for (const record of parsed) {
+                const row = converter.convert(record, ++position);
+                if (row !== undefined) rows.push(row);
+              }
+              got.records += parsed.length;
+            });
           } catch (err: unknown) {
             if (err instanceof MalformedInput) throw new RunFailure("malformed", err.message);
             throw err;
           }
-          const rows: Row[] = [];
-          for (const record of parsed) {
-            const row = converter.convert(record, ++position);
-            if (row !== undefined) rows.push(row);
-          }
           open.insert(rows);
           got.rows = rows.length;
-          got.records = parsed.length;
         }
         got.skipped = converter.skipped;
         got.unknown = new Map(converter.unknownFields);

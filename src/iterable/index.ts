@@ -20,7 +20,7 @@ export { formatDateTime } from "./queries.js";
 export { describeCallEvent, formatRate, formatWait, retryReason, waitReason } from "./waits.js";
 export { parseCsv, CsvParser, CsvRecordParser } from "./parsers/csv.js";
 export { NdjsonParser } from "./parsers/ndjson.js";
-export { DECODE_BYTES, NdjsonRunSplitter, RUN_BYTES } from "./parsers/ndjson-runs.js";
+export { DECODE_BYTES, NdjsonRunSplitter, parseRun, RUN_BYTES } from "./parsers/ndjson-runs.js";
 export { TextLineParser } from "./parsers/lines.js";
 export { MalformedInput } from "./parsers/malformed.js";
 export { parseMetricsCsv } from "./parsers/metrics.js";

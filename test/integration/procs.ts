@@ -1,21 +1,9 @@
 /** Processes seen from /proc, for the tests that kill daemons and their job processes. */
 import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { childPids } from "../../bench/procs.js";
 
-/** The pids whose parent is `pid`. */
-export function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+export { childPids };
 
 /** Whether `pid` runs (a zombie, dead but not yet reaped, does not). */
 export function alive(pid: number): boolean {
