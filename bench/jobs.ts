@@ -26,7 +26,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "../src/clock.js";
 import { openStore } from "../src/store/index.js";
-import { openWarehouse } from "../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../src/warehouse/index.js";
 import { childPids } from "./procs.js";
 import { fmt, percentile } from "./stats.js";
 
@@ -100,7 +100,7 @@ async function runMode(mode: string, jobProcesses: number, schedules: number, fa
   const dir = mkdtempSync(join(tmpdir(), "itd-bench-jobs-"));
   const home = join(dir, "home");
   const store = openStore(home, systemClock);
-  const warehouse = openWarehouse(home);
+  const warehouse = openSqliteWarehouse(home);
   const start = new Date(Date.now() - 10_000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const config = {
     in: {

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openWarehouse, type ColumnSpec } from "../src/warehouse/index.js";
+import { openSqliteWarehouse, type ColumnSpec } from "../src/warehouse/index.js";
 import { fmt, median } from "./stats.js";
 
 const COLUMNS: ColumnSpec[] = [
@@ -39,7 +39,7 @@ export function warehouseBench(opts: { rows: number; rounds: number }): Warehous
   const run = (bufferRows: number): number => {
     const dir = mkdtempSync(join(tmpdir(), "itd-bench-wh-"));
     try {
-      const wh = openWarehouse(join(dir, "home"));
+      const wh = openSqliteWarehouse(join(dir, "home"));
       wh.createDatabase("bench_db");
       const t0 = performance.now();
       const load = wh.beginLoad({ database: "bench_db", table: "events", mode: "append", columns: COLUMNS, jobId: "1", stream: "s", bufferRows });

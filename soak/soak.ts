@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
 import { JobStore } from "../src/store/index.js";
-import { openWarehouse } from "../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../src/warehouse/index.js";
 import { checkSlots, checkTable, StateReader, type JobRow, type SlotVerdict, type TableVerdict } from "./oracle.js";
 import { seedYaml, soakSchedules, transientSeed } from "./plan.js";
 
@@ -158,7 +158,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   }
   // The database the drivers switch opens_inc to and back (connector:update -d needs it to exist).
   {
-    const w = openWarehouse(home);
+    const w = openSqliteWarehouse(home);
     w.createDatabase(ALT_DATABASE, { ifNotExists: true });
     w.close();
   }

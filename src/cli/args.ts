@@ -19,6 +19,7 @@ export class ArgumentError extends UsageError {
  */
 export const GLOBAL_OPTIONS = {
   home: { type: "string" },
+  warehouse: { type: "string" },
   config: { type: "string" },
   "itd-config": { type: "string" },
   verbose: { type: "boolean" },

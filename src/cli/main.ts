@@ -7,6 +7,8 @@ import { COMMANDS } from "./registry.js";
 
 const GLOBAL_HELP = `Global options (before or after the command; a command's own flag of the same name wins after it):
   --home DIR           state and warehouse (default $ITD_HOME, the config file's home:, else ~/.local/share/itd)
+  --warehouse URL      where imports go: sqlite (the home's files, the default) or postgresql://USER@HOST:PORT/DB
+                       (default $ITD_WAREHOUSE, else the config file's warehouse:)
   -c, --config FILE    the itd config file (default $ITD_CONFIG, else ./config/itd.yml); after a command
                        that has its own -c (connector:update), write --itd-config FILE
   -v, --verbose        debug logs and stack traces on stderr; after a command with its own -v (job:show), --itd-verbose
@@ -59,6 +61,7 @@ export function suggestCommands(name: string): string[] {
 
 interface Globals {
   home?: string;
+  warehouse?: string;
   config?: string;
   verbose: boolean;
   version: boolean;
@@ -89,6 +92,9 @@ export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals
       case "--home":
         globals.home = value(flag, inline);
         break;
+      case "--warehouse":
+        globals.warehouse = value(flag, inline);
+        break;
       case "-c":
       case "--config":
       case "--itd-config":
@@ -108,7 +114,7 @@ export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals
         globals.help = true;
         break;
       default:
-        throw new ArgumentError(`unknown global option '${a}' (before the command: --home DIR, -c/--config FILE, -v/--verbose, --version, -h/--help)`);
+        throw new ArgumentError(`unknown global option '${a}' (before the command: --home DIR, --warehouse URL, -c/--config FILE, -v/--verbose, --version, -h/--help)`);
     }
   }
   return { globals, index: i };
@@ -231,6 +237,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // (In front, so the command's own flags after them win and a `--` in its arguments stays last.)
   const rest = [
     ...(globals.home !== undefined ? ["--home", globals.home] : []),
+    ...(globals.warehouse !== undefined ? ["--warehouse", globals.warehouse] : []),
     ...(globals.config !== undefined ? ["--itd-config", globals.config] : []),
     ...(globals.verbose ? ["--itd-verbose"] : []),
     ...after,

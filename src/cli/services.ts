@@ -8,6 +8,7 @@ import { DEFAULT_TIMEOUTS, type IterableClient, type RequestEvent, type TimeoutO
 import { silentLogger, type Logger } from "../logger.js";
 import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
+import { resolveWarehouse, type ResolvedWarehouse } from "../config/index.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
 import type { CommandContext } from "./command.js";
 
@@ -25,6 +26,8 @@ export class Services {
   readonly logger: Logger;
   /** `schedules_dir` of the daemon config, if set. */
   readonly configSchedulesDir: string | undefined;
+  private resolvedWarehouse: ResolvedWarehouse | undefined;
+  private readonly warehouseLayers: Parameters<typeof resolveWarehouse>[0];
   /** One rate budget per API key for everything this process does. */
   budgets: RateBudget;
   /** Iterable HTTP timeouts of this process: DEFAULT_TIMEOUTS with ITD_TIMEOUTS over them (a load's own `*_timeout` keys win). */
@@ -41,7 +44,15 @@ export class Services {
   constructor(
     ctx: Pick<CommandContext, "env" | "cwd" | "signal">,
     homeFlag: string | undefined,
-    options: { logger?: Logger; clock?: Clock; configHome?: string | undefined; schedulesDir?: string | undefined; access?: HomeAccess } = {},
+    options: {
+      logger?: Logger;
+      clock?: Clock;
+      configHome?: string | undefined;
+      schedulesDir?: string | undefined;
+      access?: HomeAccess;
+      /** `--warehouse` and the config file's `warehouse:` (with the file's name for errors). */
+      warehouse?: { flag?: string | undefined; file?: { value: string | undefined; name: string } | undefined };
+    } = {},
   ) {
     this.access = options.access ?? "write";
     this.configSchedulesDir = options.schedulesDir;
@@ -52,6 +63,16 @@ export class Services {
     this.logger = options.logger ?? silentLogger();
     this.budgets = new RateBudgets(this.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...parseTimeoutsSpec(ctx.env["ITD_TIMEOUTS"]) };
+    this.warehouseLayers = { flag: options.warehouse?.flag, env: ctx.env, file: options.warehouse?.file };
+  }
+
+  /**
+   * Where imports go: `--warehouse`, `$ITD_WAREHOUSE`, the config file's `warehouse:`, else the home's SQLite
+   * files. Resolved on first use: a command that never touches the warehouse does not fail on a bad URL.
+   */
+  get warehouseSetting(): ResolvedWarehouse {
+    this.resolvedWarehouse ??= resolveWarehouse(this.warehouseLayers);
+    return this.resolvedWarehouse;
   }
 
   /** An Iterable client for a load config (its key, region or base_url, retries, timeouts). */
@@ -85,7 +106,7 @@ export class Services {
 
   get warehouse(): Warehouse {
     this.checkHome();
-    this.warehouseInstance ??= openWarehouse(this.home, { clock: this.clock });
+    this.warehouseInstance ??= openWarehouse(this.warehouseSetting.setting, this.home, this.clock);
     return this.warehouseInstance;
   }
 
@@ -101,7 +122,7 @@ export class Services {
 
   async close(): Promise<void> {
     await Promise.all(this.clients.map((c) => c.close()));
-    this.warehouseInstance?.close();
+    await this.warehouseInstance?.close();
     this.storeInstance?.close();
   }
 }
@@ -109,15 +130,14 @@ export class Services {
 /** Runs `fn` with services and always closes them. A command that only reads the home says `access: "read"`. */
 export async function withServices<T>(
   ctx: CommandContext,
-  flags: { home?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
+  flags: { home?: string | undefined; warehouse?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
   fn: (s: Services) => Promise<T> | T,
   options: { access?: HomeAccess } = {},
 ): Promise<T> {
   // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
   // Its parser (zod) is loaded only when there is a file to read.
-  const config = locateDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd) === undefined
-    ? undefined
-    : (await import("../daemon/config.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
+  const located = locateDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd);
+  const config = located === undefined ? undefined : (await import("../daemon/config.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
   const services = new Services(ctx, flags.home, {
     ...(flags["itd-verbose"] === true
       ? { logger: (await import("../log.js")).createLogger({ level: "debug", destination: process.stderr as never }) }
@@ -125,6 +145,7 @@ export async function withServices<T>(
     configHome: config?.home,
     schedulesDir: config?.schedules_dir,
     access: options.access ?? "write",
+    warehouse: { flag: flags.warehouse, file: located === undefined ? undefined : { value: config?.warehouse, name: located.shown } },
   });
   try {
     return await fn(services);

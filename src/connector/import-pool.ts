@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { DataError, ItdError, StoreError } from "../errors.js";
 import { RUN_BYTES, type NdjsonRun } from "../iterable/index.js";
-import type { Load, RunRef } from "../warehouse/index.js";
+import type { RunFiles, RunRef } from "../warehouse/index.js";
 import type { RowConverterOptions } from "./convert.js";
 import type { CheckpointThreadInit, FromThread, ImportThreadInit, ToThread } from "./import-protocol.js";
 
@@ -171,9 +171,9 @@ export class ImportPool {
     }
   }
 
-  /** Starts `threads` parse threads writing into run files of `load`. */
-  static open(load: Load, threads: number, workerFile: string, converter: RowConverterOptions): ImportPool {
-    const files = load.openRunFiles(threads);
+  /** Starts `threads` parse threads writing into run files of a load (`Load.runFiles`). */
+  static open(runFiles: (count: number) => RunFiles, threads: number, workerFile: string, converter: RowConverterOptions): ImportPool {
+    const files = runFiles(threads);
     return new ImportPool(files.files, files.database, workerFile, { columnsSql: files.columnsSql, insertColumns: files.insertColumns, converter });
   }
 

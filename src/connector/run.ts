@@ -12,7 +12,7 @@ import {
 } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Position } from "../store/index.js";
-import type { Row, Slice, Warehouse } from "../warehouse/index.js";
+import type { Load, Row, Slice, Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
 import { ImportPool, importThreads, importWorkerFile, RunFailure, type SliceRuns } from "./import-pool.js";
@@ -189,7 +189,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     return o;
   };
 
-  let load: ReturnType<Warehouse["beginLoad"]> | undefined;
+  let load: Load | undefined;
   /** The parse threads (issue 12), started by the first slice that reads runs. */
   let pool: ImportPool | undefined;
   try {
@@ -206,7 +206,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     };
     const probe = createRowConverter(converterOptions);
     // Fences the stream in the target database first, so no older holder commits after the cursor is read.
-    load = deps.warehouse.beginLoad({
+    load = await deps.warehouse.beginLoad({
       database: spec.database,
       table: spec.table,
       mode: config.out.mode,
@@ -216,7 +216,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       fence: spec.lease.token,
     });
     const opened = load;
-    const ledger = opened.lastCommitted(spec.stream) ?? (spec.legacyStream !== undefined ? opened.lastCommitted(spec.legacyStream) : undefined);
+    const ledger = (await opened.lastCommitted(spec.stream)) ?? (spec.legacyStream !== undefined ? await opened.lastCommitted(spec.legacyStream) : undefined);
     const previous = newestCommitted(ledger, deps.cursors.get(spec.stream));
     let at: Position = previous?.position ?? ORIGIN;
     if (previous?.from === "ledger") {
@@ -242,7 +242,10 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     const onBytes = (n: number): void => {
       bytes += n;
     };
-    const threads = importThreads();
+    // The embedded engine's parse threads write runs of rows into files of their own (issue 12); PostgreSQL
+    // takes rows by COPY, parsing them on a core of its own.
+    const runFiles = opened.runFiles;
+    const threads = runFiles === undefined ? 0 : importThreads();
     const workerFile = threads > 0 ? importWorkerFile() : undefined;
     const plan = source.slices;
     const spacingMs = deps.client.spacingOf(source.endpoint);
@@ -298,13 +301,13 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       const readByRuns = async (readRuns: NonNullable<typeof current.readRuns>): Promise<SliceRuns> => {
         records = before.records;
         skipped = before.skipped;
-        const open = (load as NonNullable<typeof load>).beginSlice(current.id);
+        const open = await (load as NonNullable<typeof load>).beginSlice(current.id);
         const signal = guard ? guard.attempt(spec.signal) : spec.signal;
         let threadsPool: ImportPool | undefined;
         let held: NdjsonRun | undefined;
         const startThreads = (): ImportPool => {
           if (pool === undefined) {
-            pool = ImportPool.open(load as NonNullable<typeof load>, threads, workerFile as string, converterOptions);
+            pool = ImportPool.open(runFiles as NonNullable<typeof runFiles>, threads, workerFile as string, converterOptions);
             log("info", `parsing, converting and writing on ${threads} parse thread${threads === 1 ? "" : "s"}`);
           }
           pool.beginSlice(before.records + before.skipped, (r) => {
@@ -335,7 +338,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
             }
             let got: SliceRuns;
             if (threadsPool === undefined) {
-              got = parseHere(held, open);
+              got = await parseHere(held, open);
             } else {
               got = await threadsPool.drain();
               // The guard abandons an attempt by its signal: the reading may have ended before it noticed.
@@ -343,11 +346,11 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
               for (const run of got.runs) open.addRun(run);
             }
             holdsLease();
-            open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+            await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
             pool?.checkpoint();
             return got;
           } catch (err) {
-            open.rollback();
+            await open.rollback();
             if (!(err instanceof RunFailure)) throw err;
             if (err.kind !== "malformed") throw err.asError();
             throw deps.client.malformedResponse(source.endpoint, err.message, records - before.records);
@@ -357,7 +360,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
         }
       };
       /** A response of one run, on this thread: parsed, converted and inserted as the record path does. */
-      const parseHere = (run: NdjsonRun | undefined, open: Slice): SliceRuns => {
+      const parseHere = async (run: NdjsonRun | undefined, open: Slice): Promise<SliceRuns> => {
         converter = createRowConverter(converterOptions);
         const got: SliceRuns = { runs: [], rows: 0, records: 0, skipped: 0, unknown: new Map() };
         if (run !== undefined) {
@@ -375,7 +378,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
             if (err instanceof MalformedInput) throw new RunFailure("malformed", err.message);
             throw err;
           }
-          open.insert(rows);
+          await open.insert(rows);
           got.rows = rows.length;
         }
         got.skipped = converter.skipped;
@@ -389,7 +392,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       let sliceRows: number;
       let responseMs = 0;
       try {
-        const readRuns = workerFile === undefined ? undefined : current.readRuns?.bind(current);
+        const readRuns = workerFile === undefined || runFiles === undefined ? undefined : current.readRuns?.bind(current);
         sliceRows = await deps.client.retryStream(
           source.endpoint,
           async () => {
@@ -402,7 +405,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
             records = before.records;
             skipped = before.skipped;
             converter = createRowConverter(converterOptions);
-            const open = (load as NonNullable<typeof load>).beginSlice(current.id);
+            const open = await (load as NonNullable<typeof load>).beginSlice(current.id);
             let rows = 0;
             let position = before.records + before.skipped;
             try {
@@ -415,19 +418,19 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
                   const row = converter.convert(record, ++position);
                   if (row !== undefined) converted.push(row);
                 }
-                open.insert(converted);
+                await open.insert(converted);
                 rows += converted.length;
                 records = before.records + rows;
                 skipped = before.skipped + converter.skipped;
                 report();
               }
               holdsLease();
-              open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+              await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
               sliceSkipped = converter.skipped;
               sliceUnknown = converter.unknownFields;
               return rows;
             } catch (err) {
-              open.rollback();
+              await open.rollback();
               throw err;
             }
           },
@@ -470,7 +473,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     pool = undefined;
     if (load.mode !== "append") holdsLease();
     const mode = load.mode;
-    const result = load.finish();
+    const result = await load.finish();
     load = undefined;
     committed = { records, skipped };
     if (mode !== "append" && result.replaced) spec.onCommitted?.(result.rows);
@@ -486,7 +489,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     return outcome("success");
   } catch (err) {
     await pool?.close().catch(() => undefined);
-    load?.abort();
+    await load?.abort();
     ({ records, skipped } = committed);
     const killed = spec.signal?.aborted === true;
     const message = killed ? `killed: ${errorMessage(spec.signal?.reason)}` : errorMessage(err);

@@ -79,6 +79,7 @@ export function parseRate(value: string): RateLimit | undefined {
 /** What each key accepts, in words: the first half of every problem line. */
 const ALLOWED = {
   home: "expected a directory path",
+  warehouse: "expected sqlite or postgresql://USER@HOST:PORT/DBNAME",
   schedules_dir: "expected a directory path",
   http_port: "expected an integer from 0 to 65535 (0 = no HTTP server)",
   http_host: "expected a host name or IP address such as 127.0.0.1",
@@ -131,6 +132,15 @@ export const daemonConfigSchema = z
       .min(1)
       .optional()
       .describe("itd's home (state.db, warehouse, logs). Overridden by --home and $ITD_HOME; default $XDG_DATA_HOME/itd."),
+    warehouse: z
+      .string()
+      .regex(/^\s*(sqlite|postgres(ql)?:\/\/.*)\s*$/i)
+      .optional()
+      .describe(
+        "Where imported data goes: sqlite (the home's embedded files, the default) or a PostgreSQL database, " +
+          "postgresql://USER@HOST:PORT/DBNAME (a password as ${ENV}, or PGPASSWORD / ~/.pgpass; sslmode=... honoured). " +
+          "Overridden by $ITD_WAREHOUSE and --warehouse.",
+      ),
     schedules_dir: z
       .string()
       .min(1)

@@ -25,7 +25,7 @@ import { createScratchFile, removeScratchFile, removeStaleScratch, Scratch } fro
 import { SliceImpl } from "./slice.js";
 import type { SliceHost } from "./slice.js";
 import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
-import type { BeginLoadOptions, CommittedCursor, Load, LoadResult, OutMode, Row, RunFiles, RunRef, Slice, StreamPosition, TableColumn } from "./types.js";
+import type { BeginLoadOptions, CommittedCursor, SqliteLoad, LoadResult, OutMode, Row, RunFiles, RunRef, SqliteSlice, StreamPosition, TableColumn } from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const DEFAULT_BUFFER_ROWS = 10_000;
@@ -38,11 +38,11 @@ export interface LoadContext {
   /** Staging tables of this warehouse's open loads (never dropped as stale). */
   live: Set<string>;
   /** The load is over (finished or aborted). */
-  ended(load: Load): void;
+  ended(load: SqliteLoad): void;
 }
 
 /** Names, columns and the database are already checked by the caller. */
-export function beginLoad(ctx: LoadContext, opts: BeginLoadOptions): Load {
+export function beginLoad(ctx: LoadContext, opts: BeginLoadOptions): SqliteLoad {
   const conn = openWritable(ctx.file);
   try {
     return new LoadImpl(ctx, conn, opts);
@@ -109,7 +109,7 @@ interface OpenRuns extends RunFiles {
   columns: DeclaredColumn[];
 }
 
-class LoadImpl implements Load, SliceHost {
+class LoadImpl implements SqliteLoad, SliceHost {
   readonly database: string;
   readonly table: string;
   readonly mode: OutMode;
@@ -181,7 +181,7 @@ class LoadImpl implements Load, SliceHost {
     return { table: stage, columns: plan.columns, warnings: plan.warnings };
   }
 
-  beginSlice(sliceId: string): Slice {
+  beginSlice(sliceId: string): SqliteSlice {
     this.assertOpen();
     if (this.current !== undefined) {
       throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back first`);

@@ -7,6 +7,7 @@
  * neither by a timer nor by terminating a worker thread.
  */
 import { fork } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ItdErrorCode } from "../errors.js";
 import { ItdError, NotFoundError, StoreError, UsageError } from "../errors.js";
@@ -183,6 +184,15 @@ export interface SubprocessQueryOptions {
   workerFile?: string;
 }
 
+/** The compiled query process: beside this module (the build), else the build's (this module run from its source, as under vitest). */
+function queryWorkerFile(): string {
+  for (const rel of ["./query-worker.js", "../../dist/src/warehouse/query-worker.js"]) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return fileURLToPath(new URL("./query-worker.js", import.meta.url));
+}
+
 /** `300 s`, `1.5 s`: a timeout as the user gave it. */
 function seconds(ms: number): string {
   return `${ms / 1000} s`;
@@ -217,7 +227,7 @@ function replyError(reply: Extract<QueryReply, { t: "error" }>): ItdError {
  */
 export function queryInSubprocess(file: string, sql: string, options: SubprocessQueryOptions): Promise<LimitedQueryResult> {
   const { timeoutMs, maxRows, signal } = options;
-  const workerFile = options.workerFile ?? fileURLToPath(new URL("./query-worker.js", import.meta.url));
+  const workerFile = options.workerFile ?? queryWorkerFile();
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(signal.reason);

@@ -8,7 +8,7 @@ import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError } from "./connection.js";
 import { encodeCursor } from "./ledger.js";
-import type { Row, RunRef, Slice, StreamPosition } from "./types.js";
+import type { Row, RunRef, SqliteSlice, StreamPosition } from "./types.js";
 import type { RowWriter } from "./writer.js";
 
 /** What a slice needs from its load. */
@@ -38,7 +38,7 @@ export interface SliceHost {
 
 type SliceState = "open" | "committed" | "rolled_back";
 
-export class SliceImpl implements Slice {
+export class SliceImpl implements SqliteSlice {
   private buffer: Row[] = [];
   private readonly runs: RunRef[] = [];
   private count = 0;

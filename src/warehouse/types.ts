@@ -154,13 +154,13 @@ export interface LoadResult {
   warnings: string[];
 }
 
-/** One load of rows into one table with one mode (design §5). */
-export interface Load {
+/** One load of rows into one table with one mode (design §5), on the embedded engine (synchronous). */
+export interface SqliteLoad {
   readonly database: string;
   readonly table: string;
   readonly mode: OutMode;
   /** Starts a slice: its rows and its ledger row are committed in one SQLite transaction. One slice at a time. */
-  beginSlice(sliceId: string): Slice;
+  beginSlice(sliceId: string): SqliteSlice;
   /** Makes `count` run files for parse threads (once per load); removed when the load ends. */
   openRunFiles(count: number): RunFiles;
   /** The stream's latest committed cursor in this database, read after the load fenced the stream. */
@@ -202,7 +202,7 @@ export interface RunRef {
   rows: number;
 }
 
-export interface Slice {
+export interface SqliteSlice {
   readonly id: string;
   /** Rows inserted so far (buffered or written), runs included. */
   readonly rows: number;
@@ -221,8 +221,12 @@ export interface CreateOptions {
   ifNotExists?: boolean;
 }
 
-/** The embedded warehouse: one SQLite file per database under `<home>/warehouse/`. */
-export interface Warehouse {
+/**
+ * The embedded engine: one SQLite file per database under `<home>/warehouse/`,
+ * synchronous (better-sqlite3). Commands and the load runner use it through
+ * the asynchronous port (`Warehouse`, port.ts), as they use PostgreSQL.
+ */
+export interface SqliteWarehouse {
   readonly home: string;
   /** `<home>/warehouse`. */
   readonly dir: string;
@@ -238,7 +242,7 @@ export interface Warehouse {
   describeTable(database: string, table: string): TableDescription;
   /** Runs one read-only statement on a read-only connection. */
   query(database: string, sql: string, params?: QueryParams): QueryResult;
-  beginLoad(options: BeginLoadOptions): Load;
+  beginLoad(options: BeginLoadOptions): SqliteLoad;
   /** The latest committed cursor of a stream; undefined when none, or when the database does not exist. */
   lastCursor(database: string, stream: string): CommittedCursor | undefined;
   /** Ledger rows in commit order. */

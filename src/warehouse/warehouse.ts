@@ -31,12 +31,12 @@ import type {
   DatabaseInfo,
   LedgerFilter,
   LedgerRow,
-  Load,
+  SqliteLoad,
   QueryParams,
   QueryResult,
   TableDescription,
   TableInfo,
-  Warehouse,
+  SqliteWarehouse,
 } from "./types.js";
 
 export interface WarehouseOptions {
@@ -57,15 +57,15 @@ export function tableNotFound(database: string, table: string): NotFoundError {
 }
 
 /** Opens the warehouse of an itd home. Touches nothing on disk until a database is created or used. */
-export function openWarehouse(home: string, options: WarehouseOptions = {}): Warehouse {
-  return new SqliteWarehouse(home, options.clock ?? systemClock);
+export function openSqliteWarehouse(home: string, options: WarehouseOptions = {}): SqliteWarehouse {
+  return new SqliteWarehouseImpl(home, options.clock ?? systemClock);
 }
 
-class SqliteWarehouse implements Warehouse {
+class SqliteWarehouseImpl implements SqliteWarehouse {
   readonly dir: string;
   private readonly writable = new Map<string, Connection>();
   private readonly readable = new Map<string, Connection>();
-  private readonly loads = new Set<Load>();
+  private readonly loads = new Set<SqliteLoad>();
   private readonly live = new Set<string>();
   private closed = false;
 
@@ -168,7 +168,7 @@ class SqliteWarehouse implements Warehouse {
     return runQuery(conn, sql, params);
   }
 
-  beginLoad(options: BeginLoadOptions): Load {
+  beginLoad(options: BeginLoadOptions): SqliteLoad {
     const { database, table, mode } = options;
     checkDatabaseName(database);
     checkTableName(table);

@@ -56,10 +56,10 @@ export const connectorCreateCommand: CommandImpl = {
       if (taken) {
         throw new ItdError("conflict", `BulkLoadSession: ${name} create failed: Name has already been taken${taken.source !== "cli" ? ` (by ${taken.source})` : ""}`);
       }
-      ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
+      await ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
       // A new schedule starts from its own start_time: into a table that already holds rows (say, of a deleted
       // schedule of this name), windows it covers are imported again.
-      const rows = s.warehouse.describeTable(database, table).rows;
+      const rows = (await s.warehouse.describeTable(database, table)).rows;
       if (rows > 0) {
         ctx.stderr.write(
           `Warning: ${database}.${table} already holds ${rows} rows; '${name}' is a new schedule and imports from its own in.start_time` +

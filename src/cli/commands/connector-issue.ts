@@ -24,7 +24,7 @@ async function tick(clock: Clock, signal: AbortSignal, fn: () => void): Promise<
 }
 
 /** TD's get_table: the database and table must exist, unless --auto-create-table creates them. */
-export function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream, hints: readonly string[] = []): void {
+export async function ensureTarget(s: Services, database: string, table: string, autoCreate: boolean, stderr: NodeJS.WritableStream, hints: readonly string[] = []): Promise<void> {
   const w = s.warehouse;
   // Both names first: nothing is created when either is invalid.
   try {
@@ -34,22 +34,22 @@ export function ensureTarget(s: Services, database: string, table: string, autoC
     if (err instanceof ItdError && hints.length > 0) throw new ItdError(err.code, err.message, { hints: [...err.hints, ...hints], cause: err });
     throw err;
   }
-  if (!w.databaseExists(database)) {
+  if (!(await w.databaseExists(database))) {
     if (!autoCreate) {
       throw new NotFoundError(`Database '${database}' does not exist`, {
         hints: ["Use 'itd db:list' to show the list of databases, or add --auto-create-table."],
       });
     }
-    w.createDatabase(database);
+    await w.createDatabase(database, { ifNotExists: true });
     stderr.write(`Database '${database}' is created.\n`);
   }
-  if (!w.tableExists(database, table)) {
+  if (!(await w.tableExists(database, table))) {
     if (!autoCreate) {
       throw new NotFoundError(`Table '${database}.${table}' does not exist`, {
         hints: [...hints, `Use 'itd table:list ${database}' to show the list of tables, or add --auto-create-table.`],
       });
     }
-    w.createTable(database, table);
+    await w.createTable(database, table, { ifNotExists: true });
     stderr.write(`Table '${database}.${table}' is created.\n`);
   }
 }
@@ -78,7 +78,7 @@ export const connectorIssueCommand: CommandImpl = {
     return withServices(ctx, values, async (s) => {
       let config = await readLoadConfigFile(resolve(ctx.cwd, file), ctx.env);
       if (values["time-column"] !== undefined) config = setConfigKeys(config, { out: { time_column: values["time-column"] } }, ctx.env);
-      ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
+      await ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
       const { jobs, cursors, lifecycle } = s.store;
       lifecycle.recover();
       const stream = issueStreamFor(config, database, table);

@@ -118,7 +118,7 @@ export const connectorUpdateCommand: CommandImpl = {
         // As connector:create: the target must exist (or --auto-create-table). td users type -t for a zone by habit.
         const zoneLike = values.table !== undefined && looksLikeTimezone(values.table);
         const hints = zoneLike ? [`-t is the table in connector:update (as in td); the time zone is -z, e.g. -z ${values.table}`] : [];
-        ensureTarget(s, next.database, next.table, values["auto-create-table"] === true, ctx.stderr, hints);
+        await ensureTarget(s, next.database, next.table, values["auto-create-table"] === true, ctx.stderr, hints);
       }
       const updated = s.store.db.transaction(() => {
         if (diff !== undefined) {

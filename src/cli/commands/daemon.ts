@@ -36,11 +36,16 @@ export const daemonCommand: CommandImpl = {
       throw new UsageError(`--log-level: expected one of ${LEVELS.join(", ")}; got "${level}"`);
     }
     const { config, file } = readDaemonConfig(values["itd-config"], ctx.env, ctx.cwd);
-    const services = new Services(ctx, values.home, { configHome: config.home, schedulesDir: config.schedules_dir });
+    const services = new Services(ctx, values.home, {
+      configHome: config.home,
+      schedulesDir: config.schedules_dir,
+      warehouse: { flag: values.warehouse, file: file === undefined ? undefined : { value: config.warehouse, name: file } },
+    });
     services.checkHome(); // another user's home (root without -u itd) is refused before anything starts
     const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
     const dir = schedulesDir(services, ctx.env);
-    const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir };
+    // Job processes read the same home, schedules and warehouse (the URL as written: its ${ENV} references are in env too).
+    const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written };
     const budgets = new RateBudgets(services.clock, { ...config.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
     const metrics = createDaemonMetrics();
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another

@@ -12,11 +12,11 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { validateLoadConfig, type LoadConfig } from "../../connector/index.js";
 import { readDaemonConfig, type DaemonConfig } from "../../daemon/config.js";
+import { locateDaemonConfig } from "../../daemon/config-file.js";
 import { errorMessage } from "../../errors.js";
 import { currentUid, explainAccess, ownership, resolveHome, userName } from "../../home.js";
 import { loadScheduleFiles } from "../../schedule/files.js";
 import { openStore, type Store } from "../../store/index.js";
-import { probeDatabases } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { schedulesDir } from "../schedule-catalog.js";
@@ -186,7 +186,13 @@ export const doctorCommand: CommandImpl = {
     const home = resolveHome({ flag: values.home, env, cwd: ctx.cwd, configHome: config?.home });
     say(homeFinding(home));
 
-    const services = new Services({ ...ctx, env }, values.home, { configHome: config?.home, schedulesDir: config?.schedules_dir, access: "read" });
+    const located = locateDaemonConfig(values["itd-config"], env, ctx.cwd);
+    const services = new Services({ ...ctx, env }, values.home, {
+      configHome: config?.home,
+      schedulesDir: config?.schedules_dir,
+      access: "read",
+      warehouse: { flag: values.warehouse, file: located === undefined ? undefined : { value: config?.warehouse, name: located.shown } },
+    });
     let store: Store | undefined;
     try {
       // Schedules: the store's (read-only; none before its first use) and the files'.
@@ -263,17 +269,19 @@ export const doctorCommand: CommandImpl = {
         }
       }
 
-      // The warehouse: every database file, and the databases schedules name.
+      // The warehouse: every database (file or schema), and the databases schedules name.
       let probes;
       try {
-        probes = existsSync(home) && statSync(home).isDirectory() ? probeDatabases(home) : [];
+        const sqlite = services.warehouseSetting.setting.engine === "sqlite";
+        probes = !sqlite || (existsSync(home) && statSync(home).isDirectory()) ? await services.warehouse.check() : [];
+        if (!sqlite) say({ status: "ok", check: "warehouse", detail: `PostgreSQL at ${services.warehouse.location}: reachable (${count(probes.length, "database")})` });
       } catch (err) {
         say({ status: "FAIL", check: "warehouse", detail: errorMessage(err) });
         probes = undefined;
       }
       if (probes !== undefined) {
         for (const p of probes) {
-          say(p.problem === undefined ? { status: "ok", check: "warehouse", detail: `${p.name}: ${p.file} (${count(p.tables ?? 0, "table")})` } : { status: "FAIL", check: "warehouse", detail: `${p.name}: ${p.problem}` });
+          say(p.problem === undefined ? { status: "ok", check: "warehouse", detail: `${p.name}: ${p.where} (${count(p.tables ?? 0, "table")})` } : { status: "FAIL", check: "warehouse", detail: `${p.name}: ${p.problem}` });
         }
         const present = new Set(probes.map((p) => p.name));
         const missing = new Map<string, Scheduled[]>();
@@ -286,7 +294,7 @@ export const doctorCommand: CommandImpl = {
               : { status: "ok", check: "warehouse", detail: `${db} does not exist yet; the first run of ${names(users)} creates it` },
           );
         }
-        if (probes.length === 0 && missing.size === 0) say({ status: "ok", check: "warehouse", detail: `no databases yet (${join(home, "warehouse")})` });
+        if (probes.length === 0 && missing.size === 0) say({ status: "ok", check: "warehouse", detail: `no databases yet (${services.warehouse.location})` });
       }
     } finally {
       store?.close();

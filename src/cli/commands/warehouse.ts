@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { text } from "node:stream/consumers";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
 import { databaseNotFound } from "../../warehouse/index.js";
-import { queryInSubprocess } from "../../warehouse/query.js";
 import { DEFAULT_QUERY_ROWS, DEFAULT_QUERY_TIMEOUT_S } from "../defaults.js";
 import { ArgumentError, intFlag, parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
@@ -18,7 +17,7 @@ export const databaseListCommand: CommandImpl = {
     const { values } = parseCommandArgs(ctx.argv, FORMAT, { min: 0, max: 0, names: "none" });
     const format = parseFormat(values.format);
     return withServices(ctx, values, async (s) => {
-      const dbs = s.warehouse.listDatabases();
+      const dbs = await s.warehouse.listDatabases();
       const rows = dbs.map((d) => [d.name, countCell(d.tables, format), formatBytes(d.sizeBytes)]);
       await writeRows(ctx, format, ["Name", "Count", "Size"], rows);
       if (dbs.length === 0) {
@@ -35,14 +34,17 @@ export const tableListCommand: CommandImpl = {
     const format = parseFormat(values.format);
     const only = positionals[0];
     return withServices(ctx, values, async (s) => {
-      if (only !== undefined && !s.warehouse.databaseExists(only)) throw databaseNotFound(only);
-      const dbs = only !== undefined ? [only] : s.warehouse.listDatabases().map((d) => d.name);
-      const rows = dbs.flatMap((db) =>
-        s.warehouse.listTables(db).map((t) => [
-          db, t.name, "log", countCell(t.rows, format), formatTdTime(t.lastImportAt), formatUnixSeconds(t.maxTime),
-          t.schema.filter((c) => c.name !== "time").map((c) => `${c.name}:${c.type}`).join(", "),
-        ]),
-      );
+      if (only !== undefined && !(await s.warehouse.databaseExists(only))) throw databaseNotFound(only);
+      const dbs = only !== undefined ? [only] : (await s.warehouse.listDatabases()).map((d) => d.name);
+      const rows = [];
+      for (const db of dbs) {
+        for (const t of await s.warehouse.listTables(db)) {
+          rows.push([
+            db, t.name, "log", countCell(t.rows, format), formatTdTime(t.lastImportAt), formatUnixSeconds(t.maxTime),
+            t.schema.filter((c) => c.name !== "time").map((c) => `${c.name}:${c.type}`).join(", "),
+          ]);
+        }
+      }
       await writeRows(ctx, format, ["Database", "Table", "Type", "Count", "Last import", "Last log timestamp", "Schema"], rows);
       if (rows.length === 0) {
         if (only !== undefined) ctx.stderr.write(`Database '${only}' has no tables.\n`);
@@ -60,8 +62,8 @@ export const tableShowCommand: CommandImpl = {
     const format = parseFormat(values.format);
     if (format === "tsv" || format === "csv") throw new UsageError(`--format: table:show prints table (the default) or json; got "${format}"`);
     const [db, table] = positionals as [string, string];
-    return withServices(ctx, values, (s) => {
-      const d = s.warehouse.describeTable(db, table);
+    return withServices(ctx, values, async (s) => {
+      const d = await s.warehouse.describeTable(db, table);
       if (format === "json") {
         ctx.stdout.write(JSON.stringify(d, null, 2) + "\n");
         return 0;
@@ -130,12 +132,7 @@ export const queryCommand: CommandImpl = {
     const timeoutS = intFlag("timeout", values.timeout, 0, MAX_QUERY_TIMEOUT_S) ?? DEFAULT_QUERY_TIMEOUT_S;
     const sql = await querySql(positionals[0], values.query, ctx.cwd, ctx.signal);
     return withServices(ctx, values, async (s) => {
-      if (!s.warehouse.databaseExists(db)) throw databaseNotFound(db);
-      const result = await queryInSubprocess(s.warehouse.databasePath(db), sql, {
-        timeoutMs: timeoutS * 1000,
-        maxRows,
-        signal: ctx.signal,
-      });
+      const result = await s.warehouse.query(db, sql, { timeoutMs: timeoutS * 1000, maxRows, signal: ctx.signal });
       await writeRows(ctx, format, result.columns, result.rows);
       if (result.truncated) {
         ctx.stderr.write(`itd query: showing the first ${maxRows} rows; the query has more (--limit ROWS to change, 0 for all)\n`);

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
 import { FakeClock } from "../../../src/clock.js";
-import { openWarehouse } from "../../../src/warehouse/index.js";
-import type { BeginLoadOptions, ColumnSpec, Warehouse } from "../../../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../../../src/warehouse/index.js";
+import type { BeginLoadOptions, ColumnSpec, SqliteWarehouse } from "../../../src/warehouse/index.js";
 
 const cleanups: (() => void)[] = [];
 
@@ -21,10 +21,10 @@ export function tempHome(): string {
 }
 
 /** A warehouse on a fresh home with database `db1`, closed after the test. */
-export function freshWarehouse(): { wh: Warehouse; home: string; clock: FakeClock } {
+export function freshWarehouse(): { wh: SqliteWarehouse; home: string; clock: FakeClock } {
   const home = tempHome();
   const clock = new FakeClock(Date.UTC(2024, 0, 1));
-  const wh = openWarehouse(home, { clock });
+  const wh = openSqliteWarehouse(home, { clock });
   cleanups.push(() => wh.close());
   wh.createDatabase("db1");
   return { wh, home, clock };
@@ -44,7 +44,7 @@ export function loadOpts(over: Partial<BeginLoadOptions> = {}): BeginLoadOptions
 }
 
 /** Loads rows in one slice and finishes. */
-export function loadOnce(wh: Warehouse, over: Partial<BeginLoadOptions>, rows: (string | number | null)[][], slice = "w1") {
+export function loadOnce(wh: SqliteWarehouse, over: Partial<BeginLoadOptions>, rows: (string | number | null)[][], slice = "w1") {
   const load = wh.beginLoad(loadOpts(over));
   const s = load.beginSlice(slice);
   s.insert(rows);
@@ -52,6 +52,6 @@ export function loadOnce(wh: Warehouse, over: Partial<BeginLoadOptions>, rows: (
   return load.finish();
 }
 
-export function count(wh: Warehouse, table = "events", database = "db1"): number {
+export function count(wh: SqliteWarehouse, table = "events", database = "db1"): number {
   return wh.query(database, `SELECT count(*) FROM ${table}`).rows[0]?.[0] as number;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { openWarehouse } from "../../../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../../../src/warehouse/index.js";
 import { count, freshWarehouse, loadOnce, loadOpts, onCleanup } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,7 +70,7 @@ describe("what readers see", () => {
     expect(reader.prepare("SELECT count(*) FROM events").pluck().get()).toBe(1);
     expect(reader.prepare("SELECT count(*) FROM _itd_loads").pluck().get()).toBe(1);
     wh.close();
-    const again = openWarehouse(home);
+    const again = openSqliteWarehouse(home);
     onCleanup(() => again.close());
     expect(count(again)).toBe(1);
     expect(again.ledger("db1").map((r) => r.jobId)).toEqual(["job1"]);
@@ -82,7 +82,7 @@ describe("what readers see", () => {
     const file = wh.databasePath("db1");
     wh.close();
     await dieMidTransaction("slice", file);
-    const after = openWarehouse(home);
+    const after = openSqliteWarehouse(home);
     onCleanup(() => after.close());
     expect(count(after)).toBe(1);
     expect(after.ledger("db1").map((r) => r.jobId)).toEqual(["job1"]);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/errors.js";
 import { leadingKeyword } from "../../../src/warehouse/query.js";
-import { openWarehouse } from "../../../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../../../src/warehouse/index.js";
 import { count, freshWarehouse, loadOnce, onCleanup } from "./helpers.js";
 
 describe("read-only queries", () => {
@@ -73,7 +73,7 @@ describe("read-only queries", () => {
     const file = wh.databasePath("db1");
     wh.close();
     expect(fs.existsSync(`${file}-shm`)).toBe(false);
-    const other = openWarehouse(home);
+    const other = openSqliteWarehouse(home);
     onCleanup(() => other.close());
     expect(other.query("db1", "SELECT id FROM events").rows).toEqual([[1]]);
   });

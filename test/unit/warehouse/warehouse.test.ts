@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, ItdError, NotFoundError } from "../../../src/errors.js";
-import { openWarehouse } from "../../../src/warehouse/index.js";
+import { openSqliteWarehouse } from "../../../src/warehouse/index.js";
 import { freshWarehouse, loadOnce, onCleanup, tempHome } from "./helpers.js";
 
 const mode = (p: string): number => fs.statSync(p).mode & 0o777;
@@ -11,7 +11,7 @@ const mode = (p: string): number => fs.statSync(p).mode & 0o777;
 describe("warehouse layout", () => {
   it("gives a new database 16 KB pages and leaves an existing file's page size alone", () => {
     const home = tempHome();
-    const wh = openWarehouse(home);
+    const wh = openSqliteWarehouse(home);
     onCleanup(() => wh.close());
     wh.createDatabase("fresh_db");
     loadOnce(wh, { database: "fresh_db" }, [[1, "a@x", 100]]);
@@ -35,7 +35,7 @@ describe("warehouse layout", () => {
 
   it("creates the home and warehouse directories 0700 and database files 0600, WAL files included", () => {
     const home = tempHome();
-    const wh = openWarehouse(home);
+    const wh = openSqliteWarehouse(home);
     onCleanup(() => wh.close());
     expect(fs.existsSync(home)).toBe(false);
     wh.createDatabase("db1");
@@ -54,7 +54,7 @@ describe("warehouse layout", () => {
     const home = tempHome();
     fs.mkdirSync(home, { mode: 0o755 });
     fs.chmodSync(home, 0o755);
-    const wh = openWarehouse(home);
+    const wh = openSqliteWarehouse(home);
     onCleanup(() => wh.close());
     wh.createDatabase("db1");
     expect(mode(home)).toBe(0o755);
@@ -63,7 +63,7 @@ describe("warehouse layout", () => {
 
   it("lists nothing and creates nothing for a home without a warehouse", () => {
     const home = tempHome();
-    const wh = openWarehouse(home);
+    const wh = openSqliteWarehouse(home);
     onCleanup(() => wh.close());
     expect(wh.listDatabases()).toEqual([]);
     expect(wh.databaseExists("db1")).toBe(false);
