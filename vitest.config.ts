@@ -8,6 +8,7 @@ import { defineConfig } from "vitest/config";
  */
 const SLOW_FIRST = [
   "test/integration/soak.test.ts",
+  "test/integration/soak-postgres.test.ts",
   "test/integration/connector.test.ts",
   "test/integration/owned-state.test.ts",
   "test/integration/schedules.test.ts",
@@ -16,6 +17,7 @@ const SLOW_FIRST = [
   "test/integration/adaptive-slicing.test.ts",
   "test/integration/pool.test.ts",
   "test/integration/td-habits.test.ts",
+  "test/integration/postgres.test.ts",
 ];
 
 class SlowFirst extends BaseSequencer {

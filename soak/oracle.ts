@@ -4,6 +4,7 @@
  * and extra rows); cursors against tables; every slot in history exactly once.
  */
 import Database from "better-sqlite3";
+import pg from "pg";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { columnName } from "../src/connector/naming.js";
@@ -122,42 +123,88 @@ function exportKeys(cfg: GeneratorConfig, type: string, start: number, end: numb
   return tally(keys);
 }
 
-/** Reads one column of a table (undefined when the database or table does not exist). */
-function readColumn(home: string, database: string, table: string, sql: string): string[] | undefined {
-  const file = join(home, "warehouse", `${database}.db`);
-  if (!existsSync(file)) return undefined;
-  const db = new Database(file, { readonly: true });
-  try {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
-    if (!exists) return undefined;
-    // A table made by --auto-create-table before its first run has only `time`.
-    if ((db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n === 0) return [];
-    return (db.prepare(sql.replace("$T", `"${table}"`)).raw().all() as unknown[][]).map((r) => String(r[0]));
-  } finally {
-    db.close();
-  }
+/**
+ * What the oracle reads from the warehouse, either engine: one column of a
+ * table (undefined when the database or table does not exist; `$T` in the SQL
+ * is the quoted table), and a stream's newest ledger row.
+ */
+export interface WarehouseReader {
+  column(database: string, table: string, sql: string): Promise<string[] | undefined>;
+  ledger(database: string, stream: string): Promise<{ cursor: unknown; jobId: number; epoch: number; seq: number } | undefined>;
+  close(): Promise<void>;
+}
+
+/** The embedded warehouse's files under `<home>/warehouse/`. */
+export function sqliteReader(home: string): WarehouseReader {
+  const open = (database: string): Database.Database | undefined => {
+    const file = join(home, "warehouse", `${database}.db`);
+    return existsSync(file) ? new Database(file, { readonly: true }) : undefined;
+  };
+  return {
+    async column(database, table, sql) {
+      const db = open(database);
+      if (db === undefined) return undefined;
+      try {
+        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+        if (!exists) return undefined;
+        // A table made by --auto-create-table before its first run has only `time`.
+        if ((db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n === 0) return [];
+        return (db.prepare(sql.replace("$T", `"${table}"`)).raw().all() as unknown[][]).map((r) => String(r[0]));
+      } finally {
+        db.close();
+      }
+    },
+    async ledger(database, stream) {
+      const db = open(database);
+      if (db === undefined) return undefined;
+      try {
+        const r = db.prepare("SELECT job_id, cursor, epoch, seq FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1").get(stream) as
+          | { job_id: string; cursor: string; epoch: number | null; seq: number | null }
+          | undefined;
+        return r && { cursor: JSON.parse(r.cursor) as unknown, jobId: Number(r.job_id), epoch: r.epoch ?? 0, seq: r.seq ?? 0 };
+      } catch {
+        return undefined; // no ledger yet
+      } finally {
+        db.close();
+      }
+    },
+    async close() {},
+  };
+}
+
+/** A PostgreSQL warehouse: a database is a schema. */
+export async function postgresReader(url: string): Promise<WarehouseReader> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("SET TimeZone = 'UTC'");
+  const exists = async (schema: string, table: string): Promise<boolean> =>
+    ((await client.query("SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2", [schema, table])).rowCount ?? 0) > 0;
+  return {
+    async column(database, table, sql) {
+      if (!(await exists(database, table))) return undefined;
+      // A table made by --auto-create-table before its first run has only `time`.
+      if (Number((await client.query(`SELECT count(*) AS n FROM "${database}"."${table}"`)).rows[0].n) === 0) return [];
+      const r = await client.query({ text: sql.replace("$T", `"${database}"."${table}"`), rowMode: "array" });
+      return (r.rows as unknown[][]).map((row) => String(row[0]));
+    },
+    async ledger(database, stream) {
+      if (!(await exists(database, "_itd_loads"))) return undefined;
+      const r = await client.query("SELECT job_id, cursor, epoch, seq FROM \"" + database + "\"._itd_loads WHERE stream = $1 ORDER BY id DESC LIMIT 1", [stream]);
+      const row = r.rows[0] as { job_id: string; cursor: string; epoch: string | null; seq: string | null } | undefined;
+      return row && { cursor: JSON.parse(row.cursor) as unknown, jobId: Number(row.job_id), epoch: Number(row.epoch ?? 0), seq: Number(row.seq ?? 0) };
+    },
+    async close() {
+      await client.end();
+    },
+  };
 }
 
 /** The stream's newest ledger row over `databases`, by commit position (epoch, then seq). */
-function ledgerCursor(home: string, databases: readonly string[], stream: string): { cursor: unknown; jobId: number } | undefined {
+async function ledgerCursor(wh: WarehouseReader, databases: readonly string[], stream: string): Promise<{ cursor: unknown; jobId: number } | undefined> {
   let best: { cursor: unknown; jobId: number; epoch: number; seq: number } | undefined;
   for (const database of databases) {
-    const file = join(home, "warehouse", `${database}.db`);
-    if (!existsSync(file)) continue;
-    const db = new Database(file, { readonly: true });
-    try {
-      const r = db.prepare("SELECT job_id, cursor, epoch, seq FROM _itd_loads WHERE stream = ? ORDER BY id DESC LIMIT 1").get(stream) as
-        | { job_id: string; cursor: string; epoch: number | null; seq: number | null }
-        | undefined;
-      if (!r) continue;
-      const epoch = r.epoch ?? 0;
-      const seq = r.seq ?? 0;
-      if (!best || epoch > best.epoch || (epoch === best.epoch && seq > best.seq)) best = { cursor: JSON.parse(r.cursor) as unknown, jobId: Number(r.job_id), epoch, seq };
-    } catch {
-      // no ledger yet
-    } finally {
-      db.close();
-    }
+    const r = await wh.ledger(database, stream);
+    if (r && (!best || r.epoch > best.epoch || (r.epoch === best.epoch && r.seq > best.seq))) best = r;
   }
   return best && { cursor: best.cursor, jobId: best.jobId };
 }
@@ -166,12 +213,12 @@ const FINAL = new Set(["success", "error", "killed", "skipped"]);
 const superseded = (j: JobRow): boolean => j.status === "killed" || (j.status === "error" && (j.error ?? "").startsWith("interrupted"));
 
 /** Checks one table against its expectation. */
-export function checkTable(
+export async function checkTable(
   cfg: GeneratorConfig,
-  home: string,
+  wh: WarehouseReader,
   state: StateReader,
   s: Pick<SoakSchedule, "name" | "database" | "table"> & { expect: Expectation; alsoIn?: readonly string[] },
-): TableVerdict {
+): Promise<TableVerdict> {
   const databases = [s.database, ...(s.alsoIn ?? [])];
   const stream = state.streamOf(s.name) ?? `schedule:${s.name}`;
   const v: TableVerdict = { schedule: s.name, table: `${s.database}.${s.table}`, rows: 0, expected: 0, missing: 0, duplicated: 0, extra: 0, cursor: [], notes: [] };
@@ -183,7 +230,7 @@ export function checkTable(
   let actual = new Map<string, number>();
   const keyColumn = (type: string): string => columnName(keyFieldOf(type) ?? "id");
 
-  const ledger = ledgerCursor(home, databases, stream);
+  const ledger = await ledgerCursor(wh, databases, stream);
   const stored = state.cursor(stream);
   const checkCursors = (): number | undefined => {
     const ledgerStart = ledger ? startOf(ledger.cursor) : undefined;
@@ -202,12 +249,12 @@ export function checkTable(
       const cursor = checkCursors() ?? e.start;
       expected = exportKeys(cfg, e.type, e.start, cursor);
       // A schedule moved to another database and back: each record once across them.
-      actual = tally(databases.flatMap((d) => readColumn(home, d, s.table, `SELECT ${keyColumn(e.type)} FROM $T`) ?? []));
+      actual = tally((await Promise.all(databases.map((d) => wh.column(d, s.table, `SELECT ${keyColumn(e.type)} FROM $T`)))).flatMap((k) => k ?? []));
       if (successes > 0 && cursor <= e.start) v.cursor.push("successful jobs but the cursor never moved");
       break;
     }
     case "snapshot": {
-      const keys = readColumn(home, s.database, s.table, `SELECT ${keyColumn(e.type)} FROM $T`);
+      const keys = await wh.column(s.database, s.table, `SELECT ${keyColumn(e.type)} FROM $T`);
       if (successes > 0) expected = exportKeys(cfg, e.type, e.start, e.end);
       else if (keys !== undefined && keys.length > 0) v.notes.push("rows without a successful job");
       actual = tally(keys ?? []);
@@ -215,7 +262,7 @@ export function checkTable(
     }
     case "copies": {
       const once = exportKeys(cfg, e.type, e.start, e.end);
-      const keys = tally(readColumn(home, s.database, s.table, `SELECT ${keyColumn(e.type)} FROM $T`) ?? []);
+      const keys = tally(await wh.column(s.database, s.table, `SELECT ${keyColumn(e.type)} FROM $T`) ?? []);
       // A failed run leaves a partial copy that the next run completes; one may be left at the end.
       const partialAllowed = lastFinal !== undefined && lastFinal.status !== "success" && ledger !== undefined && ledger.jobId === lastFinal.id;
       for (const [k, n] of once) {
@@ -229,14 +276,15 @@ export function checkTable(
     case "campaigns": {
       const ids = campaignsFor(cfg).map((c) => String(c.id));
       if (successes > 0) expected = tally(ids);
-      actual = tally(readColumn(home, s.database, s.table, "SELECT id FROM $T") ?? []);
+      actual = tally(await wh.column(s.database, s.table, "SELECT id FROM $T") ?? []);
       break;
     }
     case "campaign-windows": {
       const cursor = checkCursors() ?? e.start;
       // window_start/window_end are timestamp columns, stored as 'yyyy-MM-dd HH:mm:ss.SSS' UTC text.
-      const ms = (t: string): number => Date.parse(`${t.replace(" ", "T")}Z`);
-      const rows = (readColumn(home, s.database, s.table, "SELECT id || '@' || window_start || '/' || window_end FROM $T") ?? []).map((r) => {
+      // (PostgreSQL's timestamptz as text, in UTC: '2026-06-01 00:00:00+00'.)
+      const ms = (t: string): number => Date.parse(`${t.replace(" ", "T").replace(/\+00$/, "")}Z`);
+      const rows = (await wh.column(s.database, s.table, "SELECT id || '@' || window_start || '/' || window_end FROM $T") ?? []).map((r) => {
         const at = r.indexOf("@");
         const [ws, we] = r.slice(at + 1).split("/") as [string, string];
         return `${r.slice(0, at)}@${ms(ws)}/${ms(we)}`;
@@ -258,7 +306,7 @@ export function checkTable(
     }
     case "list": {
       if (successes > 0) expected = tally(listMembers(cfg, e.listId, false));
-      actual = tally(readColumn(home, s.database, s.table, "SELECT email FROM $T") ?? []);
+      actual = tally(await wh.column(s.database, s.table, "SELECT email FROM $T") ?? []);
       break;
     }
   }

