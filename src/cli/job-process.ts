@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { runScheduleJob } from "../connector/index.js";
 import { IpcBudgets, type ChildMessage, type ParentMessage } from "../daemon/ipc.js";
 import { errorMessage } from "../errors.js";
-import { parseRateLimitsSpec, RateBudgets } from "../iterable/index.js";
+import { RateBudgets } from "../iterable/index.js";
 import type { ScheduleDefinition } from "../schedule/index.js";
 import type { Job } from "../store/index.js";
 import { loadCatalog } from "./schedule-catalog.js";
@@ -83,7 +83,7 @@ export async function runHandedJob(
   let budgets: IpcBudgets | undefined;
   let onCommitted: ((records: number) => void) | undefined;
   if (link !== undefined) {
-    const local = new RateBudgets(s.clock, parseRateLimitsSpec(env["ITD_RATE_LIMITS"]));
+    const local = new RateBudgets(s.clock, s.rateLimits);
     budgets = new IpcBudgets(local, link.send, link.subscribe, job.id);
     s.budgets = budgets;
     s.onRequest = (event) => link.send({ t: "request", jobId: job.id, event });

@@ -1,14 +1,14 @@
 import { systemClock, type Clock } from "../clock.js";
 import type { LoadConfig } from "../connector/index.js";
-import { locateDaemonConfig } from "../daemon/config-file.js";
+import { locateDaemonConfig } from "../config/locate.js";
 import { RateBudgets, type RateBudget } from "../iterable/rate-budget.js";
-import { parseRateLimitsSpec } from "../iterable/rate-limits-spec.js";
-import { parseTimeoutsSpec } from "../iterable/timeouts-spec.js";
-import { DEFAULT_TIMEOUTS, type IterableClient, type RequestEvent, type TimeoutOptions } from "../iterable/types.js";
+import type { RateLimits } from "../iterable/rate-budget.js";
+import type { IterableClient, RequestEvent, TimeoutOptions } from "../iterable/types.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
-import { resolveWarehouse, type ResolvedWarehouse } from "../config/index.js";
+import { resolveIterableSettings } from "../config/settings.js";
+import { resolveWarehouse, type ResolvedWarehouse } from "../config/warehouse.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
 import type { CommandContext } from "./command.js";
 
@@ -30,6 +30,8 @@ export class Services {
   private readonly warehouseLayers: Parameters<typeof resolveWarehouse>[0];
   /** One rate budget per API key for everything this process does. */
   budgets: RateBudget;
+  /** The rate limits those budgets keep: the config file's `rate_limits`, then `$ITD_RATE_LIMITS`. */
+  readonly rateLimits: Partial<RateLimits>;
   /** Iterable HTTP timeouts of this process: DEFAULT_TIMEOUTS with ITD_TIMEOUTS over them (a load's own `*_timeout` keys win). */
   readonly timeouts: TimeoutOptions;
   /** Told of every HTTP attempt to Iterable (the daemon's metrics). */
@@ -50,6 +52,8 @@ export class Services {
       configHome?: string | undefined;
       schedulesDir?: string | undefined;
       access?: HomeAccess;
+      /** The config file's `rate_limits`. */
+      rateLimits?: Partial<RateLimits> | undefined;
       /** `--warehouse` and the config file's `warehouse:` (with the file's name for errors). */
       warehouse?: { flag?: string | undefined; file?: { value: string | undefined; name: string } | undefined };
     } = {},
@@ -61,8 +65,10 @@ export class Services {
     this.signal = ctx.signal;
     // The CLI prints its own output; pino logs go to stderr only with --verbose (withServices makes that logger).
     this.logger = options.logger ?? silentLogger();
-    this.budgets = new RateBudgets(this.clock, parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]));
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...parseTimeoutsSpec(ctx.env["ITD_TIMEOUTS"]) };
+    const iterable = resolveIterableSettings({ fileRateLimits: options.rateLimits, env: ctx.env });
+    this.rateLimits = iterable.rateLimits;
+    this.budgets = new RateBudgets(this.clock, iterable.rateLimits);
+    this.timeouts = iterable.timeouts;
     this.warehouseLayers = { flag: options.warehouse?.flag, env: ctx.env, file: options.warehouse?.file };
   }
 
@@ -137,7 +143,7 @@ export async function withServices<T>(
   // `home:` of the daemon config counts too (design §1), so the CLI and the daemon agree on the home.
   // Its parser (zod) is loaded only when there is a file to read.
   const located = locateDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd);
-  const config = located === undefined ? undefined : (await import("../daemon/config.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
+  const config = located === undefined ? undefined : (await import("../config/file.js")).readDaemonConfig(flags["itd-config"], ctx.env, ctx.cwd).config;
   const services = new Services(ctx, flags.home, {
     ...(flags["itd-verbose"] === true
       ? { logger: (await import("../log.js")).createLogger({ level: "debug", destination: process.stderr as never }) }
@@ -145,6 +151,7 @@ export async function withServices<T>(
     configHome: config?.home,
     schedulesDir: config?.schedules_dir,
     access: options.access ?? "write",
+    rateLimits: config?.rate_limits,
     warehouse: { flag: flags.warehouse, file: located === undefined ? undefined : { value: config?.warehouse, name: located.shown } },
   });
   try {

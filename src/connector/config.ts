@@ -8,9 +8,8 @@
  * appears in a message.
  */
 import { readFile } from "node:fs/promises";
-import { load, YAMLException } from "js-yaml";
 import { z } from "zod";
-import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
+import { readYaml, YamlError } from "../config/yaml.js";
 import { toCompactYaml } from "./compact-yaml.js";
 import {
   closest,
@@ -304,17 +303,11 @@ export function parseLoadConfig(text: string, fileName: string, env: Env, option
   }
   let doc: unknown;
   try {
-    doc = load(text, { filename: fileName, ...YAML_LIMITS });
+    doc = readYaml(text, fileName);
   } catch (err) {
-    if (err instanceof YAMLException) {
-      // reason and position only: the snippet could show the API key
-      const where = err.mark === undefined ? "" : `:${err.mark.line + 1}:${err.mark.column + 1}`;
-      throw new LoadConfigError([`${fileName}${where}: ${err.reason}`]);
-    }
-    throw new LoadConfigError([`${fileName}: cannot be read as YAML or JSON`]);
+    if (err instanceof YamlError) throw new LoadConfigError([err.message]);
+    throw err;
   }
-  const tooBig = aliasExpansionProblem(doc);
-  if (tooBig !== undefined) throw new LoadConfigError([`${fileName}: ${tooBig}`]);
   return validateLoadConfig(doc, fileName, env, options);
 }
 

@@ -24,5 +24,3 @@ export { DECODE_BYTES, NdjsonRunSplitter, parseRun, RUN_BYTES } from "./parsers/
 export { TextLineParser } from "./parsers/lines.js";
 export { MalformedInput } from "./parsers/malformed.js";
 export { parseMetricsCsv } from "./parsers/metrics.js";
-export { parseRateLimitsSpec } from "./rate-limits-spec.js";
-export { parseTimeoutsSpec } from "./timeouts-spec.js";

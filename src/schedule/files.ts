@@ -4,10 +4,9 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { load, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
-import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
+import { readYaml, YamlError } from "../config/yaml.js";
 import { checkDefinition, type FileScheduleDefinition } from "./definition.js";
 
 const fileSchema = z.strictObject({
@@ -33,16 +32,12 @@ export interface LoadedScheduleFiles {
 }
 
 function parseYaml(text: string, file: string): unknown {
-  let doc: unknown;
   try {
-    doc = load(text, YAML_LIMITS);
+    return readYaml(text, file);
   } catch (err) {
-    if (err instanceof YAMLException && err.mark) throw new Error(`${file}:${err.mark.line + 1}:${err.mark.column + 1}: ${err.reason}`, { cause: err });
+    if (err instanceof YamlError) throw new Error(err.message, { cause: err });
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });
   }
-  const tooBig = aliasExpansionProblem(doc);
-  if (tooBig !== undefined) throw new Error(`${file}: ${tooBig}`);
-  return doc;
 }
 
 /**

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { dump } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { parseDaemonConfig, DAEMON_CONFIG_KEYS, type DaemonConfig } from "../../src/daemon/config.js";
+import { parseDaemonConfig, DAEMON_CONFIG_KEYS, type DaemonConfig } from "../../src/config/file.js";
 import { ConfigError } from "../../src/errors.js";
 
 const FILE = "itd.yml";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { load } from "js-yaml";
+import { readYaml } from "../../config/yaml.js";
 import { readLoadConfigFile } from "../../connector/index.js";
 import { ItdError, UsageError } from "../../errors.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, validateTimezone } from "../../schedule/index.js";
@@ -21,7 +21,8 @@ export async function readConfigDocument(path: string, env: NodeJS.ProcessEnv, s
     }
     throw err;
   });
-  const doc = load(readFileSync(path, "utf8"));
+  // Read (and checked) as load.yml just above: no YAML problem is left here.
+  const doc = readYaml(readFileSync(path, "utf8"), path);
   checkRunnableConfig(doc, path, relative(process.cwd(), path) || path);
   return doc;
 }

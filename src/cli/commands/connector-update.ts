@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { load } from "js-yaml";
 import { ConfigError, ItdError } from "../../errors.js";
-import { aliasExpansionProblem, YAML_LIMITS } from "../../yaml.js";
+import { readYaml, YamlError } from "../../config/yaml.js";
 import { serializeLoadConfig } from "../../connector/index.js";
 import { checkCatchup, checkCron, checkDelay, checkPriority, checkScheduleName, SlotCalculator, validateTimezone, type ScheduleDefinition } from "../../schedule/index.js";
 import { scheduleStream, type NewSchedule } from "../../store/index.js";
@@ -83,12 +82,11 @@ export const connectorUpdateCommand: CommandImpl = {
     if (values["config-diff"] !== undefined) {
       const path = resolve(ctx.cwd, values["config-diff"]);
       try {
-        diff = load(readFileSync(path, "utf8"), YAML_LIMITS);
+        diff = readYaml(readFileSync(path, "utf8"), path);
       } catch (err) {
+        if (err instanceof YamlError) throw new ConfigError(`--config-diff: ${err.message}`, { cause: err });
         throw new ConfigError(`--config-diff: cannot read ${path}: ${(err as Error).message}`, { cause: err });
       }
-      const tooBig = aliasExpansionProblem(diff);
-      if (tooBig !== undefined) throw new ConfigError(`--config-diff: ${path}: ${tooBig}`);
       const start = (diff as { in?: { start_time?: unknown } } | null)?.in?.start_time;
       if (diff === null || typeof diff !== "object" || (start !== undefined && typeof start !== "string")) {
         throw new ConfigError(`--config-diff: ${path}: expected a mapping like {in: {start_time: '2026-01-01T00:00:00Z'}}`);

@@ -4,11 +4,12 @@ import { isProcessAlive } from "../../pid.js";
 import { DAEMON_LEASE_MS } from "../../store/index.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { forkJob, forkJobWorker } from "../../daemon/launcher.js";
-import { readDaemonConfig, type DaemonConfig } from "../../daemon/config.js";
+import { readDaemonConfig, type DaemonConfig } from "../../config/file.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
 import { createDaemonMetrics, metricsSink } from "../../daemon/metrics.js";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
-import { RateBudgets, parseRateLimitsSpec } from "../../iterable/index.js";
+import { RateBudgets } from "../../iterable/index.js";
+import { resolveIterableSettings } from "../../config/settings.js";
 import { createLogger } from "../../log.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
@@ -39,6 +40,7 @@ export const daemonCommand: CommandImpl = {
     const services = new Services(ctx, values.home, {
       configHome: config.home,
       schedulesDir: config.schedules_dir,
+      rateLimits: config.rate_limits,
       warehouse: { flag: values.warehouse, file: file === undefined ? undefined : { value: config.warehouse, name: file } },
     });
     services.checkHome(); // another user's home (root without -u itd) is refused before anything starts
@@ -46,7 +48,7 @@ export const daemonCommand: CommandImpl = {
     const dir = schedulesDir(services, ctx.env);
     // Job processes read the same home, schedules and warehouse (the URL as written: its ${ENV} references are in env too).
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written };
-    const budgets = new RateBudgets(services.clock, { ...config.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
+    const budgets = new RateBudgets(services.clock, services.rateLimits);
     const metrics = createDaemonMetrics();
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
     // daemon on the home (its port is likely ours too: say the real reason), then the port (a taken port used to
@@ -121,7 +123,7 @@ export const daemonCommand: CommandImpl = {
           historyRetentionMs: again.history_retention === 0 ? undefined : again.history_retention,
           ...jobProcessSettings(again),
         });
-        budgets.setLimits({ ...again.rate_limits, ...parseRateLimitsSpec(ctx.env["ITD_RATE_LIMITS"]) });
+        budgets.setLimits(resolveIterableSettings({ fileRateLimits: again.rate_limits, env: ctx.env }).rateLimits);
         logger.info(
           {
             maxConcurrentJobs: again.max_concurrent_jobs, jobTimeoutMs: again.job_timeout || null, catchupCap: again.catchup_cap,

@@ -11,8 +11,8 @@ import { existsSync, readFileSync, statSync, accessSync, constants } from "node:
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { validateLoadConfig, type LoadConfig } from "../../connector/index.js";
-import { readDaemonConfig, type DaemonConfig } from "../../daemon/config.js";
-import { locateDaemonConfig } from "../../daemon/config-file.js";
+import { readDaemonConfig, type DaemonConfig } from "../../config/file.js";
+import { locateDaemonConfig } from "../../config/locate.js";
 import { errorMessage } from "../../errors.js";
 import { currentUid, explainAccess, ownership, resolveHome, userName } from "../../home.js";
 import { loadScheduleFiles } from "../../schedule/files.js";

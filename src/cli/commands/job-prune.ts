@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
-import { parseRetention } from "../../daemon/config.js";
+import { parseRetention } from "../../config/file.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { formatTdTime } from "../format-time.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { defaultDaemonConfig } from "../../../src/daemon/config.js";
+import { defaultDaemonConfig } from "../../../src/config/file.js";
 
 const UNIT_FILE = fileURLToPath(new URL("../../../config/itd.service", import.meta.url));
 const UNIT = readFileSync(UNIT_FILE, "utf8");

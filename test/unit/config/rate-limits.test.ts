@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRateLimitsSpec } from "../../../src/iterable/index.js";
+import { parseRateLimitsSpec } from "../../../src/config/rate-limits.js";
 
 describe("parseRateLimitsSpec", () => {
   it("reads groups, counts and windows with units", () => {

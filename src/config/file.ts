@@ -13,35 +13,23 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { loadAll, YAMLException } from "js-yaml";
 import { z } from "zod";
 import { closest, describeValue, joinPath, problemLine, type ConfigProblem } from "../connector/config-errors.js";
 import { ConfigError } from "../errors.js";
 import { explainAccess } from "../home.js";
-import { aliasExpansionProblem, YAML_LIMITS } from "../yaml.js";
-import { locateDaemonConfig } from "./config-file.js";
-import type { RateGroup, RateLimit, RateLimits } from "../iterable/index.js";
+import { parseDuration, parseRate } from "./duration.js";
+import { readYaml, YamlError } from "./yaml.js";
+import { locateDaemonConfig } from "./locate.js";
+import type { RateGroup, RateLimits } from "../iterable/index.js";
 
 // ---------------------------------------------------------------------------
 // Durations and rate limits
-
-const DURATION_UNITS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
-
-const DURATION = /^(\d+)(s|m|h|d|w)$/;
 
 /** `"90d"` → ms; `"0"` or `0` → 0 (keep forever); anything else → undefined. */
 export function parseRetention(value: string | number): number | undefined {
   if (value === 0 || value === "0") return 0;
   if (typeof value !== "string") return undefined;
-  const m = DURATION.exec(value.trim());
-  if (m === null) return undefined;
-  return Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
+  return parseDuration(value);
 }
 
 /**
@@ -59,19 +47,7 @@ export function parseJobTimeout(value: string | number): number | undefined {
 
 const RATE_GROUPS = ["export", "getUsers", "metrics", "campaigns", "lists"] as const satisfies readonly RateGroup[];
 
-const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-
-const RATE = /^(\d+)\s*\/\s*(\d+)?(ms|s|min|m|h)$/;
-
-/** `"4/60s"` → `{ limit: 4, windowMs: 60000 }` (`"100/s"` = per second); undefined if malformed or not positive. */
-export function parseRate(value: string): RateLimit | undefined {
-  const m = RATE.exec(value.trim());
-  if (m === null) return undefined;
-  const limit = Number(m[1]);
-  const windowMs = Number(m[2] ?? "1") * (WINDOW_UNITS[m[3] as string] as number);
-  if (!(limit >= 1) || !(windowMs > 0)) return undefined;
-  return { limit, windowMs };
-}
+export { parseRate };
 
 // ---------------------------------------------------------------------------
 // The schema
@@ -311,20 +287,14 @@ export function validateDaemonConfig(doc: unknown, fileName: string): DaemonConf
  * comments only, is all defaults. Paths are returned as written.
  */
 export function parseDaemonConfig(text: string, fileName: string): DaemonConfig {
-  let docs: unknown[];
+  let doc: unknown;
   try {
-    docs = loadAll(text, { filename: fileName, ...YAML_LIMITS });
+    doc = readYaml(text, fileName);
   } catch (err) {
-    if (err instanceof YAMLException) {
-      const where = err.mark === undefined ? "" : `:${err.mark.line + 1}:${err.mark.column + 1}`;
-      throw new ConfigError(`${fileName}${where}: ${err.reason}`, { cause: err });
-    }
-    throw new ConfigError(`${fileName}: cannot be read as YAML or JSON`, { cause: err });
+    if (err instanceof YamlError) throw new ConfigError(err.message, { cause: err });
+    throw err;
   }
-  if (docs.length > 1) throw new ConfigError(`${fileName}: expected one YAML document; got ${docs.length}`);
-  const tooBig = aliasExpansionProblem(docs[0]);
-  if (tooBig !== undefined) throw new ConfigError(`${fileName}: ${tooBig}`);
-  return validateDaemonConfig(docs[0], fileName);
+  return validateDaemonConfig(doc, fileName);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { ConfigError } from "../errors.js";
-import type { RateGroup, RateLimits } from "./rate-budget.js";
+import type { RateGroup, RateLimits } from "../iterable/rate-budget.js";
+import { parseRate } from "./duration.js";
 
 const GROUPS: readonly RateGroup[] = ["export", "getUsers", "metrics", "campaigns", "lists"];
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
 /**
  * Parses `export=8/60s,getUsers=10/1m`: the budgets to keep when Iterable has
@@ -12,17 +12,17 @@ export function parseRateLimitsSpec(spec: string | undefined, origin = "ITD_RATE
   const out: Partial<RateLimits> = {};
   if (spec === undefined || spec.trim() === "") return out;
   for (const part of spec.split(",").map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z]+)=(\d+)\/(\d+)?(ms|s|m|min|h)$/.exec(part);
-    const group = m?.[1] as RateGroup | undefined;
-    if (!m || group === undefined || !GROUPS.includes(group)) {
+    const eq = part.indexOf("=");
+    const group = (eq > 0 ? part.slice(0, eq).trim() : undefined) as RateGroup | undefined;
+    const rateText = eq > 0 ? part.slice(eq + 1) : "";
+    if (group === undefined || !GROUPS.includes(group) || !/^\s*\d+\s*\/\s*\d*\s*[a-z]+\s*$/.test(rateText)) {
       throw new ConfigError(
         `${origin}: expected GROUP=N/WINDOW with GROUP one of ${GROUPS.join(", ")} and WINDOW like 60s or 1m (e.g. export=4/60s); got "${part}"`,
       );
     }
-    const limit = Number(m[2]);
-    const windowMs = Number(m[3] ?? "1") * (UNITS[m[4] as string] as number);
-    if (limit < 1 || windowMs <= 0) throw new ConfigError(`${origin}: ${part}: the limit and the window must be positive`);
-    out[group] = { limit, windowMs };
+    const rate = parseRate(rateText);
+    if (rate === undefined) throw new ConfigError(`${origin}: ${part}: the limit and the window must be positive (WINDOW like 60s or 1m)`);
+    out[group] = rate;
   }
   return out;
 }

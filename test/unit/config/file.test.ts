@@ -14,7 +14,7 @@ import {
   parseRetention,
   readDaemonConfig,
   schedulesDirOf,
-} from "../../../src/daemon/config.js";
+} from "../../../src/config/file.js";
 import { ConfigError } from "../../../src/errors.js";
 import { DEFAULT_RATE_LIMITS } from "../../../src/iterable/index.js";
 

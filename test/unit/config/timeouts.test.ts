@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTimeoutsSpec } from "../../../src/iterable/index.js";
+import { parseTimeoutsSpec } from "../../../src/config/timeouts.js";
 import { ConfigError } from "../../../src/errors.js";
 
 describe("parseTimeoutsSpec", () => {
@@ -17,9 +17,9 @@ describe("parseTimeoutsSpec", () => {
 
   it("names the variable, the bad part and the allowed names and units", () => {
     expect(() => parseTimeoutsSpec("read=30s")).toThrow(ConfigError);
-    expect(() => parseTimeoutsSpec("read=30s")).toThrow(/^ITD_TIMEOUTS: .*NAME one of connect, headers, idle.*ms, s, m, min or h.*got "read=30s"$/);
+    expect(() => parseTimeoutsSpec("read=30s")).toThrow(/^ITD_TIMEOUTS: .*NAME one of connect, headers, idle.*ms, s, m or min, h.*got "read=30s"$/);
     expect(() => parseTimeoutsSpec("idle=30")).toThrow(/got "idle=30"/);
-    expect(() => parseTimeoutsSpec("idle=30d")).toThrow(/got "idle=30d"/);
+    expect(() => parseTimeoutsSpec("idle=30d")).toThrow(/idle=30d: a timeout must be from 1ms to 24h/);
     expect(() => parseTimeoutsSpec("idle=1.5s")).toThrow(/whole number/);
     expect(() => parseTimeoutsSpec("idle=-1s")).toThrow(/got "idle=-1s"/);
     expect(() => parseTimeoutsSpec("idle")).toThrow(/got "idle"/);
