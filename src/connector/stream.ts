@@ -4,11 +4,15 @@ import type { LoadConfig } from "./config.js";
 /**
  * The cursor owner of a one-off `connector:issue` load: the target table plus
  * what identifies the data (not the key, the columns or the end). Re-running
- * the same load.yml into the same table continues this stream.
+ * the same load.yml into the same table continues this stream. The table is
+ * the warehouse's: `warehouse` names a PostgreSQL one (`host:port/dbname`;
+ * undefined for the home's own SQLite files, whose streams keep their names),
+ * so the same load into another warehouse's table is a stream of its own.
  */
-export function issueStreamFor(config: LoadConfig, database: string, table: string): string {
+export function issueStreamFor(config: LoadConfig, database: string, table: string, warehouse?: string): string {
   const c = config.in;
   const identity = {
+    ...(warehouse !== undefined ? { warehouse } : {}),
     target: c.base_url ?? c.region,
     data_type: c.data_type,
     export_data_type: c.export_data_type ?? null,

@@ -81,7 +81,8 @@ export const connectorIssueCommand: CommandImpl = {
       await ensureTarget(s, database, table, values["auto-create-table"] === true, ctx.stderr);
       const { jobs, cursors, lifecycle } = s.store;
       lifecycle.recover();
-      const stream = issueStreamFor(config, database, table);
+      const wh = s.warehouseSetting.setting;
+      const stream = issueStreamFor(config, database, table, wh.engine === "postgres" ? `${wh.target.host}:${wh.target.port}/${wh.target.database}` : undefined);
       const started = lifecycle.startNew({
         kind: "issue",
         database,
