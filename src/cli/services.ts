@@ -112,7 +112,7 @@ export class Services {
 
   get warehouse(): Warehouse {
     this.checkHome();
-    this.warehouseInstance ??= openWarehouse(this.warehouseSetting.setting, this.home, this.clock);
+    this.warehouseInstance ??= openWarehouse(this.warehouseSetting.setting, this.home, this.clock, { streamScope: () => this.store.homeId() });
     return this.warehouseInstance;
   }
 

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
+import { StoreError } from "../errors.js";
 import { isProcessAlive } from "../pid.js";
 import { CursorStore } from "./cursors.js";
 import { JobStore } from "./jobs.js";
@@ -24,6 +25,8 @@ export interface Store {
   readonly daemon: DaemonRegistry;
   readonly leases: LeaseStore;
   readonly lifecycle: JobLifecycle;
+  /** This home's identity (16 hex digits), made once with its state.db. */
+  homeId(): string;
   close(): void;
 }
 
@@ -43,5 +46,10 @@ export function openStore(home: string, clock: Clock, options: { holder?: Holder
     holder: options.holder ?? { pid: process.pid, host: hostname() },
     isAlive: options.isAlive ?? isProcessAlive,
   });
-  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, close: () => db.close() };
+  const homeId = (): string => {
+    const v = (db.prepare("SELECT value FROM meta WHERE key = 'home_id'").get() as { value: number | bigint } | undefined)?.value;
+    if (v === undefined) throw new StoreError("state.db has no home id (its migrations did not run)");
+    return BigInt(v).toString(16).padStart(16, "0");
+  };
+  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, homeId, close: () => db.close() };
 }

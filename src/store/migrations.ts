@@ -193,5 +193,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX jobs_schedule_newest ON jobs (schedule_id, id, status);
   `,
+  // 9: the home's identity (issue 13), random, made once: streams are named by ids of this state.db (schedule#7),
+  // so in a warehouse several homes share (PostgreSQL) a home's ledger rows and fences carry it.
+  `
+  INSERT INTO meta (key, value) VALUES ('home_id', abs(random()));
+  `,
 ];
 

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
@@ -67,9 +68,22 @@ async function tableState(url: string, schema = "wh_it", table = "opens"): Promi
 
 /** Whether a load of itd is inside a COPY right now. */
 async function copying(url: string): Promise<boolean> {
-  return withPg(url, async (c) => {
-    const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'itd load%' AND query LIKE 'COPY%' AND state = 'active'");
-    return (r.rowCount ?? 0) > 0;
+  return withPg(url, async (c) => inCopy(c));
+}
+
+async function inCopy(c: pg.Client): Promise<boolean> {
+  const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'itd load%' AND query LIKE 'COPY%' AND state = 'active'");
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Waits (polling every few milliseconds on one connection: a slice's COPY may last only tens of them) until a load is inside a COPY. */
+async function untilCopying(url: string, timeoutMs = 30_000): Promise<void> {
+  await withPg(url, async (c) => {
+    const end = Date.now() + timeoutMs;
+    while (!(await inCopy(c))) {
+      if (Date.now() > end) throw new Error("timed out waiting for a COPY in progress");
+      await sleep(2);
+    }
   });
 }
 
@@ -117,6 +131,24 @@ describe("the PostgreSQL warehouse", () => {
     if (password !== "") for (const o of outputs) expect(o).not.toContain(password);
   }, 120_000);
 
+  it("two homes sharing one PostgreSQL warehouse keep their own cursors: each home's first schedule (both schedule#1) imports its own window", async () => {
+    const url = await freshPgDatabase();
+    const a = home(url);
+    const b = home(url);
+    const slot = iso(WINDOW.end);
+    for (const [h, name, table] of [[a, "sched_a", "a_opens"], [b, "sched_b", "b_opens"]] as const) {
+      expect((await h.itd("connector:create", name, "0 0 * * *", "wh_it", table, "load.yml", "--auto-create-table")).code).toBe(0);
+      const run = await h.itd("connector:run", name, slot, "--foreground");
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+    }
+    expectExactly((await tableState(url, "wh_it", "a_opens")).ids, expectedIds());
+    expectExactly((await tableState(url, "wh_it", "b_opens")).ids, expectedIds());
+    // Each home's ledger rows carry its identity.
+    const streams = await withPg(url, async (c) => (await c.query("SELECT DISTINCT stream FROM wh_it._itd_loads ORDER BY 1")).rows.map((r: { stream: string }) => r.stream));
+    expect(streams).toHaveLength(2);
+    expect(streams.every((x) => /^[0-9a-f]{16}\/schedule#1$/.test(x))).toBe(true);
+  }, 120_000);
+
   it("a job SIGKILLed inside its COPY commits nothing of that slice; the re-run loses and doubles nothing", async () => {
     const url = await freshPgDatabase();
     const h = home(url, 2);
@@ -129,7 +161,7 @@ describe("the PostgreSQL warehouse", () => {
       const exited = new Promise<void>((res) => child.once("exit", () => res()));
       // Let a few slices commit first, then strike while a COPY is open.
       await sleep(300 + round * 400);
-      await until("a COPY in progress", () => copying(url), 30_000);
+      await untilCopying(url);
       child.kill("SIGKILL");
       await exited;
       kills++;
@@ -156,7 +188,7 @@ describe("the PostgreSQL warehouse", () => {
       fake.addFaults(["export.json:slow=100@100%"]);
       const running = h.itd("connector:issue", "load.yml", "--database", "wh_it", "--table", "opens", "--auto-create-table");
       await sleep(500);
-      await until("a COPY in progress", () => copying(url), 30_000);
+      await untilCopying(url);
       await server.stop();
       const failed = await running;
       await server.start();

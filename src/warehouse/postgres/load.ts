@@ -47,6 +47,8 @@ export interface PgLoadContext {
   clock: Clock;
   /** The load's own connection; the load ends it. */
   client: PgClient;
+  /** A stream as this home's ledger names it (the load's own stream comes scoped already). */
+  scoped(stream: string): string;
   /** The load is over (finished or aborted). */
   ended(load: PgLoad): void;
 }
@@ -181,7 +183,7 @@ export class PgLoad implements Load {
   async lastCommitted(stream: string): Promise<CommittedCursor | undefined> {
     this.assertOpen();
     try {
-      return await lastCommittedIn(this.client, this.database, stream);
+      return await lastCommittedIn(this.client, this.database, this.ctx.scoped(stream));
     } catch (err) {
       throw asPgError(err, this.ctx.target, `Cannot read the ledger of ${this.database}`);
     }

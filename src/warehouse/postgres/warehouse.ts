@@ -20,8 +20,9 @@ import { pgQuery } from "./query.js";
 import { checkPgName, createTableSql, ident, itdType, LEDGER_TABLE, qualified, schemaLockSql, type PgColumn } from "./sql.js";
 import type { PostgresTarget } from "./url.js";
 
-export function postgresWarehouse(target: PostgresTarget, clock: Clock): Warehouse {
-  return new PostgresWarehouse(target, clock);
+/** `streamScope`: the home's identity, put before every stream in the ledger and the fences (see open.ts). */
+export function postgresWarehouse(target: PostgresTarget, clock: Clock, streamScope?: () => string): Warehouse {
+  return new PostgresWarehouse(target, clock, streamScope);
 }
 
 const databaseName = (name: string): string => checkPgName("database", checkDatabaseName(name));
@@ -37,8 +38,14 @@ class PostgresWarehouse implements Warehouse {
   constructor(
     private readonly target: PostgresTarget,
     private readonly clock: Clock,
+    private readonly streamScope: (() => string) | undefined,
   ) {
     this.location = target.shown;
+  }
+
+  /** The stream as the ledger and the fences name it: this home's. */
+  private scoped(stream: string): string {
+    return this.streamScope === undefined ? stream : `${this.streamScope()}/${stream}`;
   }
 
   /** Runs `fn` on the shared metadata connection; a failure names the server, and a broken connection is made again next time. */
@@ -173,7 +180,10 @@ class PostgresWarehouse implements Warehouse {
     checkLoadColumns(options.columns);
     if (!(await this.databaseExists(database))) throw databaseNotFound(database);
     const client = await connect(this.target, `load ${database}.${table}`);
-    const load = await PgLoad.begin({ target: this.target, clock: this.clock, client, ended: (l) => this.loads.delete(l) }, options);
+    const load = await PgLoad.begin(
+      { target: this.target, clock: this.clock, client, scoped: (s) => this.scoped(s), ended: (l) => this.loads.delete(l) },
+      { ...options, stream: this.scoped(options.stream) },
+    );
     this.loads.add(load);
     return load;
   }
@@ -181,7 +191,7 @@ class PostgresWarehouse implements Warehouse {
   async lastCursor(database: string, stream: string): Promise<CommittedCursor | undefined> {
     const schema = databaseName(database);
     return this.withMeta(`Cannot read the ledger of ${database}`, async (c) =>
-      (await tableExists(c, schema, LEDGER_TABLE)) ? lastCommittedIn(c, schema, stream) : undefined,
+      (await tableExists(c, schema, LEDGER_TABLE)) ? lastCommittedIn(c, schema, this.scoped(stream)) : undefined,
     );
   }
 
@@ -190,9 +200,13 @@ class PostgresWarehouse implements Warehouse {
       const schema = await this.requireDatabase(c, database);
       const where: string[] = [];
       const params: string[] = [];
+      const scope = this.streamScope === undefined ? "" : `${this.streamScope()}/`;
       if (filter.stream !== undefined) {
-        params.push(filter.stream);
+        params.push(this.scoped(filter.stream));
         where.push(`stream = $${params.length}`);
+      } else if (scope !== "") {
+        params.push(scope);
+        where.push(`starts_with(stream, $${params.length})`);
       }
       if (filter.jobId !== undefined) {
         params.push(filter.jobId);
@@ -204,7 +218,7 @@ class PostgresWarehouse implements Warehouse {
         params,
       );
       return r.rows.map((x) => ({
-        stream: x.stream,
+        stream: x.stream.slice(scope.length),
         jobId: x.job_id,
         slice: x.slice,
         table: x.table_name,
