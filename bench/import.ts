@@ -52,7 +52,7 @@ export interface ImportBenchResult {
 }
 
 /** Records one day of the fake's emailSend export as 24 hour files; returns its load.yml columns (guessed by itd). */
-async function recordDay(dir: string, eventsPerDay: number): Promise<{ records: number; bytes: number; columns: string }> {
+export async function recordDay(dir: string, eventsPerDay: number): Promise<{ records: number; bytes: number; columns: string }> {
   mkdirSync(dir, { recursive: true });
   const fake = await startServer([ITD, "fake-iterable", "--port", "0", "--api-key", KEY, "--no-rate-limits", "--events-per-day", String(eventsPerDay), "--now", "2026-06-02T00:00:00Z"]);
   let records = 0;
@@ -75,7 +75,8 @@ async function recordDay(dir: string, eventsPerDay: number): Promise<{ records: 
   return { records, bytes, columns };
 }
 
-function seed(url: string, start: number, end: number, extra = ""): string {
+/** A load.yml's `in:` for the emailSend export of [start, end) from `url`, plus `extra` lines. */
+export function seed(url: string, start: number, end: number, extra = ""): string {
   const iso = (ms: number): string => new Date(ms).toISOString();
   return `in:\n  type: iterable\n  api_key: ${KEY}\n  base_url: ${url}\n  data_type: export_data\n  export_data_type: emailSend\n  start_time: '${iso(start)}'\n  end_time: '${iso(end)}'\n${extra}`;
 }

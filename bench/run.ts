@@ -8,6 +8,7 @@ import { clientBench, clientBenchMarkdown } from "./client.js";
 import { importBench, importBenchMarkdown } from "./import.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
+import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
@@ -36,6 +37,11 @@ out.push("## Iterable client: export streaming and parsing", "", clientBenchMark
 if (only === undefined || only === "import") {
   const imp = await importBench({ quick, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## Imports: itd against a naive single-threaded loader", "", importBenchMarkdown(imp), "");
+}
+
+if (only === undefined || only === "postgres") {
+  const pgb = await postgresBench({ quick, log: (line) => process.stderr.write(`${line}\n`) });
+  out.push("## PostgreSQL warehouse: itd against a raw COPY", "", postgresBenchMarkdown(pgb), "");
 }
 
 if (only === undefined || only === "warehouse") {

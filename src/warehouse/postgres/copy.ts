@@ -58,15 +58,37 @@ function cell(v: CellValue, kind: CopyKind): string {
 
 /** COPY text of `rows` (each ends with a newline); `kinds` has one entry per value of a row. */
 export function encodeCopyRows(rows: readonly Row[], kinds: readonly CopyKind[]): string {
-  const width = kinds.length;
   let out = "";
-  for (const row of rows) {
-    let line = "";
-    for (let i = 0; i < width; i++) {
-      if (i > 0) line += "\t";
-      line += cell(row[i] as CellValue, kinds[i] as CopyKind);
-    }
-    out += line + "\n";
-  }
+  for (const row of rows) out += copyLine(row, kinds);
   return out;
+}
+
+/**
+ * The same COPY text as UTF-8 bytes, the form the connection sends: each
+ * row's line is built as a short string and written straight into one
+ * buffer, so no long string of the whole chunk is built and then flattened
+ * and encoded again (that took about twice the time of the rows' encoding).
+ */
+export function encodeCopyBuffer(rows: readonly Row[], kinds: readonly CopyKind[]): Buffer {
+  let buf = Buffer.allocUnsafe(Math.max(4096, rows.length * 256));
+  let at = 0;
+  for (const row of rows) {
+    const line = copyLine(row, kinds);
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair 4 for 2 units).
+    const most = line.length * 3;
+    if (at + most > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + most));
+      buf.copy(bigger, 0, 0, at);
+      buf = bigger;
+    }
+    at += buf.write(line, at, "utf8");
+  }
+  return buf.subarray(0, at);
+}
+
+function copyLine(row: Row, kinds: readonly CopyKind[]): string {
+  const width = kinds.length;
+  let line = width > 0 ? cell(row[0] as CellValue, kinds[0] as CopyKind) : "";
+  for (let i = 1; i < width; i++) line += "\t" + cell(row[i] as CellValue, kinds[i] as CopyKind);
+  return line + "\n";
 }

@@ -21,7 +21,7 @@ import type { Load, Slice } from "../port.js";
 import { TIME_COLUMN } from "../schema.js";
 import type { BeginLoadOptions, CommittedCursor, LoadResult, OutMode, Row, RunRef, StreamPosition, TableColumn } from "../types.js";
 import { asPgError, type PgClient } from "./connect.js";
-import { copyKind, encodeCopyRows, type CopyKind } from "./copy.js";
+import { copyKind, encodeCopyBuffer, type CopyKind } from "./copy.js";
 import { ensureLedger, readColumns } from "./meta.js";
 import {
   columnDefinition,
@@ -39,7 +39,7 @@ import type { PostgresTarget } from "./url.js";
 
 const STAGE = "itd_stage";
 
-/** COPY text is written in pieces of about this many characters (fewer, larger writes). */
+/** COPY text is written in pieces of this many rows (fewer, larger writes: about 500 KB each). */
 const COPY_CHUNK_ROWS = 2_000;
 
 export interface PgLoadContext {
@@ -197,8 +197,8 @@ export class PgLoad implements Load {
     return this.client.query(from(`COPY ${target} (${this.copyColumns}) FROM STDIN`));
   }
 
-  encode(rows: readonly Row[]): string {
-    return encodeCopyRows(rows, this.kinds);
+  encode(rows: readonly Row[]): Buffer {
+    return encodeCopyBuffer(rows, this.kinds);
   }
 
   get target(): PostgresTarget {
@@ -358,9 +358,9 @@ class PgSlice implements Slice {
         this.copy = copy;
       }
       for (let i = 0; i < rows.length; i += COPY_CHUNK_ROWS) {
-        const text = this.load.encode(i === 0 && rows.length <= COPY_CHUNK_ROWS ? rows : rows.slice(i, i + COPY_CHUNK_ROWS));
+        const bytes = this.load.encode(i === 0 && rows.length <= COPY_CHUNK_ROWS ? rows : rows.slice(i, i + COPY_CHUNK_ROWS));
         if (this.copyError !== undefined) throw this.copyError;
-        if (!this.copy.write(text)) await drained(this.copy);
+        if (!this.copy.write(bytes)) await drained(this.copy);
       }
       this.count += rows.length;
     });
