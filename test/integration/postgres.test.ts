@@ -6,7 +6,7 @@
  * server and never its password.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +129,17 @@ describe("the PostgreSQL warehouse", () => {
     expect(own.stdout.trim().split("\n")[1]).toBe(`${expectedIds().size},${expectedIds().size}`);
     outputs.push(again.stdout, again.stderr);
     if (password !== "") for (const o of outputs) expect(o).not.toContain(password);
+  }, 120_000);
+
+  it.each(["sqlite", "postgres"])("a schedule file's first run creates its database (%s warehouse)", async (engine) => {
+    const url = engine === "postgres" ? await freshPgDatabase() : "sqlite";
+    const h = home(url);
+    mkdirSync(join(h.dir, "schedules"), { recursive: true });
+    writeFileSync(join(h.dir, "schedules", "from_file.yml"), "name: from_file\ncron: '0 0 * * *'\ndatabase: file_db\ntable: opens\nconfig: ../load.yml\n");
+    const run = await h.itd("connector:run", "from_file", iso(WINDOW.end), "--foreground");
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const show = await h.itd("table:show", "file_db", "opens");
+    expect(show.stdout).toContain(`Count       : ${expectedIds().size}`);
   }, 120_000);
 
   it("two homes sharing one PostgreSQL warehouse keep their own cursors: each home's first schedule (both schedule#1) imports its own window", async () => {

@@ -70,7 +70,7 @@ export class PgLoad implements Load {
   /** `"col", …, "time"` of the COPY, in row order. */
   private copyColumns = "";
   private kinds: CopyKind[] = [];
-  /** Staging modes: the columns the table has after the swap (added at the swap when it has not). */
+  /** Staging modes: the columns the load adds to the table at the swap. */
   private stageColumns: TableColumn[] = [];
   private warnings: string[] = [];
   private readonly committedSlices: Committed[] = [];
@@ -135,6 +135,8 @@ export class PgLoad implements Load {
         const spec = opts.columns[i];
         return `${ident(n)} ${typeOf.get(n) ?? pgType(spec === undefined ? "time" : spec.type)}`;
       });
+      // `time` first, as in every table itd makes: a table made at the swap is made LIKE the staging table.
+      defs.unshift(defs.pop() as string);
       await client.query(`DROP TABLE IF EXISTS pg_temp.${STAGE}`);
       await client.query(`CREATE TEMP TABLE ${STAGE} (${defs.join(", ")})`);
       this.stageColumns = plan.added;
@@ -268,7 +270,8 @@ export class PgLoad implements Load {
     if (replace) {
       const existing = await readColumns(client, this.database, this.table);
       if (existing === undefined) {
-        await client.query(createTableSql(this.database, this.table, this.stageColumns));
+        // (Also when the table went away since the load began: the staged columns, with their types.)
+        await client.query(`CREATE TABLE ${this.tableSql} (LIKE pg_temp.${STAGE})`);
       } else {
         const have = new Set(existing.map((c) => c.name));
         const added = this.stageColumns.filter((c) => !have.has(pgColumnName(c.name)));

@@ -240,6 +240,20 @@ describe("the postgres engine", () => {
     expect(counts.at(-1)).toBe(50_000);
   });
 
+  it("a replace whose table went away while it ran makes it again, time first, with the staged rows", async () => {
+    const { wh, url } = await fresh("postgres");
+    await loadOnce(wh, {}, [[1, "a", 1]]);
+    const load = await wh.beginLoad(opts({ mode: "replace", jobId: "job2" }));
+    const s = await load.beginSlice("r");
+    await s.insert([[7, "new", 7]]);
+    await s.commit({ at: 1 });
+    await withPg(url as string, (c) => c.query("DROP TABLE db1.events"));
+    expect(await load.finish()).toMatchObject({ rows: 1, replaced: true });
+    const d = await wh.describeTable("db1", "events");
+    expect(d.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["time:time", "id:long", "email:string"]);
+    expect(await rowsOf(wh, "SELECT id, email, time FROM events")).toEqual([[7, "new", 7]]);
+  });
+
   it("a column name over PostgreSQL's 63 bytes gets a stable shorter name, with a warning", async () => {
     const { wh } = await fresh("postgres");
     const long = `custom_${"x".repeat(70)}`;
