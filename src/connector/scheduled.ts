@@ -115,8 +115,8 @@ export async function runScheduleJob(
   try {
     config = validateLoadConfig(def.config, def.source === "cli" ? `schedule ${def.name}` : def.source, deps.env);
     // A schedule file has no connector:create to make its target: its first run creates the database.
-    if (def.source !== "cli" && !deps.warehouse.databaseExists(def.database)) {
-      deps.warehouse.createDatabase(def.database);
+    if (def.source !== "cli" && !(await deps.warehouse.databaseExists(def.database))) {
+      await deps.warehouse.createDatabase(def.database, { ifNotExists: true });
       deps.jobs.appendLog(job.id, "info", `database ${def.database} created for the schedule file ${def.source}`);
     }
   } catch (err) {

@@ -1,0 +1,88 @@
+/**
+ * Adversarial review of the PostgreSQL engine (issue 13, commit b5aca15):
+ * each test reproduces a defect found, fixed in src/.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../../src/clock.js";
+import { runScheduleJob } from "../../../src/connector/index.js";
+import type { ScheduleDefinition } from "../../../src/schedule/index.js";
+import type { Job } from "../../../src/store/index.js";
+import { parsePostgresUrl, type BeginLoadOptions, type ColumnSpec, type Warehouse } from "../../../src/warehouse/index.js";
+import { openWarehouse } from "../../../src/warehouse/open.js";
+import { freshPgDatabase, withPg } from "../../support/postgres.js";
+import { tempHome } from "./helpers.js";
+
+const opened: Warehouse[] = [];
+afterEach(async () => {
+  for (const w of opened.splice(0)) await w.close();
+});
+
+async function fresh(): Promise<{ wh: Warehouse; url: string }> {
+  const url = await freshPgDatabase("itd_review");
+  const wh = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url, {}, "test") }, "/nonexistent", new FakeClock(Date.UTC(2024, 0, 1)));
+  opened.push(wh);
+  await wh.createDatabase("db1");
+  return { wh, url };
+}
+
+const opts = (over: Partial<BeginLoadOptions> = {}): BeginLoadOptions => ({
+  database: "db1",
+  table: "events",
+  mode: "append",
+  columns: [{ name: "id", type: "long" }],
+  jobId: "job1",
+  stream: "s1",
+  ...over,
+});
+
+async function loadOnce(wh: Warehouse, over: Partial<BeginLoadOptions>, rows: (string | number | null)[][], slice = "w1") {
+  const load = await wh.beginLoad(opts(over));
+  try {
+    const s = await load.beginSlice(slice);
+    await s.insert(rows);
+    await s.commit({ slice }, { epoch: 0, seq: 1 });
+    return await load.finish();
+  } finally {
+    await load.abort();
+  }
+}
+
+const q = async (wh: Warehouse, sql: string) => (await wh.query("db1", sql, { timeoutMs: 10_000, maxRows: 0 })).rows;
+
+describe("the PostgreSQL engine under review", () => {
+});
+
+describe.each(["sqlite", "postgres"] as const)("a schedule file's first run (%s)", (engine) => {
+  it("creates the schedule's database before the load (the port's calls are awaited)", async () => {
+    let wh: Warehouse;
+    if (engine === "sqlite") wh = openWarehouse({ engine: "sqlite" }, tempHome(), new FakeClock(0));
+    else wh = openWarehouse({ engine: "postgres", target: parsePostgresUrl(await freshPgDatabase("itd_review"), {}, "test") }, "/x", new FakeClock(0));
+    opened.push(wh);
+    const def = {
+      id: 1,
+      name: "nightly",
+      cron: "0 * * * *",
+      timezone: "UTC",
+      delay: 0,
+      database: "filedb",
+      table: "events",
+      timeColumn: null,
+      priority: 0,
+      catchup: "latest",
+      config: { in: { type: "iterable", api_key: "k", data_type: "campaign" }, out: { mode: "append" } },
+      paused: false,
+      source: "schedules/nightly.yml",
+    } as ScheduleDefinition;
+    const logs: string[] = [];
+    const deps = {
+      warehouse: wh,
+      env: {},
+      jobs: { appendLog: (_id: number, _level: string, message: string) => void logs.push(message) },
+      clientFor: () => Promise.reject(new Error("stop before Iterable")),
+      lifecycle: { finish: () => ({}) },
+    } as unknown as Parameters<typeof runScheduleJob>[0];
+    await expect(runScheduleJob(deps, def, { id: 7 } as Job, 1)).rejects.toThrow(/stop before Iterable/);
+    expect(await wh.databaseExists("filedb")).toBe(true);
+    expect(logs.join("\n")).toMatch(/database filedb created for the schedule file/);
+  });
+});
