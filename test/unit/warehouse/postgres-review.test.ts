@@ -50,6 +50,37 @@ async function loadOnce(wh: Warehouse, over: Partial<BeginLoadOptions>, rows: (s
 const q = async (wh: Warehouse, sql: string) => (await wh.query("db1", sql, { timeoutMs: 10_000, maxRows: 0 })).rows;
 
 describe("the PostgreSQL engine under review", () => {
+  it("stores JSON whose strings hold a lone UTF-16 surrogate (jsonb refuses the escape), keeping real pairs and escaped backslashes", async () => {
+    const { wh } = await fresh();
+    const cols: ColumnSpec[] = [{ name: "j", type: "json" }];
+    const values = [
+      { s: "cut emoji \ud83d" },
+      { s: "\udc00 low first" },
+      { s: "pair 😀 ok" },
+      { s: "\\ud83d is text, as is \\u0000" },
+      { s: "nul \u0000 inside" },
+    ];
+    await loadOnce(wh, { columns: cols }, values.map((v, i) => [JSON.stringify(v), i]));
+    const rows = await q(wh, "SELECT j::text FROM events ORDER BY time");
+    expect(rows.map((r) => (JSON.parse(r[0] as string) as { s: string }).s)).toEqual([
+      "cut emoji \ufffd",
+      "\ufffd low first",
+      "pair 😀 ok",
+      "\\ud83d is text, as is \\u0000",
+      "nul \ufffd inside",
+    ]);
+  });
+
+  it("stores a timestamp of year 0000 (the converter's range starts there; PostgreSQL calls it 1 BC)", async () => {
+    const { wh } = await fresh();
+    const cols: ColumnSpec[] = [{ name: "t", type: "timestamp" }];
+    await loadOnce(wh, { columns: cols }, [["0000-02-29 12:34:56.789", 1], ["0001-01-01 00:00:00.000", 2]]);
+    expect(await q(wh, "SELECT (extract(epoch FROM t) * 1000)::bigint FROM events ORDER BY time")).toEqual([
+      [-62_162_076_303_211],
+      [-62_135_596_800_000],
+    ]);
+  });
+
 });
 
 describe.each(["sqlite", "postgres"] as const)("a schedule file's first run (%s)", (engine) => {
