@@ -29,6 +29,7 @@ import {
   FENCES_TABLE,
   ident,
   LEDGER_TABLE,
+  literal,
   pgColumnName,
   pgType,
   planColumns,
@@ -38,6 +39,9 @@ import {
 import type { PostgresTarget } from "./url.js";
 
 const STAGE = "itd_stage";
+
+/** The server's limits a load's session lifts (those the server has: idle_session_timeout is 14+, transaction_timeout 17+). */
+const SESSION_TIMEOUTS = ["statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout", "transaction_timeout"];
 
 /** COPY text is written in pieces of about this many characters (fewer, larger writes). */
 const COPY_CHUNK_ROWS = 2_000;
@@ -107,6 +111,11 @@ export class PgLoad implements Load {
 
   private async prepare(): Promise<void> {
     const { client, opts } = this;
+    // A slice's COPY stays open for its whole download and the session waits between slices: timeouts a server
+    // sets for its roles or databases (a managed one often does) would fail every slice longer than them.
+    await client.query(
+      `SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name IN (${SESSION_TIMEOUTS.map(literal).join(", ")})`,
+    );
     await client.query("BEGIN");
     await client.query(schemaLockSql(this.database));
     await ensureLedger(client, this.database);

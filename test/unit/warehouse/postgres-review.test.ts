@@ -81,6 +81,33 @@ describe("the PostgreSQL engine under review", () => {
     ]);
   });
 
+  it("a load outlasts a statement_timeout, idle_session_timeout or transaction_timeout the server sets for its role or database", async () => {
+    const { wh, url } = await fresh();
+    await withPg(url, (c) =>
+      c.query(`DO $$ DECLARE s text; BEGIN
+        FOREACH s IN ARRAY ARRAY['statement_timeout', 'idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout'] LOOP
+          IF EXISTS (SELECT 1 FROM pg_settings WHERE name = s) THEN EXECUTE format('ALTER DATABASE %I SET %s = 300', current_database(), s); END IF;
+        END LOOP; END $$`),
+    );
+    const pause = () => new Promise((r) => setTimeout(r, 800));
+    for (const mode of ["append", "replace"] as const) {
+      const load = await wh.beginLoad(opts({ mode, jobId: mode }));
+      const a = await load.beginSlice("a");
+      await a.insert([[1, 1]]);
+      // A slice's COPY lasts as long as its download from Iterable; between slices the connection waits for the next one.
+      await pause();
+      await a.insert([[2, 2]]);
+      await a.commit({ a: 1 });
+      await pause();
+      const b = await load.beginSlice("b");
+      await b.insert([[3, 3]]);
+      await b.commit({ b: 1 });
+      await load.finish();
+    }
+    expect(await q(wh, "SELECT id FROM events ORDER BY id")).toEqual([[1], [2], [3]]);
+  });
+
+
 });
 
 describe.each(["sqlite", "postgres"] as const)("a schedule file's first run (%s)", (engine) => {
