@@ -31,6 +31,8 @@ class PostgresWarehouse implements Warehouse {
   readonly engine = "postgres" as const;
   readonly location: string;
   private meta: Promise<PgClient> | undefined;
+  /** The end of the metadata call before (withMeta runs them one at a time). */
+  private metaTurn: Promise<void> = Promise.resolve();
   private readonly loads = new Set<PgLoad>();
   private closed = false;
 
@@ -41,10 +43,33 @@ class PostgresWarehouse implements Warehouse {
     this.location = target.shown;
   }
 
-  /** Runs `fn` on the shared metadata connection; a failure names the server, and a broken connection is made again next time. */
-  private async withMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on the shared metadata connection, one call at a time (several of them open a transaction, which
+   * calls made meanwhile would join); a failure names the server, and a connection the server ended (a restart,
+   * its idle_session_timeout) is made again.
+   */
+  private withMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+    const run = this.metaTurn.then(() => this.onMeta(context, fn));
+    this.metaTurn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async onMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
     this.assertOpen();
-    this.meta ??= connect(this.target, "metadata");
+    if (this.meta === undefined) {
+      const connecting = connect(this.target, "metadata");
+      this.meta = connecting;
+      // The server ended the connection between calls: the next call makes a new one.
+      connecting.then(
+        (c) => c.once("end", () => {
+          if (this.meta === connecting) this.meta = undefined;
+        }),
+        () => undefined,
+      );
+    }
     let client: PgClient;
     try {
       client = await this.meta;

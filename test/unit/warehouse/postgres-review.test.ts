@@ -108,6 +108,38 @@ describe("the PostgreSQL engine under review", () => {
   });
 
 
+  it("metadata calls made at the same time do not share one transaction", async () => {
+    const { wh } = await fresh();
+    const results = await Promise.allSettled([
+      wh.createTable("db1", "aaa"),
+      wh.describeTable("db1", "missing1"),
+      wh.createTable("db1", "bbb"),
+      wh.describeTable("db1", "missing2"),
+      wh.createDatabase("db2"),
+      wh.describeTable("db1", "aaa"),
+    ]);
+    const outcome = results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as Error).message));
+    expect(outcome[0]).toBe("ok");
+    expect(outcome[1]).toMatch(/not found|does not exist/i);
+    expect(outcome[2]).toBe("ok");
+    expect(outcome[3]).toMatch(/not found|does not exist/i);
+    expect(outcome[4]).toBe("ok");
+    expect(outcome[5]).toBe("ok");
+    expect((await wh.listTables("db1")).map((t) => t.name)).toEqual(["aaa", "bbb"]);
+    expect(await wh.databaseExists("db2")).toBe(true);
+  });
+
+  it("the metadata connection is made again when the server ended it (a restart), without failing the call", async () => {
+    const { wh, url } = await fresh();
+    expect(await wh.databaseExists("db1")).toBe(true);
+    await withPg(url, (c) =>
+      c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'itd metadata' AND datname = current_database()"),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await wh.databaseExists("db1")).toBe(true);
+    expect(await wh.lastCursor("db1", "s1")).toBeUndefined();
+  });
+
 });
 
 describe.each(["sqlite", "postgres"] as const)("a schedule file's first run (%s)", (engine) => {
