@@ -140,6 +140,23 @@ describe("the PostgreSQL engine under review", () => {
     expect(await wh.lastCursor("db1", "s1")).toBeUndefined();
   });
 
+  it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
+    const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
+    expect(t.shown).not.toContain("sekrit-1");
+    expect(t.shown).toContain("password=***");
+    const env = { PW: "sekrit-2" };
+    expect(parsePostgresUrl("postgresql://u@h/db?password=${PW}", env, "test").shown).not.toContain("sekrit-2");
+    const bad = (() => {
+      try {
+        parsePostgresUrl("postgresql://u@h:99999/db?password=sekrit-3", {}, "--warehouse");
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    })();
+    expect(bad).toMatch(/not a valid URL: .*password=\*\*\*/);
+    expect(bad).not.toContain("sekrit-3");
+  });
 });
 
 describe.each(["sqlite", "postgres"] as const)("a schedule file's first run (%s)", (engine) => {
