@@ -123,7 +123,7 @@ export class PgLoad implements Load {
     const existing = await readColumns(client, this.database, this.table);
     const plan = planColumns(this.table, existing ?? [], opts.columns);
     this.warnings = plan.warnings;
-    const loadColumns = [...opts.columns.map((c) => pgColumnName(c.name)), TIME_COLUMN];
+    const loadColumns = [...plan.names, TIME_COLUMN];
     if (!usesStaging(this.mode)) {
       if (existing === undefined) {
         await client.query(createTableSql(this.database, this.table, plan.added));

@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { ConfigError } from "../../errors.js";
+import { identKey } from "../names.js";
 import { TIME_COLUMN } from "../schema.js";
 import type { ColumnSpec, ColumnType, TableColumn, TableColumnType } from "../types.js";
 
@@ -103,29 +104,41 @@ export function createTableSql(schema: string, table: string, columns: readonly 
 /** What a load changes in an existing table: columns it adds, and types it keeps. */
 export interface PgSchemaPlan {
   added: TableColumn[];
+  /** The table's name of each load column, in the load's order. */
+  names: string[];
   warnings: string[];
 }
 
 /**
  * Keeps the table as it is (its identity, types, grants and views) and adds
  * the load's new columns; a column of another type keeps its own (with a warning).
+ * A load column matches a table column of the same name or, when there is none,
+ * the one column whose name differs only in case (itd's rule, as on SQLite).
  */
 export function planColumns(table: string, existing: readonly PgColumn[], load: readonly ColumnSpec[]): PgSchemaPlan {
   const byName = new Map(existing.map((c) => [c.name, c]));
+  const byKey = new Map<string, PgColumn | null>();
+  for (const c of existing) byKey.set(identKey(c.name), byKey.has(identKey(c.name)) ? null : c);
   const added: TableColumn[] = byName.has(TIME_COLUMN) ? [] : [{ name: TIME_COLUMN, type: "time" }];
+  const names: string[] = [];
   const warnings: string[] = [];
   for (const c of load) {
-    const old = byName.get(pgColumnName(c.name));
+    const name = pgColumnName(c.name);
+    const old = byName.get(name) ?? byKey.get(identKey(name)) ?? undefined;
     if (old === undefined) {
       added.push({ name: c.name, type: c.type });
-    } else if (old.pgType !== PG_TYPES[c.type] && !(old.pgType === "timestamp with time zone" && c.type === "timestamp")) {
+      names.push(name);
+      continue;
+    }
+    names.push(old.name);
+    if (old.pgType !== PG_TYPES[c.type] && !(old.pgType === "timestamp with time zone" && c.type === "timestamp")) {
       warnings.push(`Column '${c.name}' of table '${table}' keeps its type ${old.pgType}; the load declares ${c.type}`);
     }
   }
   for (const c of load) {
     if (pgColumnName(c.name) !== c.name) warnings.push(`Column '${c.name}' is named '${pgColumnName(c.name)}' in PostgreSQL (names are at most ${MAX_NAME_BYTES} bytes)`);
   }
-  return { added, warnings };
+  return { added, names, warnings };
 }
 
 /** The ledger and the fences of one schema (created with it, or when an older schema lacks them). */

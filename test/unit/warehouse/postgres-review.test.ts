@@ -140,6 +140,16 @@ describe("the PostgreSQL engine under review", () => {
     expect(await wh.lastCursor("db1", "s1")).toBeUndefined();
   });
 
+  it("a load column matches the table's column whose name differs only in case (one column, as on SQLite)", async () => {
+    const { wh } = await fresh();
+    for (const [i, [name, mode]] of ([["Email", "append"], ["email", "append"], ["EMAIL", "replace"], ["eMail", "truncate"]] as const).entries()) {
+      expect((await loadOnce(wh, { columns: [{ name, type: "string" }], jobId: `j${i}`, mode }, [[`v${i}`, i]])).rows).toBe(1);
+      if (i === 1) expect(await q(wh, 'SELECT "Email" FROM events ORDER BY time')).toEqual([["v0"], ["v1"]]);
+    }
+    expect((await wh.describeTable("db1", "events")).columns.map((c) => c.name).sort()).toEqual(["Email", "time"]);
+    expect(await q(wh, 'SELECT "Email" FROM events')).toEqual([["v3"]]);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
