@@ -8,10 +8,11 @@
  *
  * `replace`, `truncate`, `replace_on_new_data`: slices COPY into a temporary
  * table of the load's session (gone with the session, so a killed load leaves
- * nothing to clean up); `finish()` swaps in one transaction — TRUNCATE the
- * table, INSERT the staged rows, the ledger rows — so the table keeps its
- * identity (grants, views, dependants) and a reader waits for the swap's
- * lock and then sees the new rows, never an empty table.
+ * nothing to clean up); `finish()` swaps in one transaction — DELETE the
+ * table's rows, INSERT the staged rows, the ledger rows — so the table keeps
+ * its identity (grants, views, dependants) and a reader sees the old rows
+ * until the swap commits and the new ones after, never an empty table
+ * (whatever its isolation level: TRUNCATE would show an older snapshot none).
  */
 import type { Writable } from "node:stream";
 import type { Clock } from "../../clock.js";
@@ -281,7 +282,10 @@ export class PgLoad implements Load {
         const added = this.stageColumns.filter((c) => !have.has(pgColumnName(c.name)));
         if (added.length > 0) await client.query(`ALTER TABLE ${this.tableSql} ${added.map((c) => `ADD COLUMN ${columnDefinition(c)}`).join(", ")}`);
       }
-      await client.query(`TRUNCATE ${this.tableSql}`);
+      // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a REPEATABLE READ reader whose snapshot is older than the
+      // swap would find the table empty). The lock keeps writers out until the swap commits; readers read on.
+      await client.query(`LOCK TABLE ${this.tableSql} IN SHARE ROW EXCLUSIVE MODE`);
+      await client.query(`DELETE FROM ${this.tableSql}`);
       await client.query(`INSERT INTO ${this.tableSql} (${this.copyColumns}) SELECT ${this.copyColumns} FROM pg_temp.${STAGE}`);
     }
     for (const s of this.committedSlices) await this.record(s);

@@ -150,6 +150,25 @@ describe("the PostgreSQL engine under review", () => {
     expect(await q(wh, 'SELECT "Email" FROM events')).toEqual([["v3"]]);
   });
 
+  it("a replace never shows an empty table, even to a reader whose snapshot is older than the swap (REPEATABLE READ)", async () => {
+    const { wh, url } = await fresh();
+    await loadOnce(wh, {}, [[1, 1], [2, 2]]);
+    const load = await wh.beginLoad(opts({ mode: "replace", jobId: "j2" }));
+    const s = await load.beginSlice("r");
+    await s.insert([[7, 7], [8, 8], [9, 9]]);
+    await s.commit({ r: 1 });
+    const seen = await withPg(url, async (c) => {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      await c.query("SELECT 1"); // its snapshot, taken before the swap
+      await load.finish();
+      const n = Number((await c.query("SELECT count(*) AS n FROM db1.events")).rows[0].n);
+      await c.query("COMMIT");
+      return n;
+    });
+    expect(seen).toBe(2);
+    expect(await q(wh, "SELECT id FROM events ORDER BY id")).toEqual([[7], [8], [9]]);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
