@@ -40,7 +40,8 @@ export async function connect(target: PostgresTarget, purpose: string): Promise<
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw connectError(err, target);
+    // A URL without a user: node-postgres took $PGUSER or the operating-system user, which the message names.
+    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target);
   }
   return client;
 }

@@ -169,6 +169,23 @@ describe("the PostgreSQL engine under review", () => {
     expect(await q(wh, "SELECT id FROM events ORDER BY id")).toEqual([[7], [8], [9]]);
   });
 
+  it("a connection error names the user node-postgres took ($PGUSER) when the URL names none", async () => {
+    const url = new URL(await freshPgDatabase("itd_review"));
+    url.username = "";
+    url.password = "";
+    url.port = "1";
+    const before = process.env["PGUSER"];
+    process.env["PGUSER"] = "itd_review_env_user";
+    try {
+      const wh = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url.href, {}, "test") }, "/x", new FakeClock(0));
+      opened.push(wh);
+      await expect(wh.listDatabases()).rejects.toThrow(/^Cannot connect to the PostgreSQL warehouse at 127\.0\.0\.1:1 as user 'itd_review_env_user', database '\w+': connection refused/);
+    } finally {
+      if (before === undefined) delete process.env["PGUSER"];
+      else process.env["PGUSER"] = before;
+    }
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
