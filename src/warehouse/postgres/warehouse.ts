@@ -241,6 +241,16 @@ class PostgresWarehouse implements Warehouse {
   }
 
   async check(): Promise<DatabaseCheck[]> {
+    const encoding = await this.withMeta("Cannot read the warehouse's encoding", async (c) => {
+      const r = await c.query<{ encoding: string }>("SELECT pg_catalog.pg_encoding_to_char(encoding) AS encoding FROM pg_catalog.pg_database WHERE datname = current_database()");
+      return r.rows[0]?.encoding ?? "UTF8";
+    });
+    // Iterable's text is UTF-8: a value the database's encoding cannot hold (an emoji in LATIN1) fails its slice, every retry.
+    if (encoding !== "UTF8" && encoding !== "SQL_ASCII") {
+      throw new ConfigError(`The PostgreSQL warehouse at ${this.target.shown} is reachable, but its encoding is ${encoding}: a record with text outside it (an emoji, most scripts) fails its slice`, {
+        hints: [`itd needs a UTF8 database: createdb -E UTF8 -T template0 -h ${this.target.host} -p ${this.target.port} DBNAME`],
+      });
+    }
     const dbs = await this.listDatabases();
     return dbs.map((d) => ({ name: d.name, where: `schema ${d.name} of ${this.target.shown}`, tables: d.tables }));
   }

@@ -2,7 +2,7 @@
  * Adversarial review of the PostgreSQL engine (issue 13, commit b5aca15):
  * each test reproduces a defect found, fixed in src/.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { FakeClock } from "../../../src/clock.js";
 import { runScheduleJob } from "../../../src/connector/index.js";
 import type { ScheduleDefinition } from "../../../src/schedule/index.js";
@@ -184,6 +184,24 @@ describe("the PostgreSQL engine under review", () => {
       if (before === undefined) delete process.env["PGUSER"];
       else process.env["PGUSER"] = before;
     }
+  });
+
+  it("doctor's check fails on a warehouse database whose encoding cannot hold Iterable's text (an emoji in LATIN1 fails its slice for ever)", async () => {
+    const admin = inject("pgUrl");
+    const name = `itd_review_latin1_${Date.now()}`;
+    await withPg(admin, (c) => c.query(`CREATE DATABASE ${name} ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`));
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const wh = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url.href, {}, "test") }, "/x", new FakeClock(0));
+    opened.push(wh);
+    await wh.createDatabase("db1");
+    const load = await wh.beginLoad(opts({ columns: [{ name: "s", type: "string" }] }));
+    const s = await load.beginSlice("a");
+    await expect(s.insert([["🚀", 1]]).then(() => s.commit({}))).rejects.toThrow(/has no equivalent in encoding "LATIN1"/);
+    await load.abort();
+    await expect(wh.check()).rejects.toThrow(/its encoding is LATIN1/);
+    const utf8 = await fresh();
+    expect((await utf8.wh.check()).map((d) => d.name)).toEqual(["db1"]);
   });
 
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
