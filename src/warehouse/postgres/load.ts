@@ -89,7 +89,7 @@ export class PgLoad implements Load {
     this.mode = opts.mode;
   }
 
-  /** Fences the stream and prepares the table (append) or the staging table, in one transaction. */
+  /** Fences the stream (committed first), then prepares the table (append) or the staging table. */
   static async begin(ctx: PgLoadContext, opts: BeginLoadOptions): Promise<PgLoad> {
     const load = new PgLoad(ctx, opts);
     try {
@@ -121,6 +121,12 @@ export class PgLoad implements Load {
     await client.query(schemaLockSql(this.database));
     await ensureLedger(client, this.database);
     await this.checkFence();
+    // The fence commits before the table's DDL: an older holder's open slice holds the table, which ALTER TABLE
+    // waits for, and that slice's commit checks the fence — fenced in the same transaction, the two deadlocked
+    // and PostgreSQL could end the newer one, letting the older commit.
+    await client.query("COMMIT");
+    await client.query("BEGIN");
+    await client.query(schemaLockSql(this.database));
     const existing = await readColumns(client, this.database, this.table);
     const plan = planColumns(this.table, existing ?? [], opts.columns);
     this.warnings = plan.warnings;

@@ -204,6 +204,27 @@ describe("the PostgreSQL engine under review", () => {
     expect((await utf8.wh.check()).map((d) => d.name)).toEqual(["db1"]);
   });
 
+  it("a newer holder whose load adds a column wins over an older holder's open slice (no deadlock, the older commits nothing)", async () => {
+    const { wh, url } = await fresh();
+    const other = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url, {}, "test") }, "/x", new FakeClock(0));
+    opened.push(other);
+    const older = await wh.beginLoad(opts({ fence: 5 }));
+    const slice = await older.beginSlice("a");
+    await slice.insert([[1, 1]]);
+    // The newer run's load adds a column: ALTER TABLE waits for the older slice's transaction.
+    const newer = other.beginLoad(opts({ fence: 6, jobId: "j2", columns: [{ name: "id", type: "long" }, { name: "extra", type: "string" }] }));
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(slice.commit({ a: 1 }, { epoch: 0, seq: 1 })).rejects.toThrow(/lost its lease: a newer run \(token 6\)/);
+    await older.abort();
+    const load = await newer;
+    const s = await load.beginSlice("b");
+    await s.insert([[2, "x", 2]]);
+    await s.commit({ b: 1 }, { epoch: 0, seq: 1 });
+    await load.finish();
+    expect(await q(wh, "SELECT id, extra FROM events")).toEqual([[2, "x"]]);
+    expect((await wh.ledger("db1")).map((r) => r.jobId)).toEqual(["j2"]);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
