@@ -278,7 +278,6 @@ export class PgLoad implements Load {
     const { client } = this;
     await client.query("BEGIN");
     await client.query(schemaLockSql(this.database));
-    await this.checkFence();
     if (replace) {
       const existing = await readColumns(client, this.database, this.table);
       if (existing === undefined) {
@@ -294,6 +293,9 @@ export class PgLoad implements Load {
       await client.query(`DELETE FROM ${this.tableSql}`);
       await client.query(`INSERT INTO ${this.tableSql} (${this.copyColumns}) SELECT ${this.copyColumns} FROM pg_temp.${STAGE}`);
     }
+    // After the table's lock: an older holder's open slice holds the table until its commit, which checks the
+    // fence; the fence row locked first, the two would deadlock.
+    await this.checkFence();
     for (const s of this.committedSlices) await this.record(s);
     await client.query("COMMIT");
   }

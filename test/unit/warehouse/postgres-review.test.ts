@@ -225,6 +225,27 @@ describe("the PostgreSQL engine under review", () => {
     expect((await wh.ledger("db1")).map((r) => r.jobId)).toEqual(["j2"]);
   });
 
+  it("a newer holder's replace swaps in while an older holder's append slice is open on the table (no deadlock, the older commits nothing)", async () => {
+    const { wh, url } = await fresh();
+    await loadOnce(wh, { jobId: "j0", fence: 4 }, [[0, 0]]);
+    const other = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url, {}, "test") }, "/x", new FakeClock(0));
+    opened.push(other);
+    const older = await wh.beginLoad(opts({ fence: 5 }));
+    const slice = await older.beginSlice("a");
+    await slice.insert([[1, 1]]);
+    const newer = await other.beginLoad(opts({ fence: 6, jobId: "j2", mode: "replace" }));
+    const s = await newer.beginSlice("b");
+    await s.insert([[2, 2]]);
+    await s.commit({ b: 1 });
+    // The swap waits for the older slice's transaction, which holds the table.
+    const finishing = newer.finish();
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(slice.commit({ a: 1 }, { epoch: 0, seq: 1 })).rejects.toThrow(/lost its lease: a newer run \(token 6\)/);
+    await older.abort();
+    await expect(finishing).resolves.toMatchObject({ rows: 1, replaced: true });
+    expect(await q(wh, "SELECT id FROM events")).toEqual([[2]]);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
