@@ -246,6 +246,21 @@ describe("the PostgreSQL engine under review", () => {
     expect(await q(wh, "SELECT id FROM events")).toEqual([[2]]);
   });
 
+  it("an interrupted query is cancelled on the server, not left running there", async () => {
+    const { wh, url } = await fresh();
+    for (const maxRows of [0, 10]) {
+      const ac = new AbortController();
+      const running = wh.query("db1", "SELECT pg_sleep(30)", { timeoutMs: 0, maxRows, signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 500));
+      ac.abort(new Error("interrupted"));
+      await expect(running).rejects.toThrow(/interrupted/);
+      const left = async () =>
+        withPg(url, async (c) => (await c.query("SELECT query FROM pg_stat_activity WHERE application_name = 'itd query' AND state = 'active'")).rows);
+      for (let i = 0; i < 20 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await left()).toEqual([]);
+    }
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
