@@ -45,9 +45,12 @@ export function checkPgName(kind: "database" | "table", name: string): string {
   return name;
 }
 
-/** The column's name in PostgreSQL: itself, or (too long, or with a NUL) a stable shortening. */
+/** PostgreSQL's system columns: every table has them, so no column of a table can take their names. */
+const SYSTEM_COLUMNS = new Set(["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"]);
+
+/** The column's name in PostgreSQL: itself, or (too long, with a NUL, or a system column's) a stable shortening. */
 export function pgColumnName(name: string): string {
-  if (Buffer.byteLength(name) <= MAX_NAME_BYTES && !name.includes("\0")) return name;
+  if (Buffer.byteLength(name) <= MAX_NAME_BYTES && !name.includes("\0") && !SYSTEM_COLUMNS.has(name)) return name;
   const hash = createHash("sha1").update(name).digest("hex").slice(0, 8);
   let prefix = "";
   for (const ch of name.replaceAll("\0", "")) {
@@ -136,7 +139,10 @@ export function planColumns(table: string, existing: readonly PgColumn[], load: 
     }
   }
   for (const c of load) {
-    if (pgColumnName(c.name) !== c.name) warnings.push(`Column '${c.name}' is named '${pgColumnName(c.name)}' in PostgreSQL (names are at most ${MAX_NAME_BYTES} bytes)`);
+    if (pgColumnName(c.name) !== c.name) {
+      const why = SYSTEM_COLUMNS.has(c.name) ? "a system column has its name" : `names are at most ${MAX_NAME_BYTES} bytes, without NUL`;
+      warnings.push(`Column '${c.name}' is named '${pgColumnName(c.name)}' in PostgreSQL (${why})`);
+    }
   }
   return { added, names, warnings };
 }

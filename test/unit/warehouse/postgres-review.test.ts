@@ -261,6 +261,16 @@ describe("the PostgreSQL engine under review", () => {
     }
   });
 
+  it("a column named like a PostgreSQL system column (xmin, ctid, ...) is stored under a stable other name, with a warning", async () => {
+    const { wh } = await fresh();
+    const cols: ColumnSpec[] = [{ name: "xmin", type: "long" }, { name: "ctid", type: "string" }];
+    const r = await loadOnce(wh, { columns: cols }, [[1, "a", 1]]);
+    expect(r.warnings.join("\n")).toMatch(/'xmin' is named 'xmin_[0-9a-f]{8}' in PostgreSQL \(a system column has its name\)/);
+    await loadOnce(wh, { columns: cols, jobId: "j2" }, [[2, "b", 2]]);
+    const d = await wh.describeTable("db1", "events");
+    expect([d.columns.length, d.rows]).toEqual([3, 2]);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
