@@ -34,7 +34,13 @@ export async function connect(target: PostgresTarget, purpose: string): Promise<
     keepAlive: true,
     application_name: `itd ${purpose}`.slice(0, 63),
   };
-  const client = new pg.Client(config);
+  let client: PgClient;
+  try {
+    // Reads the URL's certificate files (sslrootcert, sslcert, sslkey): a missing one fails here.
+    client = new pg.Client(config);
+  } catch (err) {
+    throw connectError(err, target);
+  }
   client.on("error", () => undefined);
   try {
     await client.connect();

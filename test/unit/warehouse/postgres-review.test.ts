@@ -271,6 +271,13 @@ describe("the PostgreSQL engine under review", () => {
     expect([d.columns.length, d.rows]).toEqual([3, 2]);
   });
 
+  it("a certificate file the URL names that is not there fails as a connection error naming the server", async () => {
+    const url = await freshPgDatabase("itd_review");
+    const wh = openWarehouse({ engine: "postgres", target: parsePostgresUrl(`${url}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`, {}, "test") }, "/x", new FakeClock(0));
+    opened.push(wh);
+    await expect(wh.listDatabases()).rejects.toThrow(/^Cannot connect to the PostgreSQL warehouse at 127\.0\.0\.1:\d+ as user 'postgres', database '\w+': .*\/nonexistent\/ca\.pem/);
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
