@@ -36,6 +36,7 @@ import {
   planColumns,
   qualified,
   schemaLockSql,
+  tableLockSql,
 } from "./sql.js";
 import type { PostgresTarget } from "./url.js";
 
@@ -126,7 +127,7 @@ export class PgLoad implements Load {
     // and PostgreSQL could end the newer one, letting the older commit.
     await client.query("COMMIT");
     await client.query("BEGIN");
-    await client.query(schemaLockSql(this.database));
+    await client.query(tableLockSql(this.database, this.table));
     const existing = await readColumns(client, this.database, this.table);
     const plan = planColumns(this.table, existing ?? [], opts.columns);
     this.warnings = plan.warnings;
@@ -277,7 +278,7 @@ export class PgLoad implements Load {
   private async swap(replace: boolean): Promise<void> {
     const { client } = this;
     await client.query("BEGIN");
-    await client.query(schemaLockSql(this.database));
+    await client.query(tableLockSql(this.database, this.table));
     if (replace) {
       const existing = await readColumns(client, this.database, this.table);
       if (existing === undefined) {

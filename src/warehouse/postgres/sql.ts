@@ -168,9 +168,18 @@ export function ledgerDdl(schema: string): string[] {
   ];
 }
 
-/** The advisory lock that serializes itd's changes to one schema's tables (DDL, swaps), across processes and hosts. */
+/** The advisory lock that serializes itd's changes to one schema (its ledger and fences), across processes and hosts. */
 export function schemaLockSql(schema: string): string {
   return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd warehouse ${schema}`)}, 0))`;
+}
+
+/**
+ * The advisory lock that serializes itd's changes to one table (its creation, DDL, swaps). One of its own, not
+ * the schema's: ALTER TABLE waits for every transaction that read the table (a reader's session left idle in
+ * its transaction), and loads into the schema's other tables must not wait with it.
+ */
+export function tableLockSql(schema: string, table: string): string {
+  return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd warehouse ${schema} table ${table}`)}, 0))`;
 }
 
 /** The itd type of a load column as it is given (for the run's COPY encoding). */

@@ -17,7 +17,7 @@ import { asPgError, connect, type PgClient } from "./connect.js";
 import { lastCommittedIn, PgLoad } from "./load.js";
 import { ensureLedger, readColumns, tableExists, userTables } from "./meta.js";
 import { pgQuery } from "./query.js";
-import { checkPgName, createTableSql, ident, itdType, LEDGER_TABLE, qualified, schemaLockSql, type PgColumn } from "./sql.js";
+import { checkPgName, createTableSql, ident, itdType, LEDGER_TABLE, qualified, schemaLockSql, tableLockSql, type PgColumn } from "./sql.js";
 import type { PostgresTarget } from "./url.js";
 
 export function postgresWarehouse(target: PostgresTarget, clock: Clock): Warehouse {
@@ -156,7 +156,7 @@ class PostgresWarehouse implements Warehouse {
     return this.withMeta(`Cannot create table '${database}.${table}'`, async (c) => {
       const schema = await this.requireDatabase(c, database);
       await c.query("BEGIN");
-      await c.query(schemaLockSql(schema));
+      await c.query(tableLockSql(schema, table));
       const exists = await tableExists(c, schema, table);
       if (!exists) await c.query(createTableSql(schema, table, [{ name: TIME_COLUMN, type: "time" }]));
       await c.query("COMMIT");

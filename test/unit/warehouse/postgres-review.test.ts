@@ -278,6 +278,26 @@ describe("the PostgreSQL engine under review", () => {
     await expect(wh.listDatabases()).rejects.toThrow(/^Cannot connect to the PostgreSQL warehouse at 127\.0\.0\.1:\d+ as user 'postgres', database '\w+': .*\/nonexistent\/ca\.pem/);
   });
 
+  it("a load waiting to add a column behind a reader's open transaction does not stall loads into the database's other tables", async () => {
+    const { wh, url } = await fresh();
+    const other = openWarehouse({ engine: "postgres", target: parsePostgresUrl(url, {}, "test") }, "/x", new FakeClock(0));
+    opened.push(other);
+    await loadOnce(wh, {}, [[1, 1]]);
+    await withPg(url, async (reader) => {
+      await reader.query("BEGIN");
+      await reader.query("SELECT count(*) FROM db1.events"); // a BI session left idle in its transaction
+      const adding = wh.beginLoad(opts({ jobId: "j2", stream: "s2", columns: [{ name: "id", type: "long" }, { name: "new_col", type: "string" }] }));
+      await new Promise((r) => setTimeout(r, 300));
+      const elsewhere = other.beginLoad(opts({ table: "other_table", jobId: "j3", stream: "s3" })).then(async (l) => {
+        await l.abort();
+        return "began";
+      });
+      expect(await Promise.race([elsewhere, new Promise((r) => setTimeout(() => r("stalled"), 5000))])).toBe("began");
+      await reader.query("ROLLBACK");
+      await (await adding).abort();
+    });
+  });
+
   it("a password given as the URL's password parameter is shown as ***, like one in the user part", () => {
     const t = parsePostgresUrl("postgresql://u@h:5432/db?sslmode=disable&password=sekrit-1", {}, "test");
     expect(t.shown).not.toContain("sekrit-1");
