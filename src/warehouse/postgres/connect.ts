@@ -34,13 +34,20 @@ export async function connect(target: PostgresTarget, purpose: string): Promise<
     keepAlive: true,
     application_name: `itd ${purpose}`.slice(0, 63),
   };
-  const client = new pg.Client(config);
+  let client: PgClient;
+  try {
+    // Reads the URL's certificate files (sslrootcert, sslcert, sslkey): a missing one fails here.
+    client = new pg.Client(config);
+  } catch (err) {
+    throw connectError(err, target);
+  }
   client.on("error", () => undefined);
   try {
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw connectError(err, target);
+    // A URL without a user: node-postgres took $PGUSER or the operating-system user, which the message names.
+    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target);
   }
   return client;
 }

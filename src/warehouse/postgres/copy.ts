@@ -6,9 +6,11 @@
  * Values arrive as the converter stores them for SQLite (types.ts: booleans
  * 0/1, timestamps as UTC `YYYY-MM-DD HH:MM:SS.SSS` text, JSON as text) and
  * are written for the table's column type: `t`/`f` for a boolean, `+00`
- * after a timestamp. PostgreSQL's text and jsonb cannot hold U+0000: it
- * becomes U+FFFD (the replacement character), so one such value does not
- * fail a whole slice.
+ * after a timestamp. PostgreSQL's text and jsonb cannot hold U+0000, and
+ * jsonb refuses a `\uXXXX` escape of a lone UTF-16 surrogate (JSON.stringify
+ * writes one for a string cut inside an emoji): each becomes U+FFFD (the
+ * replacement character), so one such value does not fail a whole slice.
+ * Year 0000, the first the converter stores, is written as PostgreSQL's 1 BC.
  */
 import type { CellValue, Row } from "../types.js";
 
@@ -26,12 +28,23 @@ export function copyKind(pgType: string): CopyKind {
 const NEEDS_ESCAPE = /[\\\n\r\t\0]/;
 const ESCAPES = /[\\\n\r\t\0]/g;
 const ESCAPED: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\uFFFD" };
-/** `\u0000` in JSON text (an odd run of backslashes before it, so not an escaped backslash followed by `u0000`). */
-const JSON_NUL = /(\\+)u0000/g;
+/**
+ * `\u0000` or a lone surrogate's escape in JSON text (an odd run of backslashes
+ * before it, so not an escaped backslash followed by `u0000`); a high
+ * surrogate's escape followed by a low one's is a pair, kept.
+ */
+const JSON_UNSUPPORTED = /(\\+)u(0000|d[89ab][0-9a-f]{2}(?:\\ud[c-f][0-9a-f]{2})?|d[c-f][0-9a-f]{2})/gi;
+const MAY_NEED_JSON_FIX = /\\u(0000|d[89a-f])/i;
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/;
 
 function escapeText(s: string): string {
   return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPES, (c) => ESCAPED[c] as string) : s;
+}
+
+function fixJsonEscape(m: string, slashes: string, escape: string): string {
+  if (slashes.length % 2 === 0) return m;
+  // A surrogate pair (12 characters) is kept; `\u0000` or a lone surrogate becomes U+FFFD.
+  return escape.length > 4 ? m : `${slashes}ufffd`;
 }
 
 function cell(v: CellValue, kind: CopyKind): string {
@@ -41,10 +54,10 @@ function cell(v: CellValue, kind: CopyKind): string {
       if (typeof v === "number" || typeof v === "bigint") return v === 0 || v === 0n ? "f" : "t";
       return escapeText(v);
     case "timestamptz":
-      if (typeof v === "string" && TIMESTAMP_TEXT.test(v)) return `${v}+00`;
+      if (typeof v === "string" && TIMESTAMP_TEXT.test(v)) return v.startsWith("0000-") ? `0001${v.slice(4)}+00 BC` : `${v}+00`;
       return escapeText(String(v));
     case "jsonb":
-      if (typeof v === "string") return escapeText(v.includes("u0000") ? v.replace(JSON_NUL, (m, slashes: string) => (slashes.length % 2 === 1 ? `${slashes}ufffd` : m)) : v);
+      if (typeof v === "string") return escapeText(MAY_NEED_JSON_FIX.test(v) ? v.replace(JSON_UNSUPPORTED, fixJsonEscape) : v);
       return String(v);
     case "other":
       if (typeof v === "string") return escapeText(v);

@@ -8,10 +8,11 @@
  *
  * `replace`, `truncate`, `replace_on_new_data`: slices COPY into a temporary
  * table of the load's session (gone with the session, so a killed load leaves
- * nothing to clean up); `finish()` swaps in one transaction — TRUNCATE the
- * table, INSERT the staged rows, the ledger rows — so the table keeps its
- * identity (grants, views, dependants) and a reader waits for the swap's
- * lock and then sees the new rows, never an empty table.
+ * nothing to clean up); `finish()` swaps in one transaction — DELETE the
+ * table's rows, INSERT the staged rows, the ledger rows — so the table keeps
+ * its identity (grants, views, dependants) and a reader sees the old rows
+ * until the swap commits and the new ones after, never an empty table
+ * (whatever its isolation level: TRUNCATE would show an older snapshot none).
  */
 import type { Writable } from "node:stream";
 import type { Clock } from "../../clock.js";
@@ -29,15 +30,20 @@ import {
   FENCES_TABLE,
   ident,
   LEDGER_TABLE,
+  literal,
   pgColumnName,
   pgType,
   planColumns,
   qualified,
   schemaLockSql,
+  tableLockSql,
 } from "./sql.js";
 import type { PostgresTarget } from "./url.js";
 
 const STAGE = "itd_stage";
+
+/** The server's limits a load's session lifts (those the server has: idle_session_timeout is 14+, transaction_timeout 17+). */
+const SESSION_TIMEOUTS = ["statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout", "transaction_timeout"];
 
 /** COPY text is written in pieces of this many rows (fewer, larger writes: about 500 KB each). */
 const COPY_CHUNK_ROWS = 2_000;
@@ -86,7 +92,7 @@ export class PgLoad implements Load {
     this.mode = opts.mode;
   }
 
-  /** Fences the stream and prepares the table (append) or the staging table, in one transaction. */
+  /** Fences the stream (committed first), then prepares the table (append) or the staging table. */
   static async begin(ctx: PgLoadContext, opts: BeginLoadOptions): Promise<PgLoad> {
     const load = new PgLoad(ctx, opts);
     try {
@@ -109,14 +115,25 @@ export class PgLoad implements Load {
 
   private async prepare(): Promise<void> {
     const { client, opts } = this;
+    // A slice's COPY stays open for its whole download and the session waits between slices: timeouts a server
+    // sets for its roles or databases (a managed one often does) would fail every slice longer than them.
+    await client.query(
+      `SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name IN (${SESSION_TIMEOUTS.map(literal).join(", ")})`,
+    );
     await client.query("BEGIN");
     await client.query(schemaLockSql(this.database));
     await ensureLedger(client, this.database);
     await this.checkFence();
+    // The fence commits before the table's DDL: an older holder's open slice holds the table, which ALTER TABLE
+    // waits for, and that slice's commit checks the fence — fenced in the same transaction, the two deadlocked
+    // and PostgreSQL could end the newer one, letting the older commit.
+    await client.query("COMMIT");
+    await client.query("BEGIN");
+    await client.query(tableLockSql(this.database, this.table));
     const existing = await readColumns(client, this.database, this.table);
     const plan = planColumns(this.table, existing ?? [], opts.columns);
     this.warnings = plan.warnings;
-    const loadColumns = [...opts.columns.map((c) => pgColumnName(c.name)), TIME_COLUMN];
+    const loadColumns = [...plan.names, TIME_COLUMN];
     if (!usesStaging(this.mode)) {
       if (existing === undefined) {
         await client.query(createTableSql(this.database, this.table, plan.added));
@@ -265,8 +282,7 @@ export class PgLoad implements Load {
   private async swap(replace: boolean): Promise<void> {
     const { client } = this;
     await client.query("BEGIN");
-    await client.query(schemaLockSql(this.database));
-    await this.checkFence();
+    await client.query(tableLockSql(this.database, this.table));
     if (replace) {
       const existing = await readColumns(client, this.database, this.table);
       if (existing === undefined) {
@@ -277,9 +293,15 @@ export class PgLoad implements Load {
         const added = this.stageColumns.filter((c) => !have.has(pgColumnName(c.name)));
         if (added.length > 0) await client.query(`ALTER TABLE ${this.tableSql} ${added.map((c) => `ADD COLUMN ${columnDefinition(c)}`).join(", ")}`);
       }
-      await client.query(`TRUNCATE ${this.tableSql}`);
+      // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a REPEATABLE READ reader whose snapshot is older than the
+      // swap would find the table empty). The lock keeps writers out until the swap commits; readers read on.
+      await client.query(`LOCK TABLE ${this.tableSql} IN SHARE ROW EXCLUSIVE MODE`);
+      await client.query(`DELETE FROM ${this.tableSql}`);
       await client.query(`INSERT INTO ${this.tableSql} (${this.copyColumns}) SELECT ${this.copyColumns} FROM pg_temp.${STAGE}`);
     }
+    // After the table's lock: an older holder's open slice holds the table until its commit, which checks the
+    // fence; the fence row locked first, the two would deadlock.
+    await this.checkFence();
     for (const s of this.committedSlices) await this.record(s);
     await client.query("COMMIT");
   }

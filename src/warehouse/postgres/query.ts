@@ -50,11 +50,17 @@ export async function pgQuery(target: PostgresTarget, schema: string, sql: strin
   }
   if (options.signal?.aborted === true) throw options.signal.reason;
   const client = await connect(target, "query");
+  /** The statement's server process: an interrupted query is cancelled there, not left running. */
+  let pid: number | undefined;
+  let cancelling: Promise<void> | undefined;
   const onAbort = (): void => {
+    if (pid !== undefined) cancelling = cancelBackend(target, pid);
     void client.end().catch(() => undefined);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    pid = (await client.query<{ pid: number }>("SELECT pg_catalog.pg_backend_pid() AS pid")).rows[0]?.pid;
+    if (isAborted(options.signal)) throw (options.signal as AbortSignal).reason;
     await client.query("BEGIN READ ONLY");
     await client.query(`SET LOCAL statement_timeout = ${Math.max(0, Math.floor(options.timeoutMs))}`);
     await client.query("SET LOCAL TimeZone = 'UTC'");
@@ -88,6 +94,24 @@ export async function pgQuery(target: PostgresTarget, schema: string, sql: strin
     options.signal?.removeEventListener("abort", onAbort);
     await client.query("ROLLBACK").catch(() => undefined);
     await client.end().catch(() => undefined);
+    await cancelling;
+  }
+}
+
+/**
+ * Cancels what a server process runs, from a connection of its own: ending the query's connection alone
+ * leaves the statement running (PostgreSQL notices a gone client only when it next writes to it).
+ */
+async function cancelBackend(target: PostgresTarget, pid: number): Promise<void> {
+  try {
+    const c = await connect(target, "query cancel");
+    try {
+      await c.query("SELECT pg_catalog.pg_cancel_backend($1)", [pid]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  } catch {
+    // The server is gone or full: the statement ends at its timeout.
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { ConfigError } from "../../errors.js";
+import { identKey } from "../names.js";
 import { TIME_COLUMN } from "../schema.js";
 import type { ColumnSpec, ColumnType, TableColumn, TableColumnType } from "../types.js";
 
@@ -44,9 +45,12 @@ export function checkPgName(kind: "database" | "table", name: string): string {
   return name;
 }
 
-/** The column's name in PostgreSQL: itself, or (too long, or with a NUL) a stable shortening. */
+/** PostgreSQL's system columns: every table has them, so no column of a table can take their names. */
+const SYSTEM_COLUMNS = new Set(["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"]);
+
+/** The column's name in PostgreSQL: itself, or (too long, with a NUL, or a system column's) a stable shortening. */
 export function pgColumnName(name: string): string {
-  if (Buffer.byteLength(name) <= MAX_NAME_BYTES && !name.includes("\0")) return name;
+  if (Buffer.byteLength(name) <= MAX_NAME_BYTES && !name.includes("\0") && !SYSTEM_COLUMNS.has(name)) return name;
   const hash = createHash("sha1").update(name).digest("hex").slice(0, 8);
   let prefix = "";
   for (const ch of name.replaceAll("\0", "")) {
@@ -103,29 +107,44 @@ export function createTableSql(schema: string, table: string, columns: readonly 
 /** What a load changes in an existing table: columns it adds, and types it keeps. */
 export interface PgSchemaPlan {
   added: TableColumn[];
+  /** The table's name of each load column, in the load's order. */
+  names: string[];
   warnings: string[];
 }
 
 /**
  * Keeps the table as it is (its identity, types, grants and views) and adds
  * the load's new columns; a column of another type keeps its own (with a warning).
+ * A load column matches a table column of the same name or, when there is none,
+ * the one column whose name differs only in case (itd's rule, as on SQLite).
  */
 export function planColumns(table: string, existing: readonly PgColumn[], load: readonly ColumnSpec[]): PgSchemaPlan {
   const byName = new Map(existing.map((c) => [c.name, c]));
+  const byKey = new Map<string, PgColumn | null>();
+  for (const c of existing) byKey.set(identKey(c.name), byKey.has(identKey(c.name)) ? null : c);
   const added: TableColumn[] = byName.has(TIME_COLUMN) ? [] : [{ name: TIME_COLUMN, type: "time" }];
+  const names: string[] = [];
   const warnings: string[] = [];
   for (const c of load) {
-    const old = byName.get(pgColumnName(c.name));
+    const name = pgColumnName(c.name);
+    const old = byName.get(name) ?? byKey.get(identKey(name)) ?? undefined;
     if (old === undefined) {
       added.push({ name: c.name, type: c.type });
-    } else if (old.pgType !== PG_TYPES[c.type] && !(old.pgType === "timestamp with time zone" && c.type === "timestamp")) {
+      names.push(name);
+      continue;
+    }
+    names.push(old.name);
+    if (old.pgType !== PG_TYPES[c.type] && !(old.pgType === "timestamp with time zone" && c.type === "timestamp")) {
       warnings.push(`Column '${c.name}' of table '${table}' keeps its type ${old.pgType}; the load declares ${c.type}`);
     }
   }
   for (const c of load) {
-    if (pgColumnName(c.name) !== c.name) warnings.push(`Column '${c.name}' is named '${pgColumnName(c.name)}' in PostgreSQL (names are at most ${MAX_NAME_BYTES} bytes)`);
+    if (pgColumnName(c.name) !== c.name) {
+      const why = SYSTEM_COLUMNS.has(c.name) ? "a system column has its name" : `names are at most ${MAX_NAME_BYTES} bytes, without NUL`;
+      warnings.push(`Column '${c.name}' is named '${pgColumnName(c.name)}' in PostgreSQL (${why})`);
+    }
   }
-  return { added, warnings };
+  return { added, names, warnings };
 }
 
 /** The ledger and the fences of one schema (created with it, or when an older schema lacks them). */
@@ -149,9 +168,18 @@ export function ledgerDdl(schema: string): string[] {
   ];
 }
 
-/** The advisory lock that serializes itd's changes to one schema's tables (DDL, swaps), across processes and hosts. */
+/** The advisory lock that serializes itd's changes to one schema (its ledger and fences), across processes and hosts. */
 export function schemaLockSql(schema: string): string {
   return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd warehouse ${schema}`)}, 0))`;
+}
+
+/**
+ * The advisory lock that serializes itd's changes to one table (its creation, DDL, swaps). One of its own, not
+ * the schema's: ALTER TABLE waits for every transaction that read the table (a reader's session left idle in
+ * its transaction), and loads into the schema's other tables must not wait with it.
+ */
+export function tableLockSql(schema: string, table: string): string {
+  return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd warehouse ${schema} table ${table}`)}, 0))`;
 }
 
 /** The itd type of a load column as it is given (for the run's COPY encoding). */

@@ -28,7 +28,9 @@ export function isPostgresUrl(value: string): boolean {
 
 /** Any password in a text that may hold a URL, as `***` (for error messages that quote one). */
 export function maskPasswords(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+  return text
+    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@")
+    .replace(/(postgres(?:ql)?:\/\/[^?\s]*\?(?:[^#\s]*&)?password=)[^&#\s]*/gi, "$1***");
 }
 
 /**
@@ -74,7 +76,8 @@ export function parsePostgresUrl(value: string, env: NodeJS.ProcessEnv, origin: 
   const user = decodeURIComponent(parsed.username);
   const shown = new URL(parsed.href);
   if (shown.password !== "") shown.password = "***";
-  return { url, shown: shown.href.replace("%2A%2A%2A", "***"), host, port, user, database };
+  // libpq takes the password from the query string too (`?password=`).
+  return { url, shown: maskPasswords(shown.href.replace("%2A%2A%2A", "***")), host, port, user, database };
 }
 
 /** `HOST:PORT as USER` (database DB): how errors name the server, never with the password. */

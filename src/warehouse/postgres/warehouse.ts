@@ -17,7 +17,7 @@ import { asPgError, connect, type PgClient } from "./connect.js";
 import { lastCommittedIn, PgLoad } from "./load.js";
 import { ensureLedger, readColumns, tableExists, userTables } from "./meta.js";
 import { pgQuery } from "./query.js";
-import { checkPgName, createTableSql, ident, itdType, LEDGER_TABLE, qualified, schemaLockSql, type PgColumn } from "./sql.js";
+import { checkPgName, createTableSql, ident, itdType, LEDGER_TABLE, qualified, schemaLockSql, tableLockSql, type PgColumn } from "./sql.js";
 import type { PostgresTarget } from "./url.js";
 
 /** `streamScope`: the home's identity, put before every stream in the ledger and the fences (see open.ts). */
@@ -32,6 +32,8 @@ class PostgresWarehouse implements Warehouse {
   readonly engine = "postgres" as const;
   readonly location: string;
   private meta: Promise<PgClient> | undefined;
+  /** The end of the metadata call before (withMeta runs them one at a time). */
+  private metaTurn: Promise<void> = Promise.resolve();
   private readonly loads = new Set<PgLoad>();
   private closed = false;
 
@@ -48,10 +50,33 @@ class PostgresWarehouse implements Warehouse {
     return this.streamScope === undefined ? stream : `${this.streamScope()}/${stream}`;
   }
 
-  /** Runs `fn` on the shared metadata connection; a failure names the server, and a broken connection is made again next time. */
-  private async withMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on the shared metadata connection, one call at a time (several of them open a transaction, which
+   * calls made meanwhile would join); a failure names the server, and a connection the server ended (a restart,
+   * its idle_session_timeout) is made again.
+   */
+  private withMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+    const run = this.metaTurn.then(() => this.onMeta(context, fn));
+    this.metaTurn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async onMeta<T>(context: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
     this.assertOpen();
-    this.meta ??= connect(this.target, "metadata");
+    if (this.meta === undefined) {
+      const connecting = connect(this.target, "metadata");
+      this.meta = connecting;
+      // The server ended the connection between calls: the next call makes a new one.
+      connecting.then(
+        (c) => c.once("end", () => {
+          if (this.meta === connecting) this.meta = undefined;
+        }),
+        () => undefined,
+      );
+    }
     let client: PgClient;
     try {
       client = await this.meta;
@@ -138,7 +163,7 @@ class PostgresWarehouse implements Warehouse {
     return this.withMeta(`Cannot create table '${database}.${table}'`, async (c) => {
       const schema = await this.requireDatabase(c, database);
       await c.query("BEGIN");
-      await c.query(schemaLockSql(schema));
+      await c.query(tableLockSql(schema, table));
       const exists = await tableExists(c, schema, table);
       if (!exists) await c.query(createTableSql(schema, table, [{ name: TIME_COLUMN, type: "time" }]));
       await c.query("COMMIT");
@@ -230,6 +255,16 @@ class PostgresWarehouse implements Warehouse {
   }
 
   async check(): Promise<DatabaseCheck[]> {
+    const encoding = await this.withMeta("Cannot read the warehouse's encoding", async (c) => {
+      const r = await c.query<{ encoding: string }>("SELECT pg_catalog.pg_encoding_to_char(encoding) AS encoding FROM pg_catalog.pg_database WHERE datname = current_database()");
+      return r.rows[0]?.encoding ?? "UTF8";
+    });
+    // Iterable's text is UTF-8: a value the database's encoding cannot hold (an emoji in LATIN1) fails its slice, every retry.
+    if (encoding !== "UTF8" && encoding !== "SQL_ASCII") {
+      throw new ConfigError(`The PostgreSQL warehouse at ${this.target.shown} is reachable, but its encoding is ${encoding}: a record with text outside it (an emoji, most scripts) fails its slice`, {
+        hints: [`itd needs a UTF8 database: createdb -E UTF8 -T template0 -h ${this.target.host} -p ${this.target.port} DBNAME`],
+      });
+    }
     const dbs = await this.listDatabases();
     return dbs.map((d) => ({ name: d.name, where: `schema ${d.name} of ${this.target.shown}`, tables: d.tables }));
   }
