@@ -172,8 +172,8 @@ export function sqliteReader(home: string): WarehouseReader {
   };
 }
 
-/** A PostgreSQL warehouse: a database is a schema. */
-export async function postgresReader(url: string): Promise<WarehouseReader> {
+/** A PostgreSQL warehouse: a database is a schema; the home's streams carry its identity (`<home id>/schedule#7`). */
+export async function postgresReader(url: string, homeId: string): Promise<WarehouseReader> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query("SET TimeZone = 'UTC'");
@@ -189,7 +189,7 @@ export async function postgresReader(url: string): Promise<WarehouseReader> {
     },
     async ledger(database, stream) {
       if (!(await exists(database, "_itd_loads"))) return undefined;
-      const r = await client.query("SELECT job_id, cursor, epoch, seq FROM \"" + database + "\"._itd_loads WHERE stream = $1 ORDER BY id DESC LIMIT 1", [stream]);
+      const r = await client.query("SELECT job_id, cursor, epoch, seq FROM \"" + database + "\"._itd_loads WHERE stream = $1 ORDER BY id DESC LIMIT 1", [`${homeId}/${stream}`]);
       const row = r.rows[0] as { job_id: string; cursor: string; epoch: string | null; seq: string | null } | undefined;
       return row && { cursor: JSON.parse(row.cursor) as unknown, jobId: Number(row.job_id), epoch: Number(row.epoch ?? 0), seq: Number(row.seq ?? 0) };
     },

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
-import { JobStore } from "../src/store/index.js";
+import { JobStore, openStore } from "../src/store/index.js";
 import { FakeClock } from "../src/clock.js";
 import { openWarehouse, parsePostgresUrl } from "../src/warehouse/index.js";
 import { startPostgres, type PostgresServer } from "../demo/postgres-server.js";
@@ -465,7 +465,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     .find((t) => t !== undefined);
   const slotsFrom = Math.max(firstStart + 2000, firstStarted === undefined ? 0 : Date.parse(firstStarted));
   const reader = state();
-  const wh = warehouseUrl === undefined ? sqliteReader(home) : await postgresReader(warehouseUrl);
+  const wh = warehouseUrl === undefined ? sqliteReader(home) : await postgresReader(warehouseUrl, homeIdOf(home));
   const tables: TableVerdict[] = [];
   const slots: SlotVerdict[] = [];
   try {
@@ -517,6 +517,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     reader.close();
     await wh.close();
     await postgres?.close();
+  }
+}
+
+/** The home's identity, as its state store gives it (the prefix of its streams in a PostgreSQL warehouse). */
+function homeIdOf(home: string): string {
+  const store = openStore(home, new FakeClock(Date.now()), { readonly: true });
+  try {
+    return store.homeId();
+  } finally {
+    store.close();
   }
 }
 
