@@ -19,6 +19,7 @@ import { ConfigError } from "../errors.js";
 import { explainAccess } from "../home.js";
 import { parseDuration, parseRate } from "./duration.js";
 import { readYaml, YamlError } from "./yaml.js";
+import { maskPasswords } from "../warehouse/postgres/url.js";
 import { locateDaemonConfig } from "./locate.js";
 import type { RateGroup, RateLimits } from "../iterable/index.js";
 
@@ -251,7 +252,9 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], doc: Record<string, unk
     }
     const key = issue.path[0] as keyof typeof ALLOWED;
     const allowed = issue.path[0] === "rate_limits" && issue.path.length > 1 ? RATE_ALLOWED : (ALLOWED[key] ?? "invalid value");
-    out.push({ path: joinPath("", issue.path), message: `${allowed}; got ${describeValue(valueAt(doc, issue.path))}` });
+    // (A warehouse URL's password is never shown.)
+    const got = describeValue(valueAt(doc, issue.path));
+    out.push({ path: joinPath("", issue.path), message: `${allowed}; got ${key === "warehouse" ? maskPasswords(got) : got}` });
   }
   return out;
 }

@@ -66,6 +66,15 @@ async function tableState(url: string, schema = "wh_it", table = "opens"): Promi
   });
 }
 
+/** Slices committed so far into the schema's ledger (0 before it exists). */
+async function committedSlices(url: string, schema = "wh_it"): Promise<number> {
+  return withPg(url, async (c) => {
+    const exists = await c.query("SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = '_itd_loads'", [schema]);
+    if ((exists.rowCount ?? 0) === 0) return 0;
+    return Number((await c.query(`SELECT count(*) AS n FROM ${schema}._itd_loads`)).rows[0].n);
+  });
+}
+
 /** Whether a load of itd is inside a COPY right now. */
 async function copying(url: string): Promise<boolean> {
   return withPg(url, async (c) => inCopy(c));
@@ -131,6 +140,27 @@ describe("the PostgreSQL warehouse", () => {
     if (password !== "") for (const o of outputs) expect(o).not.toContain(password);
   }, 120_000);
 
+  it("takes the password from a ${ENV} in the URL or from PGPASSWORD, and names a wrong warehouse value plainly", async () => {
+    const url = new URL(await freshPgDatabase());
+    const password = decodeURIComponent(url.password);
+    const bare = new URL(url.href);
+    bare.password = "";
+    const h = home("sqlite");
+    const withEnv = `${bare.href.replace("postgres@", "postgres:${ITD_TEST_PG_PASSWORD}@")}`;
+    expect(withEnv).toContain(":${ITD_TEST_PG_PASSWORD}@");
+    const viaRef = await runItd(["db:list"], { cwd: h.dir, env: { ...h.env, ITD_WAREHOUSE: withEnv, ITD_TEST_PG_PASSWORD: password } });
+    expect(viaRef.code, viaRef.stderr).toBe(0);
+    const unset = await runItd(["db:list"], { cwd: h.dir, env: { ...h.env, ITD_WAREHOUSE: withEnv } });
+    expect(unset.code).not.toBe(0);
+    expect(unset.stderr).toContain("$ITD_WAREHOUSE: ${ITD_TEST_PG_PASSWORD} is not set");
+    const viaPgpassword = await runItd(["db:list"], { cwd: h.dir, env: { ...h.env, ITD_WAREHOUSE: bare.href, PGPASSWORD: password } });
+    expect(viaPgpassword.code, viaPgpassword.stderr).toBe(0);
+    const wrong = await runItd(["db:list"], { cwd: h.dir, env: { ...h.env, ITD_WAREHOUSE: "mysql://u:secret@db/x" } });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("$ITD_WAREHOUSE: expected sqlite (the home's embedded files, the default) or postgresql://USER@HOST:PORT/DBNAME; got 'mysql://u:***@db/x'");
+    expect(wrong.stderr).not.toContain("secret");
+  }, 60_000);
+
   it.each(["sqlite", "postgres"])("a schedule file's first run creates its database (%s warehouse)", async (engine) => {
     const url = engine === "postgres" ? await freshPgDatabase() : "sqlite";
     const h = home(url);
@@ -170,8 +200,8 @@ describe("the PostgreSQL warehouse", () => {
       const child = spawn(process.execPath, args, { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: "ignore" });
       children.push(child);
       const exited = new Promise<void>((res) => child.once("exit", () => res()));
-      // Let a few slices commit first, then strike while a COPY is open.
-      await sleep(300 + round * 400);
+      // Let a few more slices commit first (so the kills land part-way), then strike while a COPY is open.
+      await until("slices committed", async () => (await committedSlices(url)) >= 2 * (round + 1), 60_000);
       await untilCopying(url);
       child.kill("SIGKILL");
       await exited;

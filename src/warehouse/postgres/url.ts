@@ -29,7 +29,7 @@ export function isPostgresUrl(value: string): boolean {
 /** Any password in a text that may hold a URL, as `***` (for error messages that quote one). */
 export function maskPasswords(text: string): string {
   return text
-    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@")
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@")
     .replace(/(postgres(?:ql)?:\/\/[^?\s]*\?(?:[^#\s]*&)?password=)[^&#\s]*/gi, "$1***");
 }
 

@@ -375,3 +375,20 @@ describe("the daemon config", () => {
     });
   });
 });
+
+describe("the warehouse key", () => {
+  it("takes sqlite or a PostgreSQL URL, and a wrong value is named without its password", () => {
+    expect(parseDaemonConfig("warehouse: postgresql://itd:${PW}@db:5432/analytics\n", "itd.yml").warehouse).toBe("postgresql://itd:${PW}@db:5432/analytics");
+    expect(parseDaemonConfig("warehouse: sqlite\n", "itd.yml").warehouse).toBe("sqlite");
+    const err = (() => {
+      try {
+        parseDaemonConfig("warehouse: mysql://u:hunter2@db/x\n", "itd.yml");
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/^itd\.yml: warehouse: expected sqlite or postgresql:\/\/USER@HOST:PORT\/DBNAME; got .*mysql:\/\/u:\*\*\*@db\/x/);
+    expect(err?.message).not.toContain("hunter2");
+  });
+});
