@@ -5,6 +5,7 @@
  * so readers never see a half-written or empty table.
  */
 import type { Clock } from "../clock.js";
+import { replacesTable, sliceStillOpen, usesStaging } from "./load-rules.js";
 import { ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError, openWritable } from "./connection.js";
@@ -66,8 +67,6 @@ interface Committed {
   rows: number;
   position: StreamPosition | undefined;
 }
-
-const usesStaging = (mode: OutMode): boolean => mode !== "append";
 
 /** A run table's name (issue 12): `r` and digits, made by the load's parse threads. */
 const RUN_TABLE = /^r[0-9]{1,15}$/;
@@ -184,7 +183,7 @@ class LoadImpl implements SqliteLoad, SliceHost {
   beginSlice(sliceId: string): SqliteSlice {
     this.assertOpen();
     if (this.current !== undefined) {
-      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back first`);
+      throw sliceStillOpen(this.current.id, "first");
     }
     const { stream, jobId } = this.opts;
     if (this.sliceIds.has(sliceId) || isCommitted(this.conn, stream, jobId, sliceId)) {
@@ -283,12 +282,11 @@ class LoadImpl implements SqliteLoad, SliceHost {
   finish(): LoadResult {
     this.assertOpen();
     if (this.current !== undefined) {
-      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back before finish()`);
+      throw sliceStillOpen(this.current.id, "before finish()");
     }
     const rows = this.committedSlices.reduce((n, s) => n + s.rows, 0);
-    let replaced = false;
+    const replaced = replacesTable(this.mode, rows);
     if (usesStaging(this.mode)) {
-      replaced = this.mode !== "replace_on_new_data" || rows > 0;
       try {
         this.conn.transaction(() => this.swap(replaced)).immediate();
       } catch (err) {

@@ -53,8 +53,11 @@ function home(warehouse: string, sliceHours = 4) {
   return { dir, env, itd };
 }
 
-function expectedIds(window = WINDOW): Set<string> {
-  return new Set([...exportRecords(generatorConfig(FAKE), "emailOpen", window)].map((r) => r["messageId"] as string));
+let expected: Set<string> | undefined;
+/** The window's messageIds, from the fake's generator (made once). */
+function expectedIds(): Set<string> {
+  expected ??= new Set([...exportRecords(generatorConfig(FAKE), "emailOpen", WINDOW)].map((r) => r["messageId"] as string));
+  return expected;
 }
 
 /** The table's message ids, and whether its rows are exactly its ledger's (nothing of an uncommitted slice). */

@@ -8,7 +8,7 @@ import { formatSummary, runSoak, soakPassed } from "../../soak/soak.js";
 
 describe("chaos soak (short) on the PostgreSQL warehouse", () => {
   it("loses, duplicates and invents nothing, and runs every slot exactly once, through faults and kills", async () => {
-    const summary = await runSoak({ minutes: 1, seed: 4343, killEverySeconds: 10, warehouse: "postgres" });
+    const summary = await runSoak({ minutes: 0.85, seed: 4343, killEverySeconds: 10, warehouse: "postgres" });
     const text = formatSummary(summary);
     expect(summary.kills.daemonSigkill + summary.kills.daemonSigterm + summary.kills.jobSigkill, text).toBeGreaterThanOrEqual(2);
     expect(summary.jobs["success"] ?? 0, text).toBeGreaterThan(10);

@@ -8,7 +8,7 @@ import { formatSummary, runSoak, soakPassed } from "../../soak/soak.js";
 
 describe("chaos soak (short)", () => {
   it("loses, duplicates and invents nothing, and runs every slot exactly once, through faults and kills", async () => {
-    const summary = await runSoak({ minutes: 1.5, seed: 4242, killEverySeconds: 12 });
+    const summary = await runSoak({ minutes: 1.25, seed: 4242, killEverySeconds: 12 });
     const text = formatSummary(summary);
     // The chaos happened…
     expect(summary.kills.daemonSigkill + summary.kills.daemonSigterm + summary.kills.jobSigkill, text).toBeGreaterThanOrEqual(2);
@@ -20,7 +20,7 @@ describe("chaos soak (short)", () => {
     expect(summary.cli.unexpected, text).toEqual([]);
     expect([summary.missing, summary.duplicated, summary.extra], text).toEqual([0, 0, 0]);
     // Every table got rows — unless every slot of its schedule ended in an injected fault's error (custom_append fires
-    // once a minute: in 1.5 minutes one malformed response can be its only slot; the oracle counts that as it should).
+    // once a minute: in 1.25 minutes one malformed response can be its only slot; the oracle counts that as it should).
     const allFailed = (schedule: string): boolean => {
       const v = summary.slots.find((s) => s.schedule === schedule);
       return v !== undefined && v.slots > 0 && (v.byStatus["error"] ?? 0) === v.slots;

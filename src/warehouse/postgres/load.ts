@@ -16,6 +16,7 @@
  */
 import type { Writable } from "node:stream";
 import type { Clock } from "../../clock.js";
+import { replacesTable, sliceStillOpen, usesStaging } from "../load-rules.js";
 import { ItdError } from "../../errors.js";
 import { alreadyCommitted, encodeCursor, fenced } from "../ledger.js";
 import type { Load, Slice } from "../port.js";
@@ -65,8 +66,6 @@ interface Committed {
   rows: number;
   position: StreamPosition | undefined;
 }
-
-const usesStaging = (mode: OutMode): boolean => mode !== "append";
 
 export class PgLoad implements Load {
   readonly database: string;
@@ -185,7 +184,7 @@ export class PgLoad implements Load {
   async beginSlice(sliceId: string): Promise<Slice> {
     this.assertOpen();
     if (this.current !== undefined) {
-      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back first`);
+      throw sliceStillOpen(this.current.id, "first");
     }
     const { stream, jobId } = this.opts;
     let seen;
@@ -260,12 +259,11 @@ export class PgLoad implements Load {
   async finish(): Promise<LoadResult> {
     this.assertOpen();
     if (this.current !== undefined) {
-      throw new ItdError("internal", `Slice '${this.current.id}' is still open; commit or roll it back before finish()`);
+      throw sliceStillOpen(this.current.id, "before finish()");
     }
     const rows = this.committedSlices.reduce((n, s) => n + s.rows, 0);
-    let replaced = false;
+    const replaced = replacesTable(this.mode, rows);
     if (usesStaging(this.mode)) {
-      replaced = this.mode !== "replace_on_new_data" || rows > 0;
       try {
         await this.swap(replaced);
       } catch (err) {
