@@ -271,6 +271,8 @@ describe("the PostgreSQL warehouse", () => {
       const shown = await h.itd("job:show", String(failedJobs[0]?.JobID));
       expect(shown.stdout).toMatch(new RegExp(`Cannot connect to the PostgreSQL warehouse at 127\\.0\\.0\\.1:${server.port} as user 'postgres'`));
       expect(shown.stdout + d.log()).not.toContain("itd-local");
+      // The daemon says where its warehouse is, the password as ***.
+      expect(d.log()).toMatch(/"warehouse":"postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/daemon_it"/);
       await server.start();
       await until("a successful run after the warehouse came back", async () => (await history()).some((j) => j.Status === "success"), 60_000, d.log);
       expect(d.child.exitCode).toBeNull();

@@ -98,7 +98,8 @@ export const daemonCommand: CommandImpl = {
     });
     logger.info(
       {
-        home: services.home, config: file ?? null, schedulesDir: dir, jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts,
+        home: services.home, config: file ?? null, schedulesDir: dir, warehouse: services.warehouse.location,
+        jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts,
         jobProcesses: jobProcessSettings(config).jobProcesses,
       },
       "itd daemon starting",
