@@ -164,6 +164,15 @@ describe("the PostgreSQL warehouse", () => {
     expect(wrong.stderr).not.toContain("secret");
   }, 60_000);
 
+  it("a daemon given a warehouse URL that is not one exits 1 at once, naming it without its password", async () => {
+    const h = home("mysql://u:hunter2@db/x");
+    const d = spawnDaemon(h.dir, h.env, children);
+    const code = await new Promise<number | null>((r) => d.child.once("exit", (c) => r(c)));
+    expect(code).toBe(1);
+    expect(d.log()).toContain("$ITD_WAREHOUSE: expected sqlite (the home's embedded files, the default) or postgresql://USER@HOST:PORT/DBNAME; got 'mysql://u:***@db/x'");
+    expect(d.log()).not.toContain("hunter2");
+  }, 30_000);
+
   it.each(["sqlite", "postgres"])("a schedule file's first run creates its database (%s warehouse)", async (engine) => {
     const url = engine === "postgres" ? await freshPgDatabase() : "sqlite";
     const h = home(url);

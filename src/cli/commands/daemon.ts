@@ -44,6 +44,7 @@ export const daemonCommand: CommandImpl = {
       warehouse: { flag: values.warehouse, file: file === undefined ? undefined : { value: config.warehouse, name: file } },
     });
     services.checkHome(); // another user's home (root without -u itd) is refused before anything starts
+    void services.warehouseSetting; // and so is a warehouse URL that is not one (the job processes get it as written)
     const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
     const dir = schedulesDir(services, ctx.env);
     // Job processes read the same home, schedules and warehouse (the URL as written: its ${ENV} references are in env too).
