@@ -13,7 +13,6 @@ export const DURATION_UNITS: Readonly<Record<string, number>> = {
   w: 7 * 86_400_000,
 };
 
-export const DURATION_WORDS = "a whole number and a unit (ms, s, m or min, h, d, w), such as 30s, 5m, 12h, 90d";
 
 const DURATION = /^\s*(\d+)\s*(ms|s|min|m|h|d|w)\s*$/;
 
