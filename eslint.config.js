@@ -17,4 +17,14 @@ export default tseslint.config(
     ignores: ["src/cli/**"],
     rules: { "no-console": "error" },
   },
+  {
+    // Type-aware, for the product's code: a promise used as a value (`if (!warehouse.databaseExists(db))`) or
+    // dropped unawaited. Found a real defect when the warehouse became asynchronous (issue 13).
+    files: ["src/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
+      "@typescript-eslint/no-floating-promises": "error",
+    },
+  },
 );
