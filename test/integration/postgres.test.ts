@@ -233,6 +233,35 @@ describe("the PostgreSQL warehouse", () => {
     expectExactly((await tableState(url)).ids, expectedIds());
   }, 180_000);
 
+  it("a replace SIGKILLed while it stages leaves the table's old rows and nothing staged behind; the re-run replaces it exactly", async () => {
+    const url = await freshPgDatabase();
+    const h = home(url, 2);
+    writeFileSync(join(h.dir, "load.yml"), readFileSync(join(h.dir, "load.yml"), "utf8").replace("  incremental: true\n", "  incremental: false\n") + "out:\n  mode: replace\n");
+    await withPg(url, async (c) => {
+      await c.query("CREATE SCHEMA wh_it");
+      await c.query("CREATE TABLE wh_it.opens (time bigint, message_id text)");
+      await c.query("INSERT INTO wh_it.opens VALUES (1, 'old-1'), (2, 'old-2')");
+    });
+    fake.addFaults(["export.json:slow=100@100%"]);
+    // (--auto-create-table adopts the schema: it gets itd's ledger.)
+    const child = spawn(process.execPath, [ITD, "connector:issue", "load.yml", "--database", "wh_it", "--table", "opens", "--auto-create-table"], { cwd: h.dir, env: { ...process.env, ...h.env }, stdio: "ignore" });
+    children.push(child);
+    const exited = new Promise<void>((res) => child.once("exit", () => res()));
+    await untilCopying(url);
+    child.kill("SIGKILL");
+    await exited;
+    fake.clearFaults();
+    await until("the killed session to end", async () => !(await copying(url)));
+    const after = await withPg(url, async (c) => ({
+      ids: (await c.query("SELECT message_id FROM wh_it.opens ORDER BY 1")).rows.map((r: { message_id: string }) => r.message_id),
+      staged: Number((await c.query("SELECT count(*) AS n FROM pg_class WHERE relname = 'itd_stage'")).rows[0].n),
+    }));
+    expect(after).toEqual({ ids: ["old-1", "old-2"], staged: 0 });
+    const final = await h.itd("connector:issue", "load.yml", "--database", "wh_it", "--table", "opens");
+    expect(final.code, final.stdout + final.stderr).toBe(0);
+    expectExactly((await tableState(url)).ids, expectedIds());
+  }, 120_000);
+
   it("PostgreSQL restarted under an import: the job fails naming the server, the next run finishes it exactly", async () => {
     const server: PostgresServer = await startPostgres({ settings: { fsync: "off" } });
     try {
