@@ -21,9 +21,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import copyStreams from "pg-copy-streams";
-import { startPostgres } from "../demo/postgres-server.js";
+import { startPostgres, withPg } from "../demo/postgres-server.js";
+import { ident as q } from "../src/warehouse/postgres/sql.js";
 import { recordDay, seed } from "./import.js";
 import { startServer } from "./servers.js";
 import { fmt, median } from "./stats.js";
@@ -66,18 +66,6 @@ interface Setup {
   columnsSql: string;
 }
 
-const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-
-async function withClient<T>(url: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /** VmRSS of a process in MB, or undefined once it is gone. */
 function vmRss(pid: number): number | undefined {
   try {
@@ -89,7 +77,7 @@ function vmRss(pid: number): number | undefined {
 }
 
 async function once1(setup: Setup, variant: Variant, schema: string, sampleRss = false): Promise<Sample> {
-  await withClient(setup.url, (c) => c.query("CHECKPOINT"));
+  await withPg(setup.url, (c) => c.query("CHECKPOINT"));
   const work = mkdtempSync(join(setup.dir, `${variant}-${schema}-`));
   const rssFile = join(work, "rss");
   const env = { ...process.env, ITD_BENCH_RSS_FILE: rssFile, ITD_HOME: join(work, "home"), ITD_RATE_LIMITS: "export=1000/1s", ITD_WAREHOUSE: setup.url };
@@ -115,7 +103,7 @@ async function once1(setup: Setup, variant: Variant, schema: string, sampleRss =
   const out = JSON.parse(variant === "itd" ? stdout : (stdout.trim().split("\n").pop() as string)) as { records: number };
   const maxRssMb = Number(readFileSync(rssFile, "utf8"));
   rmSync(work, { recursive: true, force: true });
-  const count = await withClient(setup.url, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(schema)}.${q(TABLE)}`));
+  const count = await withPg(setup.url, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(schema)}.${q(TABLE)}`));
   if (Number(count.rows[0]?.n) !== out.records) throw new Error(`${variant}: reported ${out.records} records, the table has ${count.rows[0]?.n}`);
   const s: Sample = { variant, records: out.records, ms, maxRssMb };
   if (sampleRss) s.rssSamples = samples;
@@ -123,12 +111,12 @@ async function once1(setup: Setup, variant: Variant, schema: string, sampleRss =
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {
-  await withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`));
+  await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`));
 }
 
 /** The table itd made, as COPY text (the baseline's input) and as column definitions (the baseline's table). */
 async function dumpTable(url: string, schema: string, file: string): Promise<string> {
-  return withClient(url, async (c) => {
+  return withPg(url, async (c) => {
     const cols = await c.query<{ name: string; type: string }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
@@ -148,7 +136,7 @@ export async function postgresBench(options: { quick: boolean; log: (line: strin
     const server = await startPostgres();
     stops.push(() => server.close());
     const url = await server.createDatabase("itd_bench");
-    const version = await withClient(url, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?");
+    const version = await withPg(url, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?");
 
     const perDay = quick ? 200_000 : 1_000_000;
     log(`recording a ${fmt(perDay)}-record day…`);

@@ -10,9 +10,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { formatSummary, runSoak, soakPassed } from "../soak/soak.js";
-import { startPostgres } from "./postgres-server.js";
+import { startPostgres, withPg } from "./postgres-server.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const ITD = join(ROOT, "bin", "itd");
@@ -44,9 +43,7 @@ function itdAs(more: NodeJS.ProcessEnv, shown: string, ...args: string[]): void 
 
 /** A query's result as psql prints it (aligned columns, `(N rows)`). */
 async function psqlLook(url: string, title: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  await withPg(url, async (client) => {
     const r = await client.query({ text: sql, rowMode: "array" });
     const head = r.fields.map((f) => f.name);
     const rows = (r.rows as unknown[][]).map((row) => row.map((v) => (v === null ? "" : String(v))));
@@ -55,9 +52,7 @@ async function psqlLook(url: string, title: string, sql: string): Promise<void> 
     const total = widths.reduce((a, w) => a + w + 3, -1);
     if (title !== "") process.stdout.write(`${" ".repeat(Math.max(0, Math.floor((total - title.length) / 2)))}${title}\n`);
     process.stdout.write(`${line(head)}\n${widths.map((w) => "-".repeat(w + 2)).join("+")}\n${rows.map((row) => `${line(row)}\n`).join("")}(${rows.length} ${rows.length === 1 ? "row" : "rows"})\n\n`);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Runs a command that is meant to fail, and shows its error. */

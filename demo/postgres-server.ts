@@ -36,6 +36,17 @@ export interface PostgresServerOptions {
 const USER = "postgres";
 const PASSWORD = "itd-local";
 
+/** Runs `f` with a client connected to `url`, ended afterwards (the demo, the tests and the benchmarks). */
+export async function withPg<T>(url: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await f(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,14 +86,10 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     port,
     urlOf,
     async createDatabase(name) {
-      const client = new pg.Client({ connectionString: urlOf("postgres") });
-      await client.connect();
-      try {
+      await withPg(urlOf("postgres"), async (client) => {
         const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
         if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
-      } finally {
-        await client.end();
-      }
+      });
       return urlOf(name);
     },
     async stop() {

@@ -147,19 +147,17 @@ export class PgLoad implements Load {
       await client.query("COMMIT");
       // The staged rows have the table's own types where it has the column, so the swap's INSERT needs no casts.
       const typeOf = new Map((existing ?? []).map((c) => [c.name, c.pgType]));
-      const defs = loadColumns.map((n, i) => {
+      const types = loadColumns.map((n, i) => {
         const spec = opts.columns[i];
-        return `${ident(n)} ${typeOf.get(n) ?? pgType(spec === undefined ? "time" : spec.type)}`;
+        return typeOf.get(n) ?? pgType(spec === undefined ? "time" : spec.type);
       });
+      const defs = loadColumns.map((n, i) => `${ident(n)} ${types[i] as string}`);
       // `time` first, as in every table itd makes: a table made at the swap is made LIKE the staging table.
       defs.unshift(defs.pop() as string);
       await client.query(`DROP TABLE IF EXISTS pg_temp.${STAGE}`);
       await client.query(`CREATE TEMP TABLE ${STAGE} (${defs.join(", ")})`);
       this.stageColumns = plan.added;
-      this.kinds = loadColumns.map((n, i) => {
-        const spec = opts.columns[i];
-        return copyKind(typeOf.get(n) ?? pgType(spec === undefined ? "time" : spec.type));
-      });
+      this.kinds = types.map(copyKind);
     }
     this.copyColumns = loadColumns.map(ident).join(", ");
   }

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { ConfigError } from "../../errors.js";
 import { identKey } from "../names.js";
 import { TIME_COLUMN } from "../schema.js";
-import type { ColumnSpec, ColumnType, TableColumn, TableColumnType } from "../types.js";
+import type { ColumnSpec, TableColumn, TableColumnType } from "../types.js";
 
 /** PostgreSQL's NAMEDATALEN - 1. */
 export const MAX_NAME_BYTES = 63;
@@ -181,6 +181,3 @@ export function schemaLockSql(schema: string): string {
 export function tableLockSql(schema: string, table: string): string {
   return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd warehouse ${schema} table ${table}`)}, 0))`;
 }
-
-/** The itd type of a load column as it is given (for the run's COPY encoding). */
-export type { ColumnType };
