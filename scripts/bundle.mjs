@@ -6,7 +6,7 @@
  * dynamically), loads in a fraction of that. tsc's dist/ stays what the
  * benchmarks, the soak and the demo import.
  *
- * better-sqlite3 stays outside (a native addon, loaded from node_modules).
+ * better-sqlite3 (a native addon) and synckit (its thread's preload is a file beside it) stay outside, loaded from node_modules.
  *
  * A rebuild (an upgrade's `npm ci`) must not pull chunks from under processes
  * started from the build before — a daemon, its warm job processes, a command
@@ -43,6 +43,8 @@ const result = await build({
     "query-worker": "src/warehouse/query-worker.ts",
     // An import's parse threads, started from beside the module that starts them (import-pool.ts).
     "import-worker": "src/connector/import-worker.ts",
+    // The PostgreSQL state store's connection thread, started from beside the module that starts it (store/postgres/sync-db.ts).
+    "state-pg-worker": "src/store/postgres/bridge-worker.ts",
   },
   outdir,
   bundle: true,
@@ -52,7 +54,8 @@ const result = await build({
   target: "node20",
   // No keepNames: itd's error classes set their names, and keepNames wraps every closure in a call (a cost in loops).
   sourcemap: "linked",
-  external: ["better-sqlite3"],
+  // synckit starts its thread with a preload file it finds beside its own module: it must stay in node_modules.
+  external: ["better-sqlite3", "synckit"],
   // The CommonJS dependencies (pino, undici, cli-table3, …) call require() for Node's own modules.
   banner: { js: 'import { createRequire as __itdCreateRequire } from "node:module"; const require = __itdCreateRequire(import.meta.url);' },
   logLevel: "warning",

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
 import { JobStore, openStore } from "../src/store/index.js";
+import { sqliteDb } from "../src/store/db.js";
 import { FakeClock } from "../src/clock.js";
 import { openWarehouse, parsePostgresUrl } from "../src/warehouse/index.js";
 import { startPostgres, type PostgresServer } from "../demo/postgres-server.js";
@@ -310,7 +311,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       db.pragma("busy_timeout = 10000");
       return db.transaction(() => {
         for (const j of new StateReader(home, archive, db).jobs()) archive.set(j.id, j);
-        return new JobStore(db, () => Date.now()).prune(Date.now() + 1);
+        return new JobStore(sqliteDb(db), () => Date.now()).prune(Date.now() + 1);
       }).immediate();
     } finally {
       db.close();

@@ -20,6 +20,7 @@ export class ArgumentError extends UsageError {
 export const GLOBAL_OPTIONS = {
   home: { type: "string" },
   warehouse: { type: "string" },
+  state: { type: "string" },
   config: { type: "string" },
   "itd-config": { type: "string" },
   verbose: { type: "boolean" },

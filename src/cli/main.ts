@@ -9,6 +9,9 @@ const GLOBAL_HELP = `Global options (before or after the command; a command's ow
   --home DIR           state and warehouse (default $ITD_HOME, the config file's home:, else ~/.local/share/itd)
   --warehouse URL      where imports go: sqlite (the home's files, the default) or postgresql://USER@HOST:PORT/DB
                        (default $ITD_WAREHOUSE, else the config file's warehouse:)
+  --state URL          where schedules, jobs and cursors live: sqlite (the home's state.db, the default) or
+                       postgresql://USER@HOST:PORT/DB, shared by daemons on several hosts
+                       (default $ITD_STATE, else the config file's state:)
   -c, --config FILE    the itd config file (default $ITD_CONFIG, else ./config/itd.yml); after a command
                        that has its own -c (connector:update), write --itd-config FILE
   -v, --verbose        debug logs and stack traces on stderr; after a command with its own -v (job:show), --itd-verbose
@@ -62,6 +65,7 @@ export function suggestCommands(name: string): string[] {
 interface Globals {
   home?: string;
   warehouse?: string;
+  state?: string;
   config?: string;
   verbose: boolean;
   version: boolean;
@@ -95,6 +99,9 @@ export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals
       case "--warehouse":
         globals.warehouse = value(flag, inline);
         break;
+      case "--state":
+        globals.state = value(flag, inline);
+        break;
       case "-c":
       case "--config":
       case "--itd-config":
@@ -114,7 +121,7 @@ export function parseLeadingGlobals(argv: readonly string[]): { globals: Globals
         globals.help = true;
         break;
       default:
-        throw new ArgumentError(`unknown global option '${a}' (before the command: --home DIR, --warehouse URL, -c/--config FILE, -v/--verbose, --version, -h/--help)`);
+        throw new ArgumentError(`unknown global option '${a}' (before the command: --home DIR, --warehouse URL, --state URL, -c/--config FILE, -v/--verbose, --version, -h/--help)`);
     }
   }
   return { globals, index: i };
@@ -238,6 +245,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const rest = [
     ...(globals.home !== undefined ? ["--home", globals.home] : []),
     ...(globals.warehouse !== undefined ? ["--warehouse", globals.warehouse] : []),
+    ...(globals.state !== undefined ? ["--state", globals.state] : []),
     ...(globals.config !== undefined ? ["--itd-config", globals.config] : []),
     ...(globals.verbose ? ["--itd-verbose"] : []),
     ...after,

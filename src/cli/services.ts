@@ -9,6 +9,7 @@ import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
 import { resolveIterableSettings } from "../config/settings.js";
 import { resolveWarehouse, type ResolvedWarehouse } from "../config/warehouse.js";
+import { resolveState, type ResolvedState } from "../config/state.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
 import type { CommandContext } from "./command.js";
 
@@ -28,6 +29,8 @@ export class Services {
   readonly configSchedulesDir: string | undefined;
   private resolvedWarehouse: ResolvedWarehouse | undefined;
   private readonly warehouseLayers: Parameters<typeof resolveWarehouse>[0];
+  private resolvedState: ResolvedState | undefined;
+  private readonly stateLayers: Parameters<typeof resolveState>[0];
   /** One rate budget per API key for everything this process does. */
   budgets: RateBudget;
   /** The rate limits those budgets keep: the config file's `rate_limits`, then `$ITD_RATE_LIMITS`. */
@@ -56,6 +59,8 @@ export class Services {
       rateLimits?: Partial<RateLimits> | undefined;
       /** `--warehouse` and the config file's `warehouse:` (with the file's name for errors). */
       warehouse?: { flag?: string | undefined; file?: { value: string | undefined; name: string } | undefined };
+      /** `--state` and the config file's `state:`. */
+      state?: { flag?: string | undefined; file?: { value: string | undefined; name: string } | undefined };
     } = {},
   ) {
     this.access = options.access ?? "write";
@@ -70,6 +75,13 @@ export class Services {
     this.budgets = new RateBudgets(this.clock, iterable.rateLimits);
     this.timeouts = iterable.timeouts;
     this.warehouseLayers = { flag: options.warehouse?.flag, env: ctx.env, file: options.warehouse?.file };
+    this.stateLayers = { flag: options.state?.flag, env: ctx.env, file: options.state?.file };
+  }
+
+  /** Where the state lives: `--state`, `$ITD_STATE`, the config file's `state:`, else the home's state.db. */
+  get stateSetting(): ResolvedState {
+    this.resolvedState ??= resolveState(this.stateLayers);
+    return this.resolvedState;
   }
 
   /**
@@ -106,7 +118,7 @@ export class Services {
 
   get store(): Store {
     this.checkHome();
-    this.storeInstance ??= openStore(this.home, this.clock);
+    this.storeInstance ??= openStore(this.home, this.clock, { state: this.stateSetting.setting });
     return this.storeInstance;
   }
 
@@ -136,7 +148,7 @@ export class Services {
 /** Runs `fn` with services and always closes them. A command that only reads the home says `access: "read"`. */
 export async function withServices<T>(
   ctx: CommandContext,
-  flags: { home?: string | undefined; warehouse?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
+  flags: { home?: string | undefined; warehouse?: string | undefined; state?: string | undefined; "itd-config"?: string | undefined; "itd-verbose"?: boolean | undefined },
   fn: (s: Services) => Promise<T> | T,
   options: { access?: HomeAccess } = {},
 ): Promise<T> {
@@ -153,6 +165,7 @@ export async function withServices<T>(
     access: options.access ?? "write",
     rateLimits: config?.rate_limits,
     warehouse: { flag: flags.warehouse, file: located === undefined ? undefined : { value: config?.warehouse, name: located.shown } },
+    state: { flag: flags.state, file: located === undefined ? undefined : { value: config?.state, name: located.shown } },
   });
   try {
     return await fn(services);

@@ -57,6 +57,7 @@ export { parseRate };
 const ALLOWED = {
   home: "expected a directory path",
   warehouse: "expected sqlite or postgresql://USER@HOST:PORT/DBNAME",
+  state: "expected sqlite or postgresql://USER@HOST:PORT/DBNAME",
   schedules_dir: "expected a directory path",
   http_port: "expected an integer from 0 to 65535 (0 = no HTTP server)",
   http_host: "expected a host name or IP address such as 127.0.0.1",
@@ -117,6 +118,15 @@ export const daemonConfigSchema = z
         "Where imported data goes: sqlite (the home's embedded files, the default) or a PostgreSQL database, " +
           "postgresql://USER@HOST:PORT/DBNAME (a password as ${ENV}, or PGPASSWORD / ~/.pgpass; sslmode=... honoured). " +
           "Overridden by $ITD_WAREHOUSE and --warehouse.",
+      ),
+    state: z
+      .string()
+      .regex(/^\s*(sqlite|postgres(ql)?:\/\/.*)\s*$/i)
+      .optional()
+      .describe(
+        "Where schedules, jobs, cursors and leases live: sqlite (the home's state.db, the default) or a PostgreSQL database, " +
+          "postgresql://USER@HOST:PORT/DBNAME, which several daemons on several hosts share (schema itd_state). " +
+          "Overridden by $ITD_STATE and --state.",
       ),
     schedules_dir: z
       .string()
@@ -254,7 +264,7 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], doc: Record<string, unk
     const allowed = issue.path[0] === "rate_limits" && issue.path.length > 1 ? RATE_ALLOWED : (ALLOWED[key] ?? "invalid value");
     // (A warehouse URL's password is never shown.)
     const got = describeValue(valueAt(doc, issue.path));
-    out.push({ path: joinPath("", issue.path), message: `${allowed}; got ${key === "warehouse" ? maskPasswords(got) : got}` });
+    out.push({ path: joinPath("", issue.path), message: `${allowed}; got ${key === "warehouse" || key === "state" ? maskPasswords(got) : got}` });
   }
   return out;
 }

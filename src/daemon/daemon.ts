@@ -66,6 +66,8 @@ export interface DaemonMetricsSink {
 export interface DaemonDeps {
   store: Store;
   clock: Clock;
+  /** This daemon's id (host:pid:start), recorded with its lease. */
+  instance?: string;
   logger: Logger;
   budgets: RateBudgets;
   settings: DaemonSettings;
@@ -223,12 +225,10 @@ export class Daemon {
       this.slotStore.setDefinitions(this.defs);
       // One transaction for every schedule's mark (read, or set when first seen) and the paused ones' passes:
       // 10,000 schedules are one commit, not 10,000.
-      this.deps.store.db
-        .transaction(() => {
-          this.scheduler.setSchedules(this.defs);
-          this.passPaused();
-        })
-        .immediate();
+      this.deps.store.db.batch(() => {
+        this.scheduler.setSchedules(this.defs);
+        this.passPaused();
+      });
       this.dataVersion = this.deps.store.schedules.dataVersion();
       this.schedulesVersion = this.deps.store.schedules.version();
       this.deps.metrics?.schedules({ cli: this.defs.filter((d) => d.source === "cli").length, file: this.defs.filter((d) => d.source !== "cli").length });
@@ -257,7 +257,7 @@ export class Daemon {
     const since = clock.now();
     for (;;) {
       try {
-        return store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+        return store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive, this.deps.instance);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (code !== "SQLITE_BUSY" && code !== "SQLITE_BUSY_SNAPSHOT") throw err;
@@ -277,6 +277,7 @@ export class Daemon {
     let held: boolean;
     try {
       held = this.deps.store.daemon.beat(this.token);
+      this.deps.store.syncClock();
     } catch (err) {
       // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.
       this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (state.db busy); trying again");

@@ -48,6 +48,8 @@ export interface DaemonMetrics {
   readonly registry: Registry;
   /** `itd_build_info{version}`: always 1; the version in its label. */
   readonly buildInfo: Gauge<"version">;
+  /** Always 1: this daemon's instance id (host:pid:start) and where its state lives (sqlite or postgres). */
+  readonly daemonInfo: Gauge<"instance" | "state">;
   /** `itd_schedules{source}`: schedules known, per source. */
   readonly schedules: Gauge<"source">;
   /** `itd_jobs_total{status}`: jobs finished (skipped slots count as skipped jobs). */
@@ -84,7 +86,7 @@ export interface DaemonMetrics {
 }
 
 /** A fresh registry with the daemon's metrics and the standard process and Node metrics; `version` defaults to itd's. */
-export function createDaemonMetrics(options: { version?: string } = {}): DaemonMetrics {
+export function createDaemonMetrics(options: { version?: string; instance?: string; state?: string } = {}): DaemonMetrics {
   const registry = new Registry();
   const registers = [registry];
 
@@ -92,6 +94,13 @@ export function createDaemonMetrics(options: { version?: string } = {}): DaemonM
     name: `${METRIC_PREFIX}build_info`,
     help: "Always 1; the version of itd in the version label.",
     labelNames: ["version"] as const,
+    registers,
+  });
+
+  const daemonInfo = new Gauge({
+    name: `${METRIC_PREFIX}daemon_info`,
+    help: "Always 1; this daemon's instance id (host:pid:start) and its state store's engine in the labels.",
+    labelNames: ["instance", "state"] as const,
     registers,
   });
 
@@ -187,6 +196,7 @@ export function createDaemonMetrics(options: { version?: string } = {}): DaemonM
   for (const status of JOB_OUTCOMES) jobs.inc({ status }, 0);
   for (const state of JOB_PROCESS_STATES) jobProcesses.set({ state }, 0);
   buildInfo.set({ version: options.version ?? itdVersion() }, 1);
+  if (options.instance !== undefined) daemonInfo.set({ instance: options.instance, state: options.state ?? "sqlite" }, 1);
 
   collectDefaultMetrics({ register: registry });
   for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name);
@@ -194,6 +204,7 @@ export function createDaemonMetrics(options: { version?: string } = {}): DaemonM
   return {
     registry,
     buildInfo,
+    daemonInfo,
     schedules,
     jobs,
     jobsRunning,

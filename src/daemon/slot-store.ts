@@ -52,7 +52,7 @@ export class StateSlotStore implements SlotStore {
   }
 
   batch<T>(fn: () => T): T {
-    return this.store.db.transaction(fn).immediate();
+    return this.store.db.batch(fn);
   }
 
   skip(schedule: string, slots: readonly number[], reason: string): void {

@@ -1,4 +1,4 @@
-import type { Db } from "./open.js";
+import type { Db } from "./db.js";
 
 /**
  * Where a stream stands (design §6b): each committed slice has the next
@@ -67,7 +67,7 @@ export class CursorStore {
       this.db
         .prepare(
           `INSERT INTO cursors (stream, config_diff, job_id, updated_at, epoch, seq)
-             SELECT @stream, @diff, @jobId, @now, @epoch, @seq
+             SELECT CAST(@stream AS TEXT), CAST(@diff AS TEXT), CAST(@jobId AS BIGINT), CAST(@now AS BIGINT), CAST(@epoch AS BIGINT), CAST(@seq AS BIGINT)
               WHERE EXISTS (SELECT 1 FROM leases WHERE stream = @stream AND token = @token)
            ON CONFLICT (stream) DO UPDATE SET config_diff = excluded.config_diff, job_id = excluded.job_id,
              updated_at = excluded.updated_at, epoch = excluded.epoch, seq = excluded.seq

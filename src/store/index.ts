@@ -4,9 +4,11 @@ import { StoreError } from "../errors.js";
 import { isProcessAlive } from "../pid.js";
 import { CursorStore } from "./cursors.js";
 import { JobStore } from "./jobs.js";
-import { LeaseStore, type Holder } from "./leases.js";
+import { DAEMON_LEASE_MS, LeaseStore, type Holder } from "./leases.js";
+import { openPgStateDb } from "./postgres/open.js";
 import { JobLifecycle } from "./lifecycle.js";
 import { openStateDb, type Db } from "./open.js";
+import type { StateSetting } from "../config/state.js";
 import { DaemonRegistry, ScheduleStore } from "./schedules.js";
 
 export { JobStore, type Job, type JobKind, type JobStatus, type NewJob, type JobLogLine } from "./jobs.js";
@@ -27,6 +29,10 @@ export interface Store {
   readonly lifecycle: JobLifecycle;
   /** This home's identity (16 hex digits), made once with its state.db. */
   homeId(): string;
+  /** The store's time (epoch ms): this host's clock on state.db, the database's on PostgreSQL. */
+  now(): number;
+  /** Measures again how far this host's clock is from the database's (PostgreSQL; the daemon does at each beat). */
+  syncClock(): void;
   close(): void;
 }
 
@@ -34,12 +40,31 @@ export interface Store {
  * `holder` and `isAlive` name this process and tell live processes (tests pass their own).
  * `readonly`: an existing state.db, read and never written (any write fails).
  */
-export function openStore(home: string, clock: Clock, options: { holder?: Holder; isAlive?: (pid: number) => boolean; readonly?: boolean } = {}): Store {
-  const db = openStateDb(home, { readonly: options.readonly === true });
-  const now = (): number => clock.now();
+export function openStore(
+  home: string,
+  clock: Clock,
+  options: { holder?: Holder; isAlive?: (pid: number) => boolean; readonly?: boolean; state?: StateSetting } = {},
+): Store {
+  const state = options.state ?? { engine: "sqlite" };
+  let db: Db;
+  let now: () => number;
+  let syncClock = (): void => undefined;
+  if (state.engine === "postgres") {
+    const pg = openPgStateDb(state.target, { readonly: options.readonly === true });
+    db = pg;
+    // Time is the database's (design §6b): leases, marks and history agree whatever this host's clock says.
+    let offset = pg.clockOffset();
+    now = () => clock.now() + offset;
+    syncClock = () => {
+      offset = pg.clockOffset();
+    };
+  } else {
+    db = openStateDb(home, { readonly: options.readonly === true });
+    now = () => clock.now();
+  }
   const jobs = new JobStore(db, now);
   const schedules = new ScheduleStore(db, now);
-  const daemon = new DaemonRegistry(db, now);
+  const daemon = new DaemonRegistry(db, now, DAEMON_LEASE_MS);
   const leases = new LeaseStore(db, now);
   const lifecycle = new JobLifecycle({
     db, jobs, leases, schedules, daemon, now,
@@ -51,5 +76,5 @@ export function openStore(home: string, clock: Clock, options: { holder?: Holder
     if (v === undefined) throw new StoreError("state.db has no home id (its migrations did not run)");
     return BigInt(v).toString(16).padStart(16, "0");
   };
-  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, homeId, close: () => db.close() };
+  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, homeId, now, syncClock, close: () => db.close() };
 }

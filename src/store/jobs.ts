@@ -1,5 +1,5 @@
 import { NotFoundError } from "../errors.js";
-import type { Db } from "./open.js";
+import type { Db } from "./db.js";
 
 export type JobStatus = "queued" | "running" | "success" | "error" | "killed" | "skipped";
 export type JobKind = "issue" | "scheduled" | "run";
@@ -86,21 +86,22 @@ export class JobStore {
   createJob(job: NewJob): Job {
     const now = this.now();
     const status = job.status ?? "queued";
-    const info = this.db
+    const row = this.db
       .prepare(
         `INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream,
                            created_at, start_at, end_at, error, pid, host, run_at)
          VALUES (@kind, @schedule, @scheduleId, @scheduledTime, @status, @database, @table, @priority, @config, @stream,
-                 @now, @startAt, @endAt, @error, @pid, @host, @runAt)`,
+                 @now, @startAt, @endAt, @error, @pid, @host, @runAt)
+         RETURNING *`,
       )
-      .run({
+      .get({
         kind: job.kind, schedule: job.schedule ?? null, scheduleId: job.scheduleId ?? null, scheduledTime: job.scheduledTime ?? null, status,
         host: job.host ?? null, runAt: job.runAt ?? null,
         database: job.database, table: job.table, priority: job.priority ?? 0, config: job.config, stream: job.stream,
         now, startAt: status === "running" ? now : null, endAt: status === "skipped" ? now : null,
         error: job.error ?? null, pid: job.pid ?? null,
-      });
-    return this.getJob(Number(info.lastInsertRowid));
+      }) as JobRow;
+    return toJob(row);
   }
 
   /** Queued jobs that may start at `now` (all of them without it), in the order the daemon starts them: priority (high first), slot, id. */
@@ -220,7 +221,7 @@ export class JobStore {
   /** Newest first. */
   listJobs(filter: { id?: number; scheduleId?: number; schedule?: string; limit?: number; offset?: number; status?: JobStatus } = {}): Job[] {
     const where: string[] = [];
-    const params: Record<string, unknown> = { limit: filter.limit ?? -1, offset: filter.offset ?? 0 };
+    const params: Record<string, unknown> = { offset: filter.offset ?? 0 };
     if (filter.id !== undefined) {
       where.push("id = @id");
       params["id"] = filter.id;
@@ -237,7 +238,10 @@ export class JobStore {
       where.push("status = @status");
       params["status"] = filter.status;
     }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT @limit OFFSET @offset`;
+    // No limit: SQLite's "LIMIT -1" (its OFFSET needs a LIMIT), PostgreSQL's none (it refuses a negative one).
+    if (filter.limit !== undefined) params["limit"] = filter.limit;
+    const limit = filter.limit !== undefined ? "LIMIT @limit" : this.db.engine === "sqlite" ? "LIMIT -1" : "";
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC ${limit} OFFSET @offset`;
     return (this.db.prepare(sql).all(params) as JobRow[]).map(toJob);
   }
 

@@ -6,7 +6,7 @@
  * holder that stalled past its lease finds a higher token in its place and
  * every write it tries under the old one is refused.
  */
-import type { Db } from "./open.js";
+import type { Db } from "./db.js";
 
 export interface Holder {
   pid: number;
@@ -29,8 +29,9 @@ export const STREAM_LEASE_RENEW_MS = 5_000;
 export const DAEMON_LEASE_MS = 10_000;
 export const DAEMON_LEASE_RENEW_MS = 2_000;
 
-/** The next fencing token (inside the caller's write transaction). */
+/** The next fencing token (inside the caller's write transaction; on PostgreSQL from a sequence, which no rollback reuses). */
 export function nextToken(db: Db): number {
+  if (db.engine === "postgres") return (db.prepare(`SELECT nextval('tokens') AS value`).get() as { value: number }).value;
   return (db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'token' RETURNING value`).get() as { value: number }).value;
 }
 

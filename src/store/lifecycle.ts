@@ -6,7 +6,7 @@
  * `connector:run --foreground`, job processes and the daemon all go through
  * here; answers are typed results, never error texts to match.
  */
-import type { Db } from "./open.js";
+import type { Db } from "./db.js";
 import type { Job, JobKind, JobStore, NewJob } from "./jobs.js";
 import { leaseLive, type Holder, type LeaseStore, type StreamLease } from "./leases.js";
 import type { DaemonRegistry, ScheduleStore } from "./schedules.js";
@@ -77,6 +77,9 @@ export class JobLifecycle {
     const { db, jobs, schedules } = this.d;
     return db.transaction((): QueueResult => {
       if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return { status: "taken", job: undefined };
+      // Shared by several daemons (PostgreSQL): they all fire the slot; its schedule's row, locked here, lets one
+      // claim it at a time, and the others find the mark past it.
+      if (db.engine === "postgres") db.prepare(`SELECT 1 FROM schedule_state WHERE id = ? FOR UPDATE`).get(spec.scheduleId);
       // A schedule deleted meanwhile (the daemon's definitions are up to a second old) gets no more jobs.
       if (!this.scheduleLives(spec.scheduleId)) return { status: "taken", job: undefined };
       const existing = jobs.slotJob(spec.scheduleId, spec.slot);
@@ -105,6 +108,7 @@ export class JobLifecycle {
     if (slots.length === 0) return;
     db.transaction(() => {
       if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return;
+      if (db.engine === "postgres") db.prepare(`SELECT 1 FROM schedule_state WHERE id = ? FOR UPDATE`).get(spec.scheduleId);
       if (!this.scheduleLives(spec.scheduleId)) return;
       const mark = schedules.firedThrough(spec.scheduleId);
       for (const slot of slots) {
@@ -124,6 +128,10 @@ export class JobLifecycle {
     const { db, jobs } = this.d;
     return db.transaction((): StartResult => {
       if (daemonToken !== undefined && !this.d.daemon.holds(daemonToken)) return { status: "fenced" };
+      // Several daemons may pick the same queued job: the first locks it, the others pass it by at once.
+      if (db.engine === "postgres" && db.prepare(`SELECT 1 FROM jobs WHERE id = ? AND status = 'queued' FOR UPDATE SKIP LOCKED`).get(jobId) === undefined) {
+        return { status: "gone", job: jobs.getJob(jobId) };
+      }
       const job = jobs.getJob(jobId);
       if (job.status !== "queued") return { status: "gone", job };
       if (job.scheduleId !== null && !this.scheduleLives(job.scheduleId)) {

@@ -3,9 +3,10 @@ import { accessSync, chmodSync, closeSync, constants, openSync, statSync } from 
 import { join } from "node:path";
 import { StoreError } from "../errors.js";
 import { accessError, ensureHome } from "../home.js";
+import { sqliteDb, type Db } from "./db.js";
 import { MIGRATIONS } from "./migrations.js";
 
-export type Db = Database.Database;
+export type { Db } from "./db.js";
 
 const FILE_MODE = 0o600;
 const SIDE_FILES = ["-wal", "-shm"] as const;
@@ -45,14 +46,14 @@ function secureStateFiles(home: string, file: string): void {
  * Opens an existing `<home>/state.db` read-only, writing nothing (`itd doctor`):
  * no home or file created, no migration; a schema other than this itd's is an error.
  */
-function openStateDbReadonly(home: string, busyTimeoutMs: number): Db {
+function openStateDbReadonly(home: string, busyTimeoutMs: number): Database.Database {
   const file = join(home, "state.db");
   try {
     accessSync(file, constants.R_OK);
   } catch (err) {
     throw accessError(`cannot read the state store ${file}`, file, err, { home, want: "read" });
   }
-  let db: Db;
+  let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -76,14 +77,14 @@ function openStateDbReadonly(home: string, busyTimeoutMs: number): Db {
  * `readonly`: an existing state.db as it is, writing nothing.
  */
 export function openStateDb(home: string, options: { busyTimeoutMs?: number; readonly?: boolean } = {}): Db {
-  if (options.readonly === true) return openStateDbReadonly(home, options.busyTimeoutMs ?? 10_000);
+  if (options.readonly === true) return sqliteDb(openStateDbReadonly(home, options.busyTimeoutMs ?? 10_000));
   ensureHome(home);
   const file = join(home, "state.db");
   createStateFile(home, file);
   checkStateFile(home, file);
   // Before SQLite reads them: its -wal and -shm take the main file's mode.
   secureStateFiles(home, file);
-  let db: Db;
+  let db: Database.Database;
   try {
     db = new Database(file);
   } catch (err) {
@@ -95,10 +96,10 @@ export function openStateDb(home: string, options: { busyTimeoutMs?: number; rea
   db.pragma("foreign_keys = ON");
   migrate(db, file);
   secureStateFiles(home, file);
-  return db;
+  return sqliteDb(db);
 }
 
-function migrate(db: Db, file: string): void {
+function migrate(db: Database.Database, file: string): void {
   const current = (): number => db.pragma("user_version", { simple: true }) as number;
   if (current() > MIGRATIONS.length) {
     throw new StoreError(`${file} was written by a newer itd (schema ${current()}; this itd knows ${MIGRATIONS.length}); upgrade itd`);

@@ -1,10 +1,7 @@
 import { existsSync } from "node:fs";
 import { ItdError, NotFoundError } from "../errors.js";
 import { leaseLive, nextToken, type Holder } from "./leases.js";
-import type Database from "better-sqlite3";
-import type { Db } from "./open.js";
-
-type Statement = Database.Statement;
+import type { Db, Statement } from "./db.js";
 
 export type Catchup = "all" | "latest" | "none";
 
@@ -88,7 +85,7 @@ export class ScheduleStore {
     const now = this.now();
     return this.db.transaction(() => {
       if (this.find(s.name)) throw new ItdError("conflict", `BulkLoadSession: ${s.name} create failed: Name has already been taken`);
-      const id = Number(this.db.prepare(`INSERT INTO schedule_state (created_at, paused_at) VALUES (?, ?)`).run(now, s.paused ? now : null).lastInsertRowid);
+      const { id } = this.db.prepare(`INSERT INTO schedule_state (created_at, paused_at) VALUES (?, ?) RETURNING id`).get(now, s.paused ? now : null) as { id: number };
       this.db
         .prepare(
           `INSERT INTO schedules (id, name, cron, timezone, delay, database_name, table_name, time_column, priority, catchup, config, paused, created_at, updated_at)
@@ -159,11 +156,9 @@ export class ScheduleStore {
         return moved.id;
       }
       const legacy = this.db.prepare(`SELECT fired_through FROM legacy_schedules WHERE name = ?`).get(name) as { fired_through: number | null } | undefined;
-      const id = Number(
-        this.db
-          .prepare(`INSERT INTO schedule_state (file, name, fired_through, legacy_stream, created_at) VALUES (?, ?, ?, ?, ?)`)
-          .run(file, name, legacy?.fired_through ?? null, legacy ? `schedule:${name}` : null, this.now()).lastInsertRowid,
-      );
+      const { id } = this.db
+        .prepare(`INSERT INTO schedule_state (file, name, fired_through, legacy_stream, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`)
+        .get(file, name, legacy?.fired_through ?? null, legacy ? `schedule:${name}` : null, this.now()) as { id: number };
       if (legacy) {
         this.db.prepare(`UPDATE jobs SET schedule_id = ?, stream = ? WHERE schedule = ? AND schedule_id IS NULL`).run(id, scheduleStream(id), name);
         this.db.prepare(`UPDATE cursors SET stream = ? WHERE stream = ?`).run(scheduleStream(id), `schedule:${name}`);
@@ -201,7 +196,9 @@ export class ScheduleStore {
 
   /** Moves the mark forward to `through` (never back). */
   pass(id: number, through: number): void {
-    this.db.prepare(`UPDATE schedule_state SET fired_through = MAX(COALESCE(fired_through, ?), ?) WHERE id = ?`).run(through, through, id);
+    this.db
+      .prepare(`UPDATE schedule_state SET fired_through = ? WHERE id = ? AND (fired_through IS NULL OR fired_through < ?)`)
+      .run(through, id, through);
   }
 
   /** PRAGMA data_version: changes when another connection commits anything (cheap to poll). */
@@ -215,26 +212,59 @@ export class ScheduleStore {
   }
 }
 
-/** The daemon's lease on the home (design §6b): one daemon runs jobs; the CLI tells whether one runs from its heartbeat. */
-export class DaemonRegistry {
-  constructor(private readonly db: Db, private readonly now: () => number) {}
+/** A daemon as the store knows it. */
+export interface DaemonInfo {
+  pid: number;
+  host: string;
+  /** host:pid:start — shown in its logs, /healthz and /metrics. */
+  instance: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
 
-  /**
-   * Takes the home's daemon lease in one write transaction (two daemons
-   * starting together cannot both get it): refused while another daemon's
-   * lease is live (renewed within `leaseMs`, its process not known dead).
-   * Returns the fencing token, or the holder when refused.
-   */
-  /** The daemon holding the home's lease now, if any (read only: `acquire` still decides). */
+/**
+ * The daemons' leases (design §6b). On the home's state.db one daemon runs
+ * jobs: its lease on the home; the CLI tells whether one runs from its
+ * heartbeat. On a shared PostgreSQL any number run side by side: each holds
+ * a lease of its own (token from the sequence, renewed by its heartbeat),
+ * and a daemon whose lease expired (it stalled) is fenced: every claim and
+ * start it tries under its token is refused, and it must exit.
+ */
+export class DaemonRegistry {
+  /** Whether several daemons share this store (PostgreSQL). */
+  readonly shared: boolean;
+
+  constructor(private readonly db: Db, private readonly now: () => number, private readonly leaseMs: number) {
+    this.shared = db.engine === "postgres";
+  }
+
+  /** The daemon holding the home's lease now, if any (read only: `acquire` still decides). Never one on a shared store. */
   liveHolder(me: Holder, leaseMs: number, isAlive: (pid: number) => boolean): { pid: number; host: string } | undefined {
+    if (this.shared) return undefined;
     const row = this.row();
     if (row && leaseLive({ pid: row.pid, host: row.host, expiresAt: row.heartbeat_at + leaseMs }, this.now(), me, isAlive)) return { pid: row.pid, host: row.host };
     return undefined;
   }
 
-  acquire(holder: Holder, leaseMs: number, isAlive: (pid: number) => boolean): { token: number } | { busy: { pid: number; host: string } } {
+  /**
+   * Takes a daemon lease in one write transaction. On state.db (two daemons
+   * starting together cannot both get it) it is refused while another
+   * daemon's lease is live (renewed within `leaseMs`, its process not known
+   * dead); on a shared store every daemon gets its own. Returns the fencing
+   * token, or the holder when refused.
+   */
+  acquire(holder: Holder, leaseMs: number, isAlive: (pid: number) => boolean, instance = `${holder.host}:${holder.pid}`): { token: number } | { busy: { pid: number; host: string } } {
     return this.db.transaction(() => {
       const now = this.now();
+      if (this.shared) {
+        const token = nextToken(this.db);
+        // Leases a day past their end are history nobody reads.
+        this.db.prepare(`DELETE FROM daemons WHERE heartbeat_at < ?`).run(now - 86_400_000);
+        this.db
+          .prepare(`INSERT INTO daemons (token, instance, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)`)
+          .run(token, instance, holder.pid, holder.host, now, now);
+        return { token };
+      }
       const row = this.row();
       if (row && leaseLive({ pid: row.pid, host: row.host, expiresAt: row.heartbeat_at + leaseMs }, now, holder, isAlive)) {
         return { busy: { pid: row.pid, host: row.host } };
@@ -248,13 +278,18 @@ export class DaemonRegistry {
     }).immediate();
   }
 
-  /** Renews the lease; false when it is no longer this token's (another daemon took the home). */
+  /** Renews the lease; false when it is no longer this token's (another daemon took the home, or, shared, it expired). */
   beat(token: number): boolean {
-    return this.db.prepare(`UPDATE daemon SET heartbeat_at = ? WHERE id = 1 AND token = ?`).run(this.now(), token).changes === 1;
+    const now = this.now();
+    if (this.shared) {
+      return this.db.prepare(`UPDATE daemons SET heartbeat_at = ? WHERE token = ? AND heartbeat_at > ?`).run(now, token, now - this.leaseMs).changes === 1;
+    }
+    return this.db.prepare(`UPDATE daemon SET heartbeat_at = ? WHERE id = 1 AND token = ?`).run(now, token).changes === 1;
   }
 
-  /** Whether `token` still holds the home. */
+  /** Whether `token` still holds its lease. */
   holds(token: number): boolean {
+    if (this.shared) return this.db.prepare(`SELECT 1 FROM daemons WHERE token = ? AND heartbeat_at > ?`).get(token, this.now() - this.leaseMs) !== undefined;
     return this.db.prepare(`SELECT 1 FROM daemon WHERE id = 1 AND token = ?`).get(token) !== undefined;
   }
 
@@ -264,15 +299,28 @@ export class DaemonRegistry {
       | undefined;
   }
 
-  /** The running daemon, if its heartbeat is younger than `staleMs`. */
-  alive(staleMs = 10_000): { pid: number; host: string; startedAt: number; heartbeatAt: number } | undefined {
+  /** The running daemons whose heartbeat is younger than `staleMs`, newest heartbeat first. */
+  list(staleMs = 10_000): DaemonInfo[] {
+    const since = this.now() - staleMs;
+    if (this.shared) {
+      const rows = this.db
+        .prepare(`SELECT instance, pid, host, started_at, heartbeat_at FROM daemons WHERE heartbeat_at >= ? ORDER BY heartbeat_at DESC, token DESC`)
+        .all(since) as { instance: string; pid: number; host: string; started_at: number; heartbeat_at: number }[];
+      return rows.map((r) => ({ instance: r.instance, pid: r.pid, host: r.host, startedAt: r.started_at, heartbeatAt: r.heartbeat_at }));
+    }
     const row = this.row();
-    if (!row || this.now() - row.heartbeat_at > staleMs) return undefined;
-    return { pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
+    if (!row || row.heartbeat_at < since) return [];
+    return [{ instance: `${row.host}:${row.pid}`, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at }];
+  }
+
+  /** A running daemon (the most recently heard from), if its heartbeat is younger than `staleMs`. */
+  alive(staleMs = 10_000): DaemonInfo | undefined {
+    return this.list(staleMs)[0];
   }
 
   /** Gives the lease up (a clean stop). */
   release(token: number): void {
-    this.db.prepare(`DELETE FROM daemon WHERE id = 1 AND token = ?`).run(token);
+    if (this.shared) this.db.prepare(`DELETE FROM daemons WHERE token = ?`).run(token);
+    else this.db.prepare(`DELETE FROM daemon WHERE id = 1 AND token = ?`).run(token);
   }
 }

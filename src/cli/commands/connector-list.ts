@@ -27,7 +27,7 @@ export const connectorListCommand: CommandImpl = {
       const now = s.clock.now();
       // 10,000 index seeks for the last statuses: through a memory map they cost a third of page-by-page reads
       // (measured: 45 vs 150 ms). Only this process's connection, only for reading.
-      s.store.db.pragma(`mmap_size = ${LISTING_MMAP_BYTES}`);
+      if (s.store.db.engine === "sqlite") s.store.db.pragma(`mmap_size = ${LISTING_MMAP_BYTES}`);
       const queued = s.store.jobs.queuedBySchedule();
       const lastStatus = s.store.jobs.lastStatuses();
       const nextSlots = new Map<string, number | undefined>();

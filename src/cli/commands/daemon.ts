@@ -42,15 +42,19 @@ export const daemonCommand: CommandImpl = {
       schedulesDir: config.schedules_dir,
       rateLimits: config.rate_limits,
       warehouse: { flag: values.warehouse, file: file === undefined ? undefined : { value: config.warehouse, name: file } },
+      state: { flag: values.state, file: file === undefined ? undefined : { value: config.state, name: file } },
     });
     services.checkHome(); // another user's home (root without -u itd) is refused before anything starts
     void services.warehouseSetting; // and so is a warehouse URL that is not one (the job processes get it as written)
-    const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never });
+    const state = services.stateSetting; // and a state URL
+    // Which daemon said what, on a host several share or in a shared state store's history.
+    const instance = `${hostname()}:${process.pid}:${new Date().toISOString()}`;
+    const logger = createLogger({ level: level ?? config.log_level, destination: process.stdout as never, base: { pid: process.pid, instance } });
     const dir = schedulesDir(services, ctx.env);
-    // Job processes read the same home, schedules and warehouse (the URL as written: its ${ENV} references are in env too).
-    const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written };
+    // Job processes read the same home, schedules, warehouse and state (URLs as written: their ${ENV} references are in env too).
+    const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written, ITD_STATE: state.written };
     const budgets = new RateBudgets(services.clock, services.rateLimits);
-    const metrics = createDaemonMetrics();
+    const metrics = createDaemonMetrics({ instance, state: state.setting.engine });
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
     // daemon on the home (its port is likely ours too: say the real reason), then the port (a taken port used to
     // leave a half-working daemon without /healthz).
@@ -67,7 +71,7 @@ export const daemonCommand: CommandImpl = {
           host: config.http_host,
           port: config.http_port,
           metrics,
-          health: () => (started.daemon ? { ok: started.daemon.healthy, lastTick: started.daemon.lastTick } : { ok: false, lastTick: 0 }),
+          health: () => ({ ...(started.daemon ? { ok: started.daemon.healthy, lastTick: started.daemon.lastTick } : { ok: false, lastTick: 0 }), detail: { instance } }),
           onError: (err) => logger.error({ err: err.message }, "health server error"),
         });
       } catch (err) {
@@ -77,9 +81,15 @@ export const daemonCommand: CommandImpl = {
       }
       logger.info({ url: http.url }, "health and metrics listening");
     }
+    if (state.setting.engine === "postgres" && services.warehouseSetting.setting.engine === "sqlite") {
+      logger.warn("the state is shared (PostgreSQL) but the warehouse is this host's SQLite files: with daemons on several hosts, each host's imports land in its own files; set warehouse: postgresql://… too");
+    }
+    const store = services.store;
     const daemon = new Daemon({
-      store: services.store,
-      clock: services.clock,
+      store,
+      // The store's time: the database's clock on PostgreSQL, so daemons on hosts with skewed clocks agree on slots.
+      clock: { now: () => store.now(), sleep: (ms, signal) => services.clock.sleep(ms, signal) },
+      instance,
       logger,
       budgets,
       settings: {
@@ -100,6 +110,7 @@ export const daemonCommand: CommandImpl = {
     logger.info(
       {
         home: services.home, config: file ?? null, schedulesDir: dir, warehouse: services.warehouse.location,
+        state: state.setting.engine === "sqlite" ? `${services.home}/state.db` : state.setting.target.shown,
         jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts,
         jobProcesses: jobProcessSettings(config).jobProcesses,
       },

@@ -21,6 +21,7 @@ import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { schedulesDir } from "../schedule-catalog.js";
 import { checkConfigShape, checkRunnableConfig } from "../schedule-config.js";
+import type { StateSetting } from "../../config/state.js";
 import { Services } from "../services.js";
 
 type Status = "ok" | "FAIL" | "skip";
@@ -192,19 +193,30 @@ export const doctorCommand: CommandImpl = {
       schedulesDir: config?.schedules_dir,
       access: "read",
       warehouse: { flag: values.warehouse, file: located === undefined ? undefined : { value: config?.warehouse, name: located.shown } },
+      state: { flag: values.state, file: located === undefined ? undefined : { value: config?.state, name: located.shown } },
     });
     let store: Store | undefined;
     try {
       // Schedules: the store's (read-only; none before its first use) and the files'.
       const schedules: Scheduled[] = [];
       let fromStore = 0;
-      if (existsSync(join(home, "state.db"))) {
+      let state: StateSetting | undefined;
+      try {
+        state = services.stateSetting.setting;
+      } catch (err) {
+        say({ status: "FAIL", check: "state", detail: errorMessage(err) });
+      }
+      if (state !== undefined && (state.engine === "postgres" || existsSync(join(home, "state.db")))) {
         try {
-          store = openStore(home, services.clock, { readonly: true });
+          store = openStore(home, services.clock, { readonly: true, state });
+          if (state.engine === "postgres") {
+            const daemons = store.daemon.list();
+            say({ status: "ok", check: "state", detail: `${state.target.shown} (shared): ${count(daemons.length, "daemon")} running${daemons.length > 0 ? ` (${daemons.map((d) => d.instance).join(", ")})` : ""}` });
+          }
           for (const r of store.schedules.list()) schedules.push({ name: r.name, database: r.database, config: r.config, source: "cli" });
           fromStore = schedules.length;
         } catch (err) {
-          say({ status: "FAIL", check: "schedules", detail: `cannot read the store's schedules: ${errorMessage(err)}` });
+          say({ status: "FAIL", check: state.engine === "postgres" ? "state" : "schedules", detail: `cannot read the store's schedules: ${errorMessage(err)}` });
         }
       }
       const dir = schedulesDir(services, env);

@@ -26,7 +26,7 @@ export function loadPg(): Promise<typeof import("pg")> {
  * queries) is caught here, so it fails the next query instead of the
  * process; `application_name` shows itd in pg_stat_activity.
  */
-export async function connect(target: PostgresTarget, purpose: string): Promise<PgClient> {
+export async function connect(target: PostgresTarget, purpose: string, role: PgRole = "warehouse"): Promise<PgClient> {
   const pg = await loadPg();
   const config: ClientConfig = {
     connectionString: target.url,
@@ -39,7 +39,7 @@ export async function connect(target: PostgresTarget, purpose: string): Promise<
     // Reads the URL's certificate files (sslrootcert, sslcert, sslkey): a missing one fails here.
     client = new pg.Client(config);
   } catch (err) {
-    throw connectError(err, target);
+    throw connectError(err, target, role);
   }
   client.on("error", () => undefined);
   try {
@@ -47,7 +47,7 @@ export async function connect(target: PostgresTarget, purpose: string): Promise<
   } catch (err) {
     await client.end().catch(() => undefined);
     // A URL without a user: node-postgres took $PGUSER or the operating-system user, which the message names.
-    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target);
+    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target, role);
   }
   return client;
 }
@@ -80,9 +80,12 @@ const NET_REASONS: Record<string, string> = {
   ECONNRESET: "the connection was reset",
 };
 
+/** What a PostgreSQL server is to itd, in messages. */
+export type PgRole = "warehouse" | "state store";
+
 /** Why a connection could not be made, naming the server and the user. */
-export function connectError(err: unknown, target: PostgresTarget): StoreError {
-  const where = `Cannot connect to the PostgreSQL warehouse at ${describeTarget(target)}`;
+export function connectError(err: unknown, target: PostgresTarget, role: PgRole = "warehouse"): StoreError {
+  const where = `Cannot connect to the PostgreSQL ${role} at ${describeTarget(target)}`;
   const state = sqlState(err);
   const message = maskPasswords(errorMessage(err));
   let reason: string;
