@@ -34,6 +34,11 @@ export interface SlotStore {
   firstSeen(schedule: string, now: number): number;
   /** Records a slot's job as queued (kind 'scheduled'); returns false if the slot already has one (never twice). */
   claim(schedule: string, slot: number, priority: number): boolean;
+  /**
+   * Claims a tick's due slots at once, in order (a store shared over the network: one round trip). `busy`:
+   * another daemon is dealing with the schedule right now; the scheduler asks again after `retryMs`.
+   */
+  claimMany?: ((claims: readonly { schedule: string; slot: number; priority: number }[]) => ("queued" | "taken" | "busy")[]) | undefined;
   /** Records slots not run, with the reason (status 'skipped'). */
   skip(schedule: string, slots: readonly number[], reason: string): void;
   /** Runs `fn` as one unit of storage work (one transaction): a load of 10,000 schedules is one commit. */
@@ -71,6 +76,20 @@ export interface SchedulerOptions {
 const SKIP_CHUNK = 1000;
 /** Heap entries handled before the loop yields to the event loop. */
 const TICK_BUDGET = 2000;
+/** How soon a slot found `busy` (another daemon claiming it) is asked again. */
+const BUSY_RETRY_MS = 1000;
+
+/** A claim made in a tick and sent with the others at its end (SlotStore.claimMany). */
+interface PendingClaim {
+  e: Entry;
+  slot: number;
+  dueAt: number;
+  priority: number;
+  catchup: boolean;
+  /** The entry's handledThrough before this slot: where it goes back to when the slot is busy. */
+  handledBefore: number | undefined;
+  caughtUpBefore: number;
+}
 
 export class Scheduler {
   private readonly clock: Clock;
@@ -90,6 +109,7 @@ export class Scheduler {
   private wake: AbortController | undefined;
   private armedUntil = Number.POSITIVE_INFINITY;
   private tickTime = 0;
+  private pending: PendingClaim[] = [];
 
   constructor(opts: SchedulerOptions) {
     this.clock = opts.clock;
@@ -305,8 +325,69 @@ export class Scheduler {
         this.fail(top, err, now);
       }
     }
+    this.flush(caughtUp);
     for (const [schedule, slots] of caughtUp) this.emit({ type: "catchup", schedule, slots });
     return busy;
+  }
+
+  /**
+   * Sends the tick's claims (claimMany), then tells what became of each. A
+   * busy slot puts its entry back at it (and its later slots of this tick,
+   * busy too, with it), to be asked again after BUSY_RETRY_MS. A failure
+   * puts every entry back at its first slot of the batch, retried after retryMs.
+   */
+  private flush(caughtUp: Map<string, number[]>): void {
+    const batch = this.pending;
+    if (batch.length === 0 || this.store.claimMany === undefined) return;
+    this.pending = [];
+    let outcomes: ("queued" | "taken" | "busy")[];
+    try {
+      outcomes = this.store.claimMany(batch.map((p) => ({ schedule: p.e.name, slot: p.slot, priority: p.priority })));
+    } catch (err) {
+      const now = this.clock.now();
+      for (const p of this.firstOfEach(batch)) {
+        this.putBack(p);
+        this.fail(p.e, err, now);
+      }
+      return;
+    }
+    const now = this.clock.now();
+    const busy = new Map<Entry, PendingClaim>();
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i] ?? "busy";
+      if (outcome === "busy" || busy.has(p.e)) {
+        if (!busy.has(p.e)) busy.set(p.e, p);
+        return;
+      }
+      if (outcome === "queued") {
+        this.emit({ type: "fire", schedule: p.e.name, slot: p.slot, dueAt: p.dueAt, lateMs: now - p.dueAt });
+        if (p.catchup) {
+          const list = caughtUp.get(p.e.name);
+          if (list === undefined) caughtUp.set(p.e.name, [p.slot]);
+          else list.push(p.slot);
+        }
+      } else {
+        this.emit({ type: "duplicate", schedule: p.e.name, slot: p.slot });
+      }
+    });
+    for (const p of busy.values()) {
+      this.putBack(p);
+      p.e.at = Math.max(p.e.at, now + BUSY_RETRY_MS);
+      this.heap.update(p.e.name);
+    }
+  }
+
+  /** Each entry's first claim in a batch. */
+  private firstOfEach(batch: readonly PendingClaim[]): PendingClaim[] {
+    const seen = new Set<Entry>();
+    return batch.filter((p) => !seen.has(p.e) && seen.add(p.e));
+  }
+
+  /** Puts an entry back at a claim's slot, as it was before the claim. */
+  private putBack(p: PendingClaim): void {
+    p.e.handledThrough = p.handledBefore;
+    p.e.caughtUp = p.caughtUpBefore;
+    this.moveTo(p.e, p.slot);
   }
 
   /** Handles an entry's next slot (or a run of slots to skip), then moves the entry to the slot after. */
@@ -326,6 +407,10 @@ export class Scheduler {
     const isLast = next === undefined || next + delayMs > now;
     const action = decideSlot({ policy: catchup, cap: this.cap, graceMs: this.graceMs }, { isLast, lateMs: now - dueAt, caughtUp: e.caughtUp });
     if (action.kind === "skip") {
+      // Claims of this tick go first: a skip moves the mark, past which no claim is taken. One of them found
+      // busy puts this entry back at an earlier slot: it is handled from there, later.
+      this.flush(caughtUp);
+      if (e.slot !== slot) return;
       // Every due slot but the latest gets the same verdict: skip the run at once, leave the latest to its own.
       const later = isLast ? [] : this.slots.between(spec, timezone, slot, now - delayMs, SKIP_CHUNK);
       const skipped = [slot, ...later.slice(0, -1)];
@@ -334,6 +419,14 @@ export class Scheduler {
       if (isLast) e.caughtUp = 0;
       this.emit({ type: "skip", schedule: e.name, slots: skipped, reason: action.reason });
       this.moveTo(e, isLast ? next : later.at(-1));
+      return;
+    }
+    if (this.store.claimMany !== undefined) {
+      this.pending.push({ e, slot, dueAt, priority, catchup: action.kind === "catchup", handledBefore: e.handledThrough, caughtUpBefore: e.caughtUp });
+      e.handledThrough = slot;
+      if (action.kind === "catchup") e.caughtUp++;
+      if (isLast) e.caughtUp = 0;
+      this.moveTo(e, next);
       return;
     }
     const claimed = this.store.claim(e.name, slot, priority);

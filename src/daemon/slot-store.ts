@@ -14,12 +14,33 @@ import type { SlotStore } from "./scheduler.js";
 export class StateSlotStore implements SlotStore {
   private defs = new Map<string, ScheduleDefinition>();
 
+  /** On a shared store (PostgreSQL), a tick's claims go in one round trip; on state.db one by one, as ever. */
+  readonly claimMany: ((claims: readonly { schedule: string; slot: number; priority: number }[]) => ("queued" | "taken" | "busy")[]) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly configText: (def: ScheduleDefinition) => string,
     /** The daemon's lease token: claims are refused once another daemon holds the home. */
     private readonly daemonToken: () => number | undefined,
-  ) {}
+  ) {
+    this.claimMany = store.db.engine === "postgres" ? (claims) => this.claimAll(claims) : undefined;
+  }
+
+  private claimAll(claims: readonly { schedule: string; slot: number; priority: number }[]): ("queued" | "taken" | "busy")[] {
+    const token = this.daemonToken();
+    const specs: Parameters<Store["lifecycle"]["queueSlots"]>[0][number][] = [];
+    const at: number[] = [];
+    claims.forEach((c, i) => {
+      const def = this.defs.get(c.schedule);
+      if (!def || token === undefined) return;
+      specs.push({ ...this.spec(def), priority: c.priority, slot: c.slot });
+      at.push(i);
+    });
+    const out: ("queued" | "taken" | "busy")[] = claims.map(() => "taken");
+    if (token === undefined || specs.length === 0) return out;
+    this.store.lifecycle.queueSlots(specs, token).forEach((o, k) => (out[at[k] as number] = o));
+    return out;
+  }
 
   /** The definitions jobs are created from (kept in step with the scheduler's). */
   setDefinitions(defs: readonly ScheduleDefinition[]): void {

@@ -8,7 +8,8 @@
  */
 import type { Db } from "./db.js";
 import type { Job, JobKind, JobStore, NewJob } from "./jobs.js";
-import { leaseLive, type Holder, type LeaseStore, type StreamLease } from "./leases.js";
+import { DAEMON_LEASE_MS, leaseLive, type Holder, type LeaseStore, type StreamLease } from "./leases.js";
+import type { PgSyncDb } from "./postgres/sync-db.js";
 import type { DaemonRegistry, ScheduleStore } from "./schedules.js";
 
 export type QueueResult =
@@ -96,6 +97,31 @@ export class JobLifecycle {
       });
       return { status: "queued", job };
     }).immediate();
+  }
+
+  /**
+   * Queues many slots' cron claims (`kind: scheduled`), each as queueSlot
+   * would, in order: a daemon's due slots of one tick. On PostgreSQL one round
+   * trip (the schema's claim_slots), where a schedule another daemon is
+   * claiming at this instant answers `busy` (ask again shortly); on state.db
+   * one transaction.
+   */
+  queueSlots(specs: readonly Omit<SlotJob, "kind" | "runAt">[], daemonToken: number): ("queued" | "taken" | "busy")[] {
+    const { db } = this.d;
+    if (specs.length === 0) return [];
+    if (db.engine === "postgres") {
+      const pg = db as PgSyncDb;
+      const col = <K extends keyof (typeof specs)[number]>(k: K) => specs.map((s) => s[k]);
+      const rows = pg.readCommitted(
+        () =>
+          pg.query(`SELECT outcome FROM claim_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+            daemonToken, DAEMON_LEASE_MS, this.d.now(), col("scheduleId"), col("schedule"), col("slot"), col("priority"),
+            col("database"), col("table"), col("config"), col("stream"),
+          ]).rows as { outcome: "queued" | "taken" | "busy" | "fenced" }[],
+      );
+      return rows.map((r) => (r.outcome === "fenced" ? "taken" : r.outcome));
+    }
+    return db.batch(() => specs.map((s) => this.queueSlot({ ...s, kind: "scheduled" }, daemonToken).status));
   }
 
   /**

@@ -138,6 +138,59 @@ export const PG_MIGRATIONS: readonly string[] = [
     granted_at timestamptz NOT NULL
   );
   CREATE INDEX rate_grants_bucket ON rate_grants (key_id, grp, granted_at);
+
+  -- A daemon's due slots claimed in one round trip (the firing of 10,000 schedules is one call, not 10,000):
+  -- each as JobLifecycle.queueSlot does it, under its schedule's row lock. A row another daemon holds (it is
+  -- claiming the same slot) is passed by, SKIP LOCKED, and answered 'busy': the caller asks again shortly, and
+  -- finds the slot claimed — or, if that daemon died before it committed, claims it.
+  CREATE FUNCTION claim_slots(
+    daemon_token bigint, lease_ms bigint, now_ms bigint, ids bigint[], names text[], slots bigint[], priorities bigint[],
+    dbs text[], tbls text[], configs text[], streams text[]
+  ) RETURNS TABLE (outcome text, job_id bigint) LANGUAGE plpgsql AS $$
+  DECLARE
+    i integer;
+    mark bigint;
+    ended bigint;
+    existing bigint;
+    busy_ids bigint[] := '{}';
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM daemons d WHERE d.token = daemon_token AND d.heartbeat_at > now_ms - lease_ms) THEN
+      RETURN QUERY SELECT 'fenced'::text, NULL::bigint FROM generate_series(1, coalesce(array_length(ids, 1), 0));
+      RETURN;
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+      IF ids[i] = ANY (busy_ids) THEN
+        -- A later slot of a schedule found busy is busy too: never claimed past one not yet dealt with.
+        outcome := 'busy';
+        job_id := NULL;
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+      SELECT s.fired_through, s.ended_at INTO mark, ended FROM schedule_state s WHERE s.id = ids[i] FOR UPDATE SKIP LOCKED;
+      IF NOT FOUND THEN
+        outcome := CASE WHEN EXISTS (SELECT 1 FROM schedule_state s WHERE s.id = ids[i]) THEN 'busy' ELSE 'taken' END;
+        IF outcome = 'busy' THEN busy_ids := busy_ids || ids[i]; END IF;
+        job_id := NULL;
+      ELSIF ended IS NOT NULL THEN
+        outcome := 'taken';
+        job_id := NULL;
+      ELSE
+        SELECT j.id INTO existing FROM jobs j
+         WHERE j.schedule_id = ids[i] AND j.scheduled_time = slots[i] AND j.status <> 'error' AND j.status <> 'killed' LIMIT 1;
+        UPDATE schedule_state s SET fired_through = slots[i] WHERE s.id = ids[i] AND (s.fired_through IS NULL OR s.fired_through < slots[i]);
+        IF existing IS NOT NULL OR (mark IS NOT NULL AND slots[i] <= mark) THEN
+          outcome := 'taken';
+          job_id := existing;
+        ELSE
+          INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream, created_at)
+          VALUES ('scheduled', names[i], ids[i], slots[i], 'queued', dbs[i], tbls[i], priorities[i], configs[i], streams[i], now_ms)
+          RETURNING jobs.id INTO job_id;
+          outcome := 'queued';
+        END IF;
+      END IF;
+      RETURN NEXT;
+    END LOOP;
+  END $$;
   `,
 ];
 

@@ -238,6 +238,36 @@ export class PgSyncDb implements Db {
     }
   }
 
+  /**
+   * `fn` in one READ COMMITTED transaction: for work whose every invariant is
+   * kept by its own row locks (the batched claim), so that daemons claiming
+   * side by side never fail each other's transactions. Run again after a deadlock.
+   */
+  readCommitted<R>(fn: () => R): R {
+    if (this.depth > 0) throw new Error("readCommitted inside a transaction");
+    for (let attempt = 1; ; attempt++) {
+      this.query("BEGIN ISOLATION LEVEL READ COMMITTED", []);
+      this.depth = 1;
+      try {
+        const result = fn();
+        this.query("COMMIT", []);
+        return result;
+      } catch (err) {
+        if (!this.broken) {
+          try {
+            this.query("ROLLBACK", []);
+          } catch {
+            // the session ends with the connection
+          }
+        }
+        if (this.broken || !this.retryable(err, attempt)) throw err;
+      } finally {
+        this.depth = 0;
+      }
+      pause(backoff(attempt));
+    }
+  }
+
   batch<R>(fn: () => R): R {
     return fn();
   }
