@@ -53,10 +53,10 @@ export function openStore(
     const pg = openPgStateDb(state.target, { readonly: options.readonly === true });
     db = pg;
     // Time is the database's (design §6b): leases, marks and history agree whatever this host's clock says.
-    let offset = pg.clockOffset();
+    let offset = pg.clockOffset(() => clock.now());
     now = () => clock.now() + offset;
     syncClock = () => {
-      offset = pg.clockOffset();
+      offset = pg.clockOffset(() => clock.now());
     };
   } else {
     db = openStateDb(home, { readonly: options.readonly === true });

@@ -282,11 +282,11 @@ export class PgSyncDb implements Db {
     throw new StoreError(`PRAGMA ${source} is SQLite's; the state store is on PostgreSQL`);
   }
 
-  /** The database's clock (epoch ms) and how far this host's is from it (ms to add to Date.now()). */
-  clockOffset(): number {
-    const before = Date.now();
+  /** How far `hostNow` (this process's clock, epoch ms) is from the database's: ms to add to it. */
+  clockOffset(hostNow: () => number): number {
+    const before = hostNow();
     const { rows } = this.run(`SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint AS now`, [], false);
-    const after = Date.now();
+    const after = hostNow();
     return (rows[0] as { now: number }).now - Math.round((before + after) / 2);
   }
 
