@@ -3,7 +3,8 @@
  * Iterable, in a fresh home under .itd-demo/: seed.yml → guess → preview →
  * issue → table:show / query, an incremental re-run, a campaign and a list
  * import, schedules, the daemon, the job history, a query stopped by its time
- * limit, the same import into PostgreSQL, and a short chaos soak. Every step is a real `itd` command.
+ * limit, the same import into PostgreSQL, two daemons sharing a PostgreSQL
+ * state, and a short chaos soak. Every step is a real `itd` command.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -212,6 +213,39 @@ try {
     );
     process.stdout.write(`${bold("$ psql analytics -c 'SELECT stream, slice, rows FROM demo_db._itd_loads'   # the ledger: one row per committed slice")}\n`);
     await psqlLook(pgUrl, "", "SELECT stream, slice, rows FROM demo_db._itd_loads ORDER BY id");
+
+    say("11c. Two daemons (two homes, as on two hosts) sharing one PostgreSQL state: every slot once, one of them SIGKILLed");
+    const stateUrl = await pgServer.createDatabase("itd_state");
+    const shownState = stateUrl.replace(/:[^:@/]*@/, ":***@");
+    const shared = { ITD_STATE: stateUrl, ITD_WAREHOUSE: pgUrl };
+    const sharedShown = `ITD_STATE='${shownState}' ITD_WAREHOUSE=…`;
+    itdAs(shared, sharedShown, "connector:create", "shared_5s", "*/5 * * * * *", "demo_db", "shared_sends", "live.yml", "--auto-create-table");
+    const hosts = ["host_a", "host_b"].map((h) => {
+      mkdirSync(join(DIR, h), { recursive: true });
+      writeFileSync(join(DIR, h, "itd.yml"), "http_port: 0\nshutdown_grace: 10\n");
+      process.stdout.write(`${bold(`$ ${sharedShown} ITD_HOME=${h}/home itd daemon --config ${h}/itd.yml &`)}\n`);
+      const child = spawn(process.execPath, [ITD, "daemon", "--config", join(DIR, h, "itd.yml")], {
+        cwd: DIR, env: { ...env, ...shared, ITD_HOME: join(DIR, h, "home") }, stdio: ["ignore", "pipe", "inherit"],
+      });
+      const out: string[] = [];
+      createInterface({ input: child.stdout }).on("line", (l: string) => out.push(l));
+      return { h, child, out };
+    });
+    await new Promise((r) => setTimeout(r, 9_000));
+    process.stdout.write(`${bold(`$ kill -9 <daemon on host_a>`)}\n`);
+    hosts[0]?.child.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 8_000));
+    itdAs(shared, sharedShown, "doctor", "--config", join(DIR, "host_b", "itd.yml"));
+    hosts[1]?.child.kill("SIGTERM");
+    await new Promise((r) => hosts[1]?.child.once("exit", r));
+    for (const { h, out } of hosts) {
+      const fires = out.filter((l) => /"msg":"fire"/.test(l));
+      const instance = /"instance":"([^"]+)"/.exec(out[0] ?? "")?.[1] ?? "?";
+      process.stdout.write(`${h}: instance ${instance}, fired ${fires.length} slot${fires.length === 1 ? "" : "s"}\n`);
+    }
+    itdAs(shared, sharedShown, "connector:history", "shared_5s");
+    process.stdout.write(`${bold("$ psql itd_state -c 'SELECT count(*) AS jobs, count(DISTINCT scheduled_time) AS slots … FROM itd_state.jobs'")}\n`);
+    await psqlLook(stateUrl, "", "SELECT count(*) AS jobs, count(DISTINCT scheduled_time) AS slots, min(to_timestamp(scheduled_time / 1000.0)) AS first, max(to_timestamp(scheduled_time / 1000.0)) AS last FROM itd_state.jobs WHERE schedule_id IS NOT NULL AND status NOT IN ('error', 'killed')");
   } finally {
     await pgServer.close();
   }

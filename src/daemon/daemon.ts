@@ -279,11 +279,18 @@ export class Daemon {
       held = this.deps.store.daemon.beat(this.token);
       this.deps.store.syncClock();
     } catch (err) {
-      // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.
-      this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (state.db busy); trying again");
+      // state.db locked by another process past the busy timeout, or PostgreSQL unreachable: the lease outlives a few missed beats.
+      this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (the state store is busy or unreachable); trying again");
       return;
     }
-    if (!held) this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+    if (!held) this.loseLease(this.lostWhy());
+  }
+
+  /** Why a daemon finds its lease gone: on state.db another daemon took the home; on a shared store it expired. */
+  private lostWhy(): string {
+    return this.deps.store.daemon.shared
+      ? "this daemon's lease expired (it stalled, or could not reach the state store, for longer than the lease); the other daemons run its slots"
+      : "the home's daemon lease was taken by another daemon (this one stalled past it)";
   }
 
   private loseLease(why: string): void {
@@ -321,11 +328,11 @@ export class Daemon {
     if (this.isLost) return;
     this.lastPoll = this.deps.clock.now();
     this.deps.metrics?.tick(this.lastPoll);
-    // Job processes commit progress all the time; only a schedule change means a reload.
-    const v = this.deps.store.schedules.dataVersion();
-    const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
-    this.dataVersion = v;
     try {
+      // Job processes commit progress all the time; only a schedule change means a reload.
+      const v = this.deps.store.schedules.dataVersion();
+      const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
+      this.dataVersion = v;
       if (changed) {
         this.reload("schedules changed in state.db");
       } else if (!this.watcher && this.ensureWatcher()) {
@@ -338,7 +345,8 @@ export class Daemon {
       // Once a poll, not at every dispatch (each job's exit dispatches too).
       this.reportBacklogs(this.deps.store.jobs.queuedBySchedule(), this.deps.clock.now());
     } catch (err) {
-      this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
+      // state.db busy, or a PostgreSQL state store unreachable: a second later is another try.
+      this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (the state store is busy or unreachable); trying again");
     }
   }
 
@@ -405,7 +413,7 @@ export class Daemon {
       const pickedAt = this.deps.clock.now();
       const started = store.lifecycle.start(job.id, this.token);
       if (started.status === "fenced") {
-        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        this.loseLease(this.lostWhy());
         return;
       }
       if (started.status !== "started") continue;
@@ -414,7 +422,7 @@ export class Daemon {
       const leaseCheckedAt = this.deps.clock.now();
       if (!store.daemon.holds(this.token)) {
         store.lifecycle.unstart(started.job, started.token);
-        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        this.loseLease(this.lostWhy());
         return;
       }
       // The job runs the definition that fired it, even if its file has broken since.
