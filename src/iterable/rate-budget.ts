@@ -92,8 +92,30 @@ export function grantDelay(grants: readonly number[], ahead: number, limit: numb
   return at - now;
 }
 
-function abortReason(signal: AbortSignal): unknown {
+export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error("aborted");
+}
+
+/**
+ * `turn`, or a rejection as soon as `signal` aborts: a caller leaves a queue at
+ * once; the turn, when it comes, must itself see the abort and grant nothing.
+ */
+export function untilAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return turn;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    turn.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function checkedLimits(limits: Partial<RateLimits>): RateLimits {
@@ -153,22 +175,8 @@ export class RateBudgets {
     bucket.queued++;
     const turn = bucket.tail.then(() => this.#waitForSlot(bucket, signal)).finally(() => bucket.queued--);
     bucket.tail = turn.catch(() => undefined);
-    if (signal === undefined) return turn;
-    // Leave the queue at once on abort; the turn, when it comes, sees the abort and grants nothing.
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      turn.then(
-        () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        (err: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      );
-    });
+    // #waitForSlot sees the abort when the turn comes, and grants nothing.
+    return untilAborted(turn, signal);
   }
 
   /** Requests granted in the current window (for tests and metrics). */
