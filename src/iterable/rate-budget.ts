@@ -53,7 +53,7 @@ export function marginOf(limit: RateLimit): number {
 }
 
 /** How long a grant counts: the window and its margin, ms. */
-function spanOf(limit: RateLimit): number {
+export function spanOf(limit: RateLimit): number {
   return limit.windowMs + marginOf(limit);
 }
 
