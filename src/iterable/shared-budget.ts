@@ -74,16 +74,19 @@ export type SharedRateBudgetsOptions = {
 
 /**
  * One grant's transaction, in one round trip, since every host waits for its
- * turn on the lock. Its two statements run as one implicit transaction: the
- * lock first, so that the second statement's snapshot, taken once the lock is
- * held, sees every grant committed before. Answers `granted`, and `wait_ms`:
- * how long until the oldest grant in the window leaves it.
+ * turn on the lock. The lock is taken by a statement of its own, and the
+ * transaction is READ COMMITTED whatever the server's default: so the next
+ * statement's snapshot, taken once the lock is held, sees every grant
+ * committed before. Answers `granted`, and `wait_ms`: how long until the
+ * oldest grant in the window leaves it.
  */
 function grantSql(table: string, keyId: string, group: RateGroup, rate: RateLimit): string {
   const bucket = `key_id = ${literal(keyId)} AND grp = ${literal(group)}`;
   const span = `interval '${spanOf(rate)} milliseconds'`;
   const now = "(SELECT now FROM t)";
-  return `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd rate ${table} ${keyId} ${group}`)}, 0));
+  return `BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT pg_advisory_xact_lock(hashtextextended(${literal(`itd rate ${table} ${keyId} ${group}`)}, 0));
+-- clock_timestamp(), not now() (the transaction's start): a grant counts from when it is made, after the wait for the lock.
 WITH t AS (SELECT clock_timestamp() AS now),
   gone AS (DELETE FROM ${table} WHERE ${bucket} AND granted_at <= ${now} - ${span}),
   -- A grant in the future: the server's clock was set back. It counts from now, not until the clock catches up.
@@ -91,7 +94,8 @@ WITH t AS (SELECT clock_timestamp() AS now),
   live AS (SELECT count(*) AS n, least(min(granted_at), ${now}) AS oldest FROM ${table} WHERE ${bucket} AND granted_at > ${now} - ${span}),
   ins AS (INSERT INTO ${table} (key_id, grp, granted_at) SELECT ${literal(keyId)}, ${literal(group)}, t.now FROM t, live WHERE live.n < ${rate.limit} RETURNING 1)
 SELECT EXISTS (SELECT FROM ins) AS granted, greatest(1, ceil(extract(epoch FROM live.oldest + ${span} - t.now) * 1000))::float8 AS wait_ms
-FROM t, live`;
+FROM t, live;
+COMMIT`;
 }
 
 interface GrantRow {
@@ -193,9 +197,9 @@ export class SharedRateBudgets implements RateBudget {
       // Read at every ask, so that setLimits applies to requests already waiting.
       const rate = this.#local.limitOf(endpoint);
       const row = await this.#run(async (client) => {
-        // Two statements: node-postgres answers with one result each. The second has one row (it selects from an aggregate).
-        const results = (await client.query(grantSql(this.#table, keyId, group, rate))) as unknown as [QueryResult, QueryResult<GrantRow>];
-        return results[1].rows[0] as GrantRow;
+        // Four statements: node-postgres answers with one result each. The third has one row (it selects from an aggregate).
+        const results = (await client.query(grantSql(this.#table, keyId, group, rate))) as unknown as QueryResult<GrantRow>[];
+        return results[2]?.rows[0] as GrantRow;
       });
       if (row.granted) return;
       tell?.({ waitMs: row.wait_ms, group, limit: rate });

@@ -123,6 +123,25 @@ describe("SharedRateBudgets", () => {
     expect((resolved.at(-1) as number) - start).toBeLessThan(2 * SPAN + 1_500);
   }, 15_000);
 
+  it("a server whose transactions default to repeatable read grants no more than the limit either", async () => {
+    const { url, target } = await stateDatabase();
+    await withPg(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_isolation TO 'repeatable read'`));
+    const first = shared({ clock: systemClock, limits: limitOf(1), target });
+    const second = shared({ clock: systemClock, limits: limitOf(1), target });
+    const resolved: number[] = [];
+    const both = await withPg(url, async (c) => {
+      // Both ask while another session holds the table: one waits for the lock behind the other, its transaction begun.
+      await c.query("BEGIN; LOCK TABLE itd_state.rate_grants IN EXCLUSIVE MODE");
+      const asked = [first, second].map((b) => b.acquire("k", EXPORT).then(() => void resolved.push(performance.now())));
+      await sleep(300);
+      await c.query("COMMIT");
+      return Promise.all(asked);
+    });
+    expect(both).toHaveLength(2);
+    expect(busiest(await grantTimes(url), SPAN)).toBe(1);
+    expect(busiest(resolved.sort((x, y) => x - y), WINDOW)).toBe(1);
+  }, 15_000);
+
   it("a request aborted while it waits for the database is rejected at once and never granted, and the next one goes ahead", async () => {
     const { url, target } = await stateDatabase();
     const first = shared({ clock: systemClock, limits: limitOf(1), target });
