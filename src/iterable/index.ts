@@ -15,6 +15,7 @@ export {
   type RateLimit,
   type RateLimits,
 } from "./rate-budget.js";
+export { SharedRateBudgets, RATE_GRANTS_DDL, DEFAULT_STATE_SCHEMA, type SharedRateBudgetsOptions } from "./shared-budget.js";
 export { backoffCeiling, backoffDelay, parseRetryAfter, retryWait, isRetryableStatus, isRetryableErrorCode } from "./retry.js";
 export { formatDateTime } from "./queries.js";
 export { describeCallEvent, formatRate, formatWait, retryReason, waitReason } from "./waits.js";

@@ -52,6 +52,11 @@ export function marginOf(limit: RateLimit): number {
   return limit.windowMs >= 60_000 ? Math.max(twoPercent, 250) : twoPercent;
 }
 
+/** How long a grant counts: the window and its margin, ms. */
+export function spanOf(limit: RateLimit): number {
+  return limit.windowMs + marginOf(limit);
+}
+
 /** The budget key of an API key at a base URL: a short sha256, so the key itself is never kept or shown. */
 export function budgetKeyId(apiKey: string, baseUrl: string): string {
   return createHash("sha256").update(`${apiKey}\n${baseUrl}`).digest("hex").slice(0, 16);
@@ -59,8 +64,6 @@ export function budgetKeyId(apiKey: string, baseUrl: string): string {
 
 interface Bucket {
   readonly group: RateGroup;
-  readonly rate: RateLimit;
-  readonly margin: number;
   /** Grant times within the current window, oldest first. */
   grants: number[];
   /** The queue: each acquire waits for the previous one to be granted (first come, first served). */
@@ -92,8 +95,30 @@ export function grantDelay(grants: readonly number[], ahead: number, limit: numb
   return at - now;
 }
 
-function abortReason(signal: AbortSignal): unknown {
+export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error("aborted");
+}
+
+/**
+ * `turn`, or a rejection as soon as `signal` aborts: a caller leaves a queue at
+ * once; the turn, when it comes, must itself see the abort and grant nothing.
+ */
+export function untilAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return turn;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    turn.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 function checkedLimits(limits: Partial<RateLimits>): RateLimits {
@@ -127,7 +152,7 @@ export class RateBudgets {
   /** The even spacing between requests the budget allows (window / limit), ms. */
   spacingOf(endpoint: Endpoint): number {
     const rate = this.limitOf(endpoint);
-    return Math.ceil((rate.windowMs + marginOf(rate)) / rate.limit);
+    return Math.ceil(spanOf(rate) / rate.limit);
   }
 
   /**
@@ -141,10 +166,11 @@ export class RateBudgets {
     if (onWait !== undefined) {
       const now = this.#clock.now();
       this.#prune(bucket, now);
-      const waitMs = grantDelay(bucket.grants, bucket.queued, bucket.rate.limit, bucket.rate.windowMs + bucket.margin, now);
+      const rate = this.#limits[bucket.group];
+      const waitMs = grantDelay(bucket.grants, bucket.queued, rate.limit, spanOf(rate), now);
       if (waitMs > 0) {
         try {
-          onWait({ waitMs, group: bucket.group, limit: bucket.rate });
+          onWait({ waitMs, group: bucket.group, limit: rate });
         } catch {
           // a listener's trouble is not the budget's
         }
@@ -153,22 +179,8 @@ export class RateBudgets {
     bucket.queued++;
     const turn = bucket.tail.then(() => this.#waitForSlot(bucket, signal)).finally(() => bucket.queued--);
     bucket.tail = turn.catch(() => undefined);
-    if (signal === undefined) return turn;
-    // Leave the queue at once on abort; the turn, when it comes, sees the abort and grants nothing.
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      turn.then(
-        () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        (err: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      );
-    });
+    // #waitForSlot sees the abort when the turn comes, and grants nothing.
+    return untilAborted(turn, signal);
   }
 
   /** Requests granted in the current window (for tests and metrics). */
@@ -183,8 +195,7 @@ export class RateBudgets {
     const id = `${keyId}|${group}`;
     let bucket = this.#buckets.get(id);
     if (bucket === undefined) {
-      const rate = this.#limits[group];
-      bucket = { group, rate, margin: marginOf(rate), grants: [], tail: Promise.resolve(), queued: 0 };
+      bucket = { group, grants: [], tail: Promise.resolve(), queued: 0 };
       this.#buckets.set(id, bucket);
     }
     return bucket;
@@ -193,7 +204,7 @@ export class RateBudgets {
   #prune(bucket: Bucket, now: number): void {
     // A clock that jumped back must not stall the budget until it catches up.
     if ((bucket.grants[bucket.grants.length - 1] ?? now) > now) bucket.grants = bucket.grants.map((g) => Math.min(g, now));
-    const horizon = now - bucket.rate.windowMs - bucket.margin;
+    const horizon = now - spanOf(this.#limits[bucket.group]);
     let drop = 0;
     while (drop < bucket.grants.length && (bucket.grants[drop] ?? 0) <= horizon) drop++;
     if (drop > 0) bucket.grants.splice(0, drop);
@@ -204,12 +215,14 @@ export class RateBudgets {
       if (signal?.aborted) throw abortReason(signal);
       const now = this.#clock.now();
       this.#prune(bucket, now);
-      if (bucket.grants.length < bucket.rate.limit) {
+      // Read at every turn: setLimits applies to a bucket already in use, and to its requests waiting.
+      const rate = this.#limits[bucket.group];
+      if (bucket.grants.length < rate.limit) {
         bucket.grants.push(now);
         return;
       }
       const oldest = bucket.grants[0] ?? now;
-      await this.#clock.sleep(oldest + bucket.rate.windowMs + bucket.margin - now, signal);
+      await this.#clock.sleep(oldest + spanOf(rate) - now, signal);
     }
   }
 }

@@ -68,7 +68,7 @@ runAsWorker(async (req: BridgeRequest): Promise<BridgeAnswer> => {
       await setParsers();
       let client: Client | undefined;
       try {
-        client = await connect(req.target, req.purpose, "state store");
+        client = await connect(req.target, req.purpose, { server: "the PostgreSQL state store" });
         for (const sql of req.setup) await client.query(sql);
       } catch (err) {
         // connect() already words its own failure; a setup statement's is the server's.

@@ -1,6 +1,7 @@
 /**
  * Connections to the PostgreSQL warehouse, and its failures in words that
- * name the server (host, port, user; never the password). node-postgres
+ * name the server (host, port, user; never the password); other servers
+ * (the shared state database) pass how errors call them as `server`. node-postgres
  * (`pg`) is imported on first use: commands that never touch PostgreSQL do
  * not load it.
  */
@@ -9,6 +10,9 @@ import { DataError, errorMessage, ItdError, StoreError } from "../../errors.js";
 import { describeTarget, maskPasswords, type PostgresTarget } from "./url.js";
 
 export type PgClient = Client;
+
+/** What errors call the server unless told otherwise. */
+const WAREHOUSE = "the PostgreSQL warehouse";
 
 /** How long a connection attempt may take before it fails (a server that does not answer). */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -21,25 +25,34 @@ export function loadPg(): Promise<typeof import("pg")> {
   return pgModule;
 }
 
+export interface ConnectOptions {
+  /** How errors call the server (default: the PostgreSQL warehouse). */
+  server?: string;
+  /** How long any query may wait for its answer before it fails (default: no limit). */
+  queryTimeoutMs?: number;
+}
+
 /**
  * A connected client. Its `error` event (the server went away between
  * queries) is caught here, so it fails the next query instead of the
  * process; `application_name` shows itd in pg_stat_activity.
  */
-export async function connect(target: PostgresTarget, purpose: string, role: PgRole = "warehouse"): Promise<PgClient> {
+export async function connect(target: PostgresTarget, purpose: string, options: ConnectOptions = {}): Promise<PgClient> {
+  const server = options.server ?? WAREHOUSE;
   const pg = await loadPg();
   const config: ClientConfig = {
     connectionString: target.url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     application_name: `itd ${purpose}`.slice(0, 63),
+    query_timeout: options.queryTimeoutMs,
   };
   let client: PgClient;
   try {
     // Reads the URL's certificate files (sslrootcert, sslcert, sslkey): a missing one fails here.
     client = new pg.Client(config);
   } catch (err) {
-    throw connectError(err, target, role);
+    throw connectError(err, target, server);
   }
   client.on("error", () => undefined);
   try {
@@ -47,7 +60,7 @@ export async function connect(target: PostgresTarget, purpose: string, role: PgR
   } catch (err) {
     await client.end().catch(() => undefined);
     // A URL without a user: node-postgres took $PGUSER or the operating-system user, which the message names.
-    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target, role);
+    throw connectError(err, target.user === "" ? { ...target, user: client.user ?? "" } : target, server);
   }
   return client;
 }
@@ -80,12 +93,9 @@ const NET_REASONS: Record<string, string> = {
   ECONNRESET: "the connection was reset",
 };
 
-/** What a PostgreSQL server is to itd, in messages. */
-export type PgRole = "warehouse" | "state store";
-
 /** Why a connection could not be made, naming the server and the user. */
-export function connectError(err: unknown, target: PostgresTarget, role: PgRole = "warehouse"): StoreError {
-  const where = `Cannot connect to the PostgreSQL ${role} at ${describeTarget(target)}`;
+export function connectError(err: unknown, target: PostgresTarget, server = WAREHOUSE): StoreError {
+  const where = `Cannot connect to ${server} at ${describeTarget(target)}`;
   const state = sqlState(err);
   const message = maskPasswords(errorMessage(err));
   let reason: string;
@@ -119,7 +129,7 @@ export function connectError(err: unknown, target: PostgresTarget, role: PgRole 
  * refused is the data's (naming the column and line COPY reports); a
  * connection that broke names the server; the rest is the warehouse's.
  */
-export function asPgError(err: unknown, target: PostgresTarget, context: string): ItdError {
+export function asPgError(err: unknown, target: PostgresTarget, context: string, server = WAREHOUSE): ItdError {
   if (err instanceof ItdError) return err;
   const message = maskPasswords(errorMessage(err));
   if (isDatabaseError(err)) {
@@ -129,13 +139,16 @@ export function asPgError(err: unknown, target: PostgresTarget, context: string)
     if (state.startsWith("22") || state === "23502") return new DataError(`${context}: ${message}${where}`, { cause: err });
     const down = state === "57P01" || state === "57P02" || state === "57P03" || state.startsWith("08");
     return new StoreError(
-      down ? `${context}: the PostgreSQL warehouse at ${describeTarget(target)} went away (${message})` : `${context}: ${message}${where}`,
+      down ? `${context}: ${server} at ${describeTarget(target)} went away (${message})` : `${context}: ${message}${where}`,
       { cause: err, retryable: down || state === "40001" || state === "40P01" },
     );
   }
+  if (/Query read timeout/.test(message)) {
+    return new StoreError(`${context}: no answer from ${server} at ${describeTarget(target)} in time (${message})`, { cause: err, retryable: true });
+  }
   const code = netCode(err);
   if (code !== undefined || /Connection terminated|Client was closed|not queryable|Connection ended/i.test(message)) {
-    return new StoreError(`${context}: lost the connection to the PostgreSQL warehouse at ${describeTarget(target)} (${message || code})`, {
+    return new StoreError(`${context}: lost the connection to ${server} at ${describeTarget(target)} (${message || code})`, {
       cause: err,
       retryable: true,
     });

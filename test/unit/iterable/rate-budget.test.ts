@@ -54,6 +54,26 @@ describe("RateBudgets", () => {
     expect(fourth.done()).toBe(true);
   });
 
+  it("setLimits applies to a key already in use, and to its request waiting", async () => {
+    const clock = new FakeClock(0);
+    const budgets = new RateBudgets(clock, limits);
+    await budgets.acquire("k", "export/data.json");
+    await budgets.acquire("k", "export/data.json");
+    budgets.setLimits({ export: { limit: 3, windowMs: 1_000, marginMs: 0 } });
+    const third = tracker(budgets.acquire("k", "export/data.json"));
+    await settle();
+    expect(third.done()).toBe(true);
+    const fourth = tracker(budgets.acquire("k", "export/data.json"));
+    await settle();
+    budgets.setLimits({ export: { limit: 1, windowMs: 2_000, marginMs: 0 } });
+    clock.advance(1_000);
+    await settle();
+    expect(fourth.done()).toBe(false);
+    clock.advance(1_000);
+    await settle();
+    expect(fourth.done()).toBe(true);
+  });
+
   it("counts data.json and data.csv against one export budget", async () => {
     const clock = new FakeClock(0);
     const budgets = new RateBudgets(clock, limits);
