@@ -9,7 +9,8 @@ import { assertHomeOwner, resolveHome, type HomeAccess } from "../home.js";
 import { openStore, type Store } from "../store/index.js";
 import { resolveIterableSettings } from "../config/settings.js";
 import { resolveWarehouse, type ResolvedWarehouse } from "../config/warehouse.js";
-import { resolveState, type ResolvedState } from "../config/state.js";
+import { resolveState, type ResolvedState, type StateSetting } from "../config/state.js";
+import { SharedRateBudgets } from "../iterable/shared-budget.js";
 import { openWarehouse, type Warehouse } from "../warehouse/index.js";
 import type { CommandContext } from "./command.js";
 
@@ -31,8 +32,7 @@ export class Services {
   private readonly warehouseLayers: Parameters<typeof resolveWarehouse>[0];
   private resolvedState: ResolvedState | undefined;
   private readonly stateLayers: Parameters<typeof resolveState>[0];
-  /** One rate budget per API key for everything this process does. */
-  budgets: RateBudget;
+  private budgetsInstance: RateBudget | undefined;
   /** The rate limits those budgets keep: the config file's `rate_limits`, then `$ITD_RATE_LIMITS`. */
   readonly rateLimits: Partial<RateLimits>;
   /** Iterable HTTP timeouts of this process: DEFAULT_TIMEOUTS with ITD_TIMEOUTS over them (a load's own `*_timeout` keys win). */
@@ -72,10 +72,22 @@ export class Services {
     this.logger = options.logger ?? silentLogger();
     const iterable = resolveIterableSettings({ fileRateLimits: options.rateLimits, env: ctx.env });
     this.rateLimits = iterable.rateLimits;
-    this.budgets = new RateBudgets(this.clock, iterable.rateLimits);
     this.timeouts = iterable.timeouts;
     this.warehouseLayers = { flag: options.warehouse?.flag, env: ctx.env, file: options.warehouse?.file };
     this.stateLayers = { flag: options.state?.flag, env: ctx.env, file: options.state?.file };
+  }
+
+  /**
+   * One rate budget per API key for everything this process does: with a shared PostgreSQL state, the one every
+   * process on every host shares through it. Made on first use (a job process of the daemon sets its own).
+   */
+  get budgets(): RateBudget {
+    this.budgetsInstance ??= makeBudgets(this.clock, this.rateLimits, this.stateSetting.setting);
+    return this.budgetsInstance;
+  }
+
+  set budgets(budgets: RateBudget) {
+    this.budgetsInstance = budgets;
   }
 
   /** Where the state lives: `--state`, `$ITD_STATE`, the config file's `state:`, else the home's state.db. */
@@ -141,8 +153,15 @@ export class Services {
   async close(): Promise<void> {
     await Promise.all(this.clients.map((c) => c.close()));
     await this.warehouseInstance?.close();
+    if (this.budgetsInstance instanceof SharedRateBudgets) await this.budgetsInstance.close();
     this.storeInstance?.close();
   }
+}
+
+/** This process's rate budgets: its own, or, with a shared PostgreSQL state, every host's through the database. */
+export function makeBudgets(clock: Clock, limits: Partial<RateLimits>, state: StateSetting): RateBudgets | SharedRateBudgets {
+  const local = new RateBudgets(clock, limits);
+  return state.engine === "postgres" ? new SharedRateBudgets({ clock, target: state.target, local }) : local;
 }
 
 /** Runs `fn` with services and always closes them. A command that only reads the home says `access: "read"`. */

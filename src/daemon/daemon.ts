@@ -12,7 +12,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
-import type { RateBudgets } from "../iterable/index.js";
+import type { RateBudget } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { isProcessAlive } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
@@ -69,7 +69,8 @@ export interface DaemonDeps {
   /** This daemon's id (host:pid:start), recorded with its lease. */
   instance?: string;
   logger: Logger;
-  budgets: RateBudgets;
+  /** The per-key Iterable rate budget its jobs ask (over IPC): this daemon's, or shared by every daemon through a PostgreSQL state. */
+  budgets: RateBudget;
   settings: DaemonSettings;
   /** Every schedule (store and files) and the problems of invalid files. */
   loadDefinitions: () => { schedules: ScheduleDefinition[]; problems: string[] };

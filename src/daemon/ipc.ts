@@ -130,7 +130,7 @@ export interface ChildReports {
  * reports, until `signal` aborts (the job ended, or the daemon let go). Returns what removes its listener.
  * Requests of other jobs (an earlier one of a pooled process) are not its business.
  */
-export function serveChild(child: ChildProcess, budgets: RateBudgets, jobId: number, reports: ChildReports, signal: AbortSignal): () => void {
+export function serveChild(child: ChildProcess, budgets: RateBudget, jobId: number, reports: ChildReports, signal: AbortSignal): () => void {
   const send = (m: ParentMessage): void => {
     if (signal.aborted || !child.connected) return;
     try {

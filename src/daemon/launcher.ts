@@ -18,7 +18,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { errorMessage } from "../errors.js";
-import type { RateBudgets } from "../iterable/index.js";
+import type { RateBudget } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import type { ScheduleDefinition } from "../schedule/index.js";
 import type { Job, Store } from "../store/index.js";
@@ -35,7 +35,7 @@ export interface LauncherDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  budgets: RateBudgets;
+  budgets: RateBudget;
   /** Read live (SIGHUP): a new limit applies to jobs started from then on. */
   settings: { jobTimeoutMs?: number | undefined };
   /** Starts `itd __job ID` with an IPC channel (a job no pooled process takes). */

@@ -184,3 +184,52 @@ describe("a daemon whose PostgreSQL state store goes away", () => {
     }
   }, 240_000);
 });
+
+describe("three daemons sharing one API key", () => {
+  it("never send more than Iterable's export limit together: the rate budget is shared through the state store", async () => {
+    // Iterable's 4 export requests a minute, squeezed into 5 s so the test sees many windows; itd told the same.
+    const limited = await startFakeIterable({ apiKey: KEY, seed: 15, eventsPerDay: 200_000, rateLimits: true, rateLimitOverrides: { export: { limit: 4, windowMs: 5_000 } } });
+    try {
+      const state = await freshPgDatabase("itd_state_budget");
+      const warehouse = await freshPgDatabase("itd_wh_budget");
+      const root = tempDir("itd-budget-");
+      const start = new Date(Date.now() - 30_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      writeFileSync(
+        join(root, "load.yml"),
+        ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${limited.url}`, "  data_type: export_data",
+          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`, "  retry_limit: 0",
+          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", ""].join("\n"),
+      );
+      const envs = [0, 1, 2].map((i) => {
+        const dir = join(root, `host${i}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\n");
+        return {
+          dir,
+          env: {
+            ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_STATE: state, ITD_WAREHOUSE: warehouse,
+            ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=4/5s",
+          },
+        };
+      });
+      for (const name of ["a", "b", "c", "d"]) {
+        const made = await runItd(["connector:create", `s_${name}`, "*/2 * * * * *", "budget", `t_${name}`, join(root, "load.yml"), "--auto-create-table"], { cwd: root, env: envs[0]!.env });
+        expect(made.code).toBe(0);
+      }
+      const daemons = envs.map((h) => spawnDaemon(h.dir, h.env, children));
+      const exports = (): number => Object.entries(limited.stats().requests["export.json"] ?? {}).reduce((n, [, c]) => n + c, 0);
+      await until("20 export requests", () => exports() >= 20, 90_000, () => daemons.map((d) => d.log().slice(-2000)).join("\n"));
+      for (const d of daemons) d.child.kill("SIGTERM");
+      await Promise.all(daemons.map((d) => exited(d.child)));
+      const stats = limited.stats();
+      expect(stats.rateLimited).toBe(0);
+      expect(stats.requests["export.json"]?.["429"] ?? 0).toBe(0);
+      expect(stats.requests["export.json"]?.["200"] ?? 0).toBeGreaterThanOrEqual(20);
+      // All three sent some (the budget is shared, not one daemon's).
+      const jobsBy = await withPg(state, async (c) => (await c.query(`SELECT count(*) AS n FROM itd_state.jobs WHERE status = 'success'`)).rows[0].n);
+      expect(Number(jobsBy)).toBeGreaterThan(4);
+    } finally {
+      await limited.close();
+    }
+  }, 180_000);
+});

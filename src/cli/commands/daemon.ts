@@ -8,14 +8,13 @@ import { readDaemonConfig, type DaemonConfig } from "../../config/file.js";
 import { startHealthServer, type HealthServer } from "../../daemon/http.js";
 import { createDaemonMetrics, metricsSink } from "../../daemon/metrics.js";
 import { errorMessage, ItdError, UsageError } from "../../errors.js";
-import { RateBudgets } from "../../iterable/index.js";
 import { resolveIterableSettings } from "../../config/settings.js";
 import { createLogger } from "../../log.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { catalogWith, schedulesDir } from "../schedule-catalog.js";
 import { checkConfigShape, readScheduleFilesChecked } from "../schedule-config.js";
-import { Services } from "../services.js";
+import { makeBudgets, Services } from "../services.js";
 import { redactedConfigText } from "../../daemon/slot-store.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
@@ -53,7 +52,9 @@ export const daemonCommand: CommandImpl = {
     const dir = schedulesDir(services, ctx.env);
     // Job processes read the same home, schedules, warehouse and state (URLs as written: their ${ENV} references are in env too).
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written, ITD_STATE: state.written };
-    const budgets = new RateBudgets(services.clock, services.rateLimits);
+    // One budget per API key for all the daemon's jobs — and, on a shared state, for every daemon's.
+    const budgets = makeBudgets(services.clock, services.rateLimits, state.setting);
+    services.budgets = budgets; // closed with the services
     const metrics = createDaemonMetrics({ instance, state: state.setting.engine });
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
     // daemon on the home (its port is likely ours too: say the real reason), then the port (a taken port used to

@@ -10,6 +10,7 @@
  * tokens from a sequence, and the shared Iterable rate budget's grants.
  */
 import { StoreError } from "../../errors.js";
+import { RATE_GRANTS_DDL } from "../../iterable/shared-budget.js";
 import { describeTarget } from "../../warehouse/postgres/url.js";
 import { STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
 
@@ -131,13 +132,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     started_at   bigint NOT NULL,
     heartbeat_at bigint NOT NULL
   );
-  -- The Iterable rate budget every process of this state shares: one row per request granted.
-  CREATE TABLE rate_grants (
-    key_id     text NOT NULL,
-    grp        text NOT NULL,
-    granted_at timestamptz NOT NULL
-  );
-  CREATE INDEX rate_grants_bucket ON rate_grants (key_id, grp, granted_at);
+  -- The Iterable rate budget every process of this state shares (iterable/shared-budget.ts): one row per request granted.
+  ${RATE_GRANTS_DDL}
 
   -- A daemon's due slots claimed in one round trip (the firing of 10,000 schedules is one call, not 10,000):
   -- each as JobLifecycle.queueSlot does it, under its schedule's row lock. A row another daemon holds (it is
