@@ -4,6 +4,7 @@
  * its /metrics (records counted as slices commit, the queue, last successes,
  * broken schedule files; `promtool check metrics` on a live scrape).
  */
+import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -154,6 +155,12 @@ describe("the daemon's metrics", () => {
     expect(sample(during, "itd_schedule_file_errors_total")).toBe(1);
     expect(sample(during, "itd_schedule_files_broken")).toBe(1);
     expect(during).toMatch(/^itd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1$/m);
+    // Which daemon this is (issue 14: several may share a state): host:pid:start, the same in its logs, /healthz and /metrics.
+    const instance = `${hostname()}:${d.child.pid}:`;
+    expect(during).toMatch(new RegExp(`^itd_daemon_info\\{instance="${instance}[^"]+",state="sqlite"\\} 1$`, "m"));
+    const health = (await (await fetch(`http://127.0.0.1:${h.port}/healthz`)).json()) as { instance?: string };
+    expect(health.instance?.startsWith(instance)).toBe(true);
+    expect(d.log().split("\n").filter((l) => l.startsWith("{")).every((l) => (JSON.parse(l) as { instance?: string }).instance === health.instance)).toBe(true);
 
     fake.clearFaults();
     await until("both runs succeeded", async () => {
