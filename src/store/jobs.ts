@@ -172,6 +172,14 @@ export class JobStore {
     return row ? toJob(row) : undefined;
   }
 
+  /**
+   * Inside a write transaction: nobody else changes the job until it ends (state.db's write lock holds
+   * everything already; on PostgreSQL the job's row is locked).
+   */
+  lock(id: number): void {
+    if (this.db.engine === "postgres") this.db.prepare(`SELECT 1 FROM jobs WHERE id = ? FOR UPDATE`).get(id);
+  }
+
   /** Jobs left `running`. */
   listRunning(): Job[] {
     return (this.db.prepare(`SELECT * FROM jobs WHERE status = 'running'`).all() as JobRow[]).map(toJob);

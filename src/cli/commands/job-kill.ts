@@ -38,8 +38,13 @@ export const jobKillCommand: CommandImpl = {
       }
       // Running: its stream lease names the process that runs it — once the daemon has handed it over to its job
       // process. Until then it names the daemon itself, which must never get this SIGTERM: wait for the hand-over.
-      // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall.)
-      const daemonPid = (): number | undefined => s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+      // (A pid registered as a daemon of this host, while that process lives — even if its lease lapsed in a stall;
+      // on a shared state store, any of the daemons there.)
+      const daemonPid = (): number | undefined => {
+        if (!s.store.daemon.shared) return s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+        const pid = lifecycle.liveLease(before.stream)?.pid;
+        return s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === hostname() && d.pid === pid && isProcessAlive(d.pid)) ? pid : undefined;
+      };
       // Its process is gone (and nothing recovered it yet): it ends killed here — unless it just ended by itself.
       const endGone = (): number => {
         const ended = lifecycle.finish(before, undefined, {
@@ -70,13 +75,17 @@ export const jobKillCommand: CommandImpl = {
       // names that process: a job process cannot record its job's end meanwhile, so it is still in this job when
       // the signal reaches it — a warm pooled process (job_processes) never gets it in the next job it runs.
       const target = lease.pid;
+      // Sent once: on a shared PostgreSQL state a transaction that collided is run again.
+      let sent = false;
       const signalled = db
         .transaction(() => {
+          jobs.lock(id);
           const now = lifecycle.liveLease(before.stream);
           if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== hostname()) return false;
           jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${target})`);
           try {
-            process.kill(target, "SIGTERM");
+            if (!sent) process.kill(target, "SIGTERM");
+            sent = true;
           } catch (err) {
             throw new ItdError("conflict", `cannot signal job ${id}'s process ${target}: ${(err as Error).message}`, {
               hints: ["It runs as another user: run job:kill as that user (e.g. sudo -u itd itd job:kill …)."],
