@@ -88,6 +88,7 @@ export const connectorRunCommand: CommandImpl = {
       }
       const queued: Job[] = [];
       s.store.db.transaction(() => {
+        queued.length = 0; // a transaction that collided (a shared PostgreSQL state) runs again from the start
         for (const slot of slots) {
           const q = lifecycle.queueSlot({ ...base, slot, runAt: dueAt(slot) > now ? dueAt(slot) : undefined });
           if (q.status === "taken") throw taken(slot, q.job);
