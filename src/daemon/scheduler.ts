@@ -32,13 +32,16 @@ export interface SlotStore {
   lastSlot(schedule: string): number | undefined;
   /** When a daemon first saw the schedule (recorded as `now` the first time): where its slots start before it has any. */
   firstSeen(schedule: string, now: number): number;
-  /** Records a slot's job as queued (kind 'scheduled'); returns false if the slot already has one (never twice). */
-  claim(schedule: string, slot: number, priority: number): boolean;
+  /**
+   * Records a slot's job as queued (kind 'scheduled'; `catchup`: a missed slot claimed by the catch-up policy);
+   * returns false if the slot already has one (never twice).
+   */
+  claim(schedule: string, slot: number, priority: number, catchup?: boolean): boolean;
   /**
    * Claims a tick's due slots at once, in order (a store shared over the network: one round trip). `busy`:
    * another daemon is dealing with the schedule right now; the scheduler asks again after `retryMs`.
    */
-  claimMany?: ((claims: readonly { schedule: string; slot: number; priority: number }[]) => ("queued" | "taken" | "busy")[]) | undefined;
+  claimMany?: ((claims: readonly { schedule: string; slot: number; priority: number; catchup: boolean }[]) => ("queued" | "taken" | "busy")[]) | undefined;
   /** Records slots not run, with the reason (status 'skipped'). */
   skip(schedule: string, slots: readonly number[], reason: string): void;
   /** Runs `fn` as one unit of storage work (one transaction): a load of 10,000 schedules is one commit. */
@@ -342,7 +345,7 @@ export class Scheduler {
     this.pending = [];
     let outcomes: ("queued" | "taken" | "busy")[];
     try {
-      outcomes = this.store.claimMany(batch.map((p) => ({ schedule: p.e.name, slot: p.slot, priority: p.priority })));
+      outcomes = this.store.claimMany(batch.map((p) => ({ schedule: p.e.name, slot: p.slot, priority: p.priority, catchup: p.catchup })));
     } catch (err) {
       const now = this.clock.now();
       for (const p of this.firstOfEach(batch)) {
@@ -429,7 +432,7 @@ export class Scheduler {
       this.moveTo(e, next);
       return;
     }
-    const claimed = this.store.claim(e.name, slot, priority);
+    const claimed = this.store.claim(e.name, slot, priority, action.kind === "catchup");
     e.handledThrough = slot;
     if (claimed) {
       this.emit({ type: "fire", schedule: e.name, slot, dueAt, lateMs: now - dueAt });

@@ -15,7 +15,7 @@ export class StateSlotStore implements SlotStore {
   private defs = new Map<string, ScheduleDefinition>();
 
   /** On a shared store (PostgreSQL), a tick's claims go in one round trip; on state.db one by one, as ever. */
-  readonly claimMany: ((claims: readonly { schedule: string; slot: number; priority: number }[]) => ("queued" | "taken" | "busy")[]) | undefined;
+  readonly claimMany: ((claims: readonly { schedule: string; slot: number; priority: number; catchup: boolean }[]) => ("queued" | "taken" | "busy")[]) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -26,14 +26,14 @@ export class StateSlotStore implements SlotStore {
     this.claimMany = store.db.engine === "postgres" ? (claims) => this.claimAll(claims) : undefined;
   }
 
-  private claimAll(claims: readonly { schedule: string; slot: number; priority: number }[]): ("queued" | "taken" | "busy")[] {
+  private claimAll(claims: readonly { schedule: string; slot: number; priority: number; catchup: boolean }[]): ("queued" | "taken" | "busy")[] {
     const token = this.daemonToken();
     const specs: Parameters<Store["lifecycle"]["queueSlots"]>[0][number][] = [];
     const at: number[] = [];
     claims.forEach((c, i) => {
       const def = this.defs.get(c.schedule);
       if (!def || token === undefined) return;
-      specs.push({ ...this.spec(def), priority: c.priority, slot: c.slot });
+      specs.push({ ...this.spec(def), priority: c.priority, slot: c.slot, catchup: c.catchup });
       at.push(i);
     });
     const out: ("queued" | "taken" | "busy")[] = claims.map(() => "taken");
@@ -64,12 +64,12 @@ export class StateSlotStore implements SlotStore {
     };
   }
 
-  claim(schedule: string, slot: number, priority: number): boolean {
+  claim(schedule: string, slot: number, priority: number, catchup = false): boolean {
     const def = this.defs.get(schedule);
     if (!def) return false;
     const token = this.daemonToken();
     if (token === undefined) return false;
-    return this.store.lifecycle.queueSlot({ ...this.spec(def), priority, slot, kind: "scheduled" }, token).status === "queued";
+    return this.store.lifecycle.queueSlot({ ...this.spec(def), priority, slot, kind: "scheduled", catchup }, token).status === "queued";
   }
 
   batch<T>(fn: () => T): T {

@@ -32,6 +32,8 @@ export interface Job {
   host: string | null;
   /** Not started before this instant (a `connector:run` of a future slot). */
   runAt: number | null;
+  /** A missed slot, run late by the schedule's catch-up policy. */
+  catchup: boolean;
 }
 
 /** A queued job as the dispatcher picks it. */
@@ -42,7 +44,7 @@ interface JobRow {
   database_name: string; table_name: string; priority: number; config: string; stream: string; records: number;
   skipped_records: number; bytes: number; created_at: number; start_at: number | null; end_at: number | null;
   error: string | null; config_diff: string | null; pid: number | null; schedule_id: number | null; host: string | null;
-  run_at: number | null;
+  run_at: number | null; catchup: number;
 }
 
 function toJob(r: JobRow): Job {
@@ -51,7 +53,7 @@ function toJob(r: JobRow): Job {
     database: r.database_name, table: r.table_name, priority: r.priority, config: r.config, stream: r.stream,
     records: r.records, skippedRecords: r.skipped_records, bytes: r.bytes, createdAt: r.created_at,
     startAt: r.start_at, endAt: r.end_at, error: r.error, configDiff: r.config_diff, pid: r.pid,
-    scheduleId: r.schedule_id, host: r.host, runAt: r.run_at,
+    scheduleId: r.schedule_id, host: r.host, runAt: r.run_at, catchup: r.catchup === 1,
   };
 }
 
@@ -70,6 +72,7 @@ export interface NewJob {
   pid?: number | null;
   host?: string | null;
   runAt?: number | null;
+  catchup?: boolean;
 }
 
 export interface JobLogLine {
@@ -89,14 +92,14 @@ export class JobStore {
     const row = this.db
       .prepare(
         `INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream,
-                           created_at, start_at, end_at, error, pid, host, run_at)
+                           created_at, start_at, end_at, error, pid, host, run_at, catchup)
          VALUES (@kind, @schedule, @scheduleId, @scheduledTime, @status, @database, @table, @priority, @config, @stream,
-                 @now, @startAt, @endAt, @error, @pid, @host, @runAt)
+                 @now, @startAt, @endAt, @error, @pid, @host, @runAt, @catchup)
          RETURNING *`,
       )
       .get({
         kind: job.kind, schedule: job.schedule ?? null, scheduleId: job.scheduleId ?? null, scheduledTime: job.scheduledTime ?? null, status,
-        host: job.host ?? null, runAt: job.runAt ?? null,
+        host: job.host ?? null, runAt: job.runAt ?? null, catchup: job.catchup === true ? 1 : 0,
         database: job.database, table: job.table, priority: job.priority ?? 0, config: job.config, stream: job.stream,
         now, startAt: status === "running" ? now : null, endAt: status === "skipped" ? now : null,
         error: job.error ?? null, pid: job.pid ?? null,

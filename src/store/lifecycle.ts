@@ -39,6 +39,8 @@ export interface SlotJob {
   stream: string;
   /** Not started before this instant. */
   runAt?: number | undefined;
+  /** A missed slot claimed by the catch-up policy (recorded in its job). */
+  catchup?: boolean | undefined;
 }
 
 export interface JobEnd {
@@ -94,6 +96,7 @@ export class JobLifecycle {
       const job = jobs.createJob({
         kind: spec.kind, schedule: spec.schedule, scheduleId: spec.scheduleId, scheduledTime: spec.slot, database: spec.database,
         table: spec.table, priority: spec.priority, config: spec.config, stream: spec.stream, runAt: spec.runAt ?? null,
+        catchup: spec.catchup === true,
       });
       return { status: "queued", job };
     }).immediate();
@@ -114,9 +117,9 @@ export class JobLifecycle {
       const col = <K extends keyof (typeof specs)[number]>(k: K) => specs.map((s) => s[k]);
       const rows = pg.readCommitted(
         () =>
-          pg.query(`SELECT outcome FROM claim_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+          pg.query(`SELECT outcome FROM claim_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
             daemonToken, DAEMON_LEASE_MS, this.d.now(), col("scheduleId"), col("schedule"), col("slot"), col("priority"),
-            col("database"), col("table"), col("config"), col("stream"),
+            col("database"), col("table"), col("config"), col("stream"), specs.map((s) => (s.catchup === true ? 1 : 0)),
           ]).rows as { outcome: "queued" | "taken" | "busy" | "fenced" }[],
       );
       return rows.map((r) => (r.outcome === "fenced" ? "taken" : r.outcome));

@@ -198,5 +198,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   INSERT INTO meta (key, value) VALUES ('home_id', abs(random()));
   `,
+  // 10: a slot run late because it was missed (every daemon down, the machine asleep) says so in its job: 1 =
+  // claimed by the catch-up policy (issue 14).
+  `
+  ALTER TABLE jobs ADD COLUMN catchup INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 

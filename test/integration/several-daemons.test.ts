@@ -31,7 +31,7 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
-interface JobRow { id: number; scheduled_time: number; status: string; created_at: number; records: number; error: string | null }
+interface JobRow { id: number; scheduled_time: number; status: string; created_at: number; records: number; error: string | null; catchup: number }
 
 describe("three daemons on one PostgreSQL state store", () => {
   it("run every slot of a 2-second schedule exactly once while they are killed and restarted, catching up the slots all of them missed", async () => {
@@ -70,7 +70,7 @@ describe("three daemons on one PostgreSQL state store", () => {
     const daemons = homes.map((h) => spawnDaemon(h.dir, h.env, children));
     const jobs = async (): Promise<JobRow[]> =>
       withPg(state, async (c) =>
-        ((await c.query(`SELECT id, scheduled_time, status, created_at, records, error FROM itd_state.jobs WHERE kind = 'scheduled' ORDER BY scheduled_time, id`)).rows as JobRow[]).map(
+        ((await c.query(`SELECT id, scheduled_time, status, created_at, records, error, catchup FROM itd_state.jobs WHERE kind = 'scheduled' ORDER BY scheduled_time, id`)).rows as JobRow[]).map(
           (j) => ({ ...j, id: Number(j.id), scheduled_time: Number(j.scheduled_time), created_at: Number(j.created_at), records: Number(j.records) }),
         ),
       );
@@ -121,6 +121,9 @@ describe("three daemons on one PostgreSQL state store", () => {
     const missed = live.filter((j) => j.scheduled_time > downAt && j.scheduled_time < upAt - 1_000);
     expect(missed.length).toBeGreaterThanOrEqual(3);
     for (const j of missed) expect(Number(j.created_at)).toBeGreaterThanOrEqual(upAt - 1_000);
+    // Each recorded as catch-up in its job (job:show says "missed, run late by catch-up"); the on-time ones not.
+    expect(missed.map((j) => j.catchup)).toEqual(missed.map(() => 1));
+    expect(live.filter((j) => j.scheduled_time < downAt - 2 * EVERY_MS).every((j) => j.catchup === 0)).toBe(true);
     const caughtUp = restarted.map((d) => d.log()).join("\n").match(/"catching up missed slots"/g) ?? [];
     expect(caughtUp.length).toBeGreaterThanOrEqual(1);
 

@@ -17,7 +17,7 @@ function jobFields(job: Job, now: number): Record<string, unknown> {
   return {
     job_id: job.id, status: job.status, type: "bulkload", kind: job.kind, schedule: job.schedule, database: job.database, table: job.table,
     records: job.records, skipped_records: job.skippedRecords, bytes: job.bytes, priority: job.priority,
-    scheduled: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(),
+    scheduled: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(), catchup: job.catchup,
     start_at: job.startAt === null ? null : new Date(job.startAt).toISOString(),
     end_at: job.endAt === null ? null : new Date(job.endAt).toISOString(),
     duration: durationSeconds(job, now), error: job.error, config: job.config,
@@ -36,7 +36,7 @@ function dumpJob(job: Job, now: number): string {
     `Records     : ${job.records}${job.skippedRecords ? ` (${job.skippedRecords} invalid skipped)` : ""}`,
     `Received    : ${formatBytes(job.bytes)}`,
     `Priority    : ${job.priority}`,
-    ...(job.scheduledTime !== null ? [`Scheduled   : ${formatTdTime(job.scheduledTime)}`] : []),
+    ...(job.scheduledTime !== null ? [`Scheduled   : ${formatTdTime(job.scheduledTime)}${job.catchup ? " (missed, run late by catch-up)" : ""}`] : []),
     `Start At    : ${formatTdTime(job.startAt)}`,
     `End At      : ${formatTdTime(job.endAt)}`,
     `Duration    : ${durationSeconds(job, now) ?? ""}`,

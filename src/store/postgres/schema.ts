@@ -82,7 +82,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     pid             bigint,
     schedule_id     bigint,
     host            text,
-    run_at          bigint
+    run_at          bigint,
+    catchup         integer NOT NULL DEFAULT 0
   );
   CREATE UNIQUE INDEX jobs_slot ON jobs (schedule_id, scheduled_time)
     WHERE schedule_id IS NOT NULL AND scheduled_time IS NOT NULL AND status <> 'error' AND status <> 'killed';
@@ -141,7 +142,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- finds the slot claimed — or, if that daemon died before it committed, claims it.
   CREATE FUNCTION claim_slots(
     daemon_token bigint, lease_ms bigint, now_ms bigint, ids bigint[], names text[], slots bigint[], priorities bigint[],
-    dbs text[], tbls text[], configs text[], streams text[]
+    dbs text[], tbls text[], configs text[], streams text[], catchups integer[]
   ) RETURNS TABLE (outcome text, job_id bigint) LANGUAGE plpgsql AS $$
   DECLARE
     i integer;
@@ -178,8 +179,8 @@ export const PG_MIGRATIONS: readonly string[] = [
           outcome := 'taken';
           job_id := existing;
         ELSE
-          INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream, created_at)
-          VALUES ('scheduled', names[i], ids[i], slots[i], 'queued', dbs[i], tbls[i], priorities[i], configs[i], streams[i], now_ms)
+          INSERT INTO jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, priority, config, stream, created_at, catchup)
+          VALUES ('scheduled', names[i], ids[i], slots[i], 'queued', dbs[i], tbls[i], priorities[i], configs[i], streams[i], now_ms, catchups[i])
           RETURNING jobs.id INTO job_id;
           outcome := 'queued';
         END IF;

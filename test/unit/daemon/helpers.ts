@@ -42,13 +42,17 @@ export class MemorySlotStore implements SlotStore {
     return this.seen.get(schedule) as number;
   }
 
-  claim(schedule: string, slot: number, priority: number): boolean {
+  /** Claims granted as catch-up (missed slots run late), in order. */
+  readonly caughtUp: { schedule: string; slot: number }[] = [];
+
+  claim(schedule: string, slot: number, priority: number, catchup = false): boolean {
     this.attempts.push({ schedule, slot });
     if (this.failClaim(schedule, slot)) throw new Error("database is locked");
     const slots = this.of(schedule);
     if (slots.has(slot)) return false;
     slots.set(slot, { status: "queued", priority, reason: null });
     this.claims.push({ schedule, slot, priority });
+    if (catchup) this.caughtUp.push({ schedule, slot });
     return true;
   }
 

@@ -148,6 +148,18 @@ describe("the fired-through mark", () => {
   });
 });
 
+describe("catch-up, recorded (issue 14)", () => {
+  it("marks a missed slot's job as caught up, and an on-time one not", () => {
+    const clock = new FakeClock(T0);
+    const s = open(home(), clock);
+    const { id } = s.schedules.create(def);
+    const late = s.lifecycle.queueSlot({ ...slotJob(s, id, T0 + 3_600_000), catchup: true });
+    const onTime = s.lifecycle.queueSlot(slotJob(s, id, T0 + 7_200_000));
+    if (late.status !== "queued" || onTime.status !== "queued") throw new Error("not queued");
+    expect([s.jobs.getJob(late.job.id).catchup, s.jobs.getJob(onTime.job.id).catchup]).toEqual([true, false]);
+  });
+});
+
 describe("stream leases", () => {
   it("let one job hold a stream: a second start is busy, naming the job, until the first finishes", () => {
     const clock = new FakeClock(T0);

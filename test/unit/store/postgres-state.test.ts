@@ -79,7 +79,10 @@ describe("the owned-state model on PostgreSQL", () => {
     expect(s.schedules.firedThrough(id)).toBe(T0 + 3_600_000);
     expect(s.lifecycle.queueSlots([slotJob(id, T0 + 7_200_000), slotJob(id, T0 + 3_600_000), slotJob(id, T0 + 10_800_000)], token)).toEqual(["queued", "taken", "queued"]);
     expect(s.schedules.firedThrough(id)).toBe(T0 + 10_800_000);
-    expect(s.jobs.listJobs({ scheduleId: id }).map((j) => j.scheduledTime)).toEqual([T0 + 10_800_000, T0 + 7_200_000, T0 + 3_600_000]);
+    expect(s.lifecycle.queueSlots([{ ...slotJob(id, T0 + 14_400_000), catchup: true }], token)).toEqual(["queued"]);
+    expect(s.jobs.listJobs({ scheduleId: id, limit: 1 })[0]?.catchup).toBe(true);
+    expect(s.jobs.listJobs({ scheduleId: id }).map((j) => j.scheduledTime)).toEqual([T0 + 14_400_000, T0 + 10_800_000, T0 + 7_200_000, T0 + 3_600_000]);
+    expect(s.jobs.listJobs({ scheduleId: id }).map((j) => j.catchup)).toEqual([true, false, false, false]);
   });
 
   it("gives each daemon a lease of its own, and fences one that stalled past it: no claim, no start", () => {
