@@ -7,7 +7,7 @@
  * BUILDER_VERSION and the sizes; a missing or half-built copy is built again.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { thisHost } from "../src/pid.js";
 import { join } from "node:path";
 import { FakeClock } from "../src/clock.js";
 import { configDiffFor, serializeLoadConfig, validateLoadConfig } from "../src/connector/index.js";
@@ -243,7 +243,7 @@ function planHistory(plans: Plan[], kinds: readonly Kind[], jobs: number, r: () 
  */
 function writeHistory(store: Store, clock: FakeClock, plans: readonly Plan[], h: History, r: () => number, log: (line: string) => void) {
   const { jobs, lifecycle, cursors } = store;
-  const host = hostname();
+  const host = thisHost();
   const queuedOf = (p: Plan): boolean => p.index % 5 === 0 && !p.paused && p.cron !== "";
   const withCursor = new Set<Plan>();
   let queued = 0;

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
+import { hostname } from "node:os";
 
 /**
  * Whether a process with this pid is running. EPERM means it exists but is not
@@ -19,4 +21,25 @@ export function isProcessAlive(pid: number): boolean {
   } catch {
     return true; // no /proc (not Linux): kill(0) is all we know
   }
+}
+
+let host: string | undefined;
+/**
+ * This machine as leases and jobs name it: the host name, and a short id of
+ * the kernel boot and pid namespace, where a pid means this process. Two
+ * hosts with one host name (cloned VMs, containers) sharing a state store
+ * must never judge each other's processes by their pids (issue 14).
+ */
+export function thisHost(): string {
+  if (host !== undefined) return host;
+  let where = "";
+  try {
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const ns = readlinkSync("/proc/self/ns/pid");
+    where = createHash("sha256").update(`${boot} ${ns}`).digest("hex").slice(0, 8);
+  } catch {
+    // no /proc (not Linux): the host name is all there is
+  }
+  host = where === "" ? hostname() : `${hostname()}/${where}`;
+  return host;
 }

@@ -4,7 +4,7 @@
  * its budgets ask the daemon over IPC (listener removed when the job ends),
  * its pid is recorded, and the daemon is told when it runs.
  */
-import { hostname } from "node:os";
+import { thisHost } from "../pid.js";
 import { runScheduleJob } from "../connector/index.js";
 import { IpcBudgets, type ChildMessage, type ParentMessage } from "../daemon/ipc.js";
 import { errorMessage } from "../errors.js";
@@ -99,10 +99,10 @@ export async function runHandedJob(
     if (token === undefined) throw new Error(`job ${job.id} holds no lease on its stream ${job.stream}`);
     // This process holds the job and its lease now. The daemon records it as it hands the job over; written here
     // only when that did not get through (one write less on every job's way in).
-    const mine = (p: number | null | undefined, h: string | null | undefined): boolean => p === process.pid && h === hostname();
+    const mine = (p: number | null | undefined, h: string | null | undefined): boolean => p === process.pid && h === thisHost();
     if (!(mine(job.pid, job.host) && lease?.jobId === job.id && lease.token === token && mine(lease.pid, lease.host))) {
       try {
-        s.store.lifecycle.handOver(job, token, { pid: process.pid, host: hostname() });
+        s.store.lifecycle.handOver(job, token, { pid: process.pid, host: thisHost() });
       } catch {
         // state.db busy: the daemon's record stands; the lease is renewed by token either way
       }

@@ -9,12 +9,11 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { watch, type FSWatcher } from "node:fs";
-import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { errorMessage, ItdError } from "../errors.js";
 import type { RateBudget } from "../iterable/index.js";
 import type { Logger } from "../log.js";
-import { isProcessAlive } from "../pid.js";
+import { isProcessAlive, thisHost } from "../pid.js";
 import { SlotCalculator, type ScheduleDefinition } from "../schedule/index.js";
 import { DAEMON_LEASE_MS, DAEMON_LEASE_RENEW_MS, scheduleStream, type Job, type Store } from "../store/index.js";
 import type { ChildMessage } from "./ipc.js";
@@ -258,7 +257,7 @@ export class Daemon {
     const since = clock.now();
     for (;;) {
       try {
-        return store.daemon.acquire({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive, this.deps.instance);
+        return store.daemon.acquire({ pid: process.pid, host: thisHost() }, DAEMON_LEASE_MS, isProcessAlive, this.deps.instance);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (code !== "SQLITE_BUSY" && code !== "SQLITE_BUSY_SNAPSHOT") throw err;

@@ -14,8 +14,8 @@
  * - a job running past `job_timeout` is recorded `killed` and its process
  *   stopped (SIGTERM, SIGKILL if it lingers; a pooled one is replaced).
  */
+import { thisHost } from "../pid.js";
 import { fork, type ChildProcess } from "node:child_process";
-import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { errorMessage } from "../errors.js";
 import type { RateBudget } from "../iterable/index.js";
@@ -95,7 +95,7 @@ export class JobLauncher {
    * done, or runs another one): recovery must not wait for that pid to die.
    */
   notRunning(job: Pick<Job, "id" | "pid" | "host">): boolean {
-    if (job.pid === null || job.host !== hostname() || this.runs.has(job.id)) return false;
+    if (job.pid === null || job.host !== thisHost() || this.runs.has(job.id)) return false;
     return this.deps.pool.processes.some((w) => w.pid === job.pid && w.jobId !== job.id && !w.gone.signal.aborted);
   }
 
@@ -160,7 +160,7 @@ export class JobLauncher {
     if (limit !== undefined && limit > 0) void this.watchJobTimeout(run, limit);
     try {
       // Bookkeeping: the job and its lease name the job process from now on (the job process says so too).
-      if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: hostname() });
+      if (child.pid !== undefined) store.lifecycle.handOver(job, token, { pid: child.pid, host: thisHost() });
     } catch (err) {
       logger.warn({ jobId: job.id, err: errorMessage(err) }, "could not record the job process's pid (state.db busy); it records it itself");
     }

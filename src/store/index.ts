@@ -1,7 +1,6 @@
-import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { StoreError } from "../errors.js";
-import { isProcessAlive } from "../pid.js";
+import { isProcessAlive, thisHost } from "../pid.js";
 import { CursorStore } from "./cursors.js";
 import { JobStore } from "./jobs.js";
 import { DAEMON_LEASE_MS, LeaseStore, type Holder } from "./leases.js";
@@ -68,7 +67,7 @@ export function openStore(
   const leases = new LeaseStore(db, now);
   const lifecycle = new JobLifecycle({
     db, jobs, leases, schedules, daemon, now,
-    holder: options.holder ?? { pid: process.pid, host: hostname() },
+    holder: options.holder ?? { pid: process.pid, host: thisHost() },
     isAlive: options.isAlive ?? isProcessAlive,
   });
   const homeId = (): string => {

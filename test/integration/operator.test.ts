@@ -4,10 +4,10 @@
  * reported, and `job:kill` ends a queued or running job with nothing of its
  * uncommitted slice visible. Real processes and real signals throughout.
  */
+import { thisHost } from "../../src/pid.js";
 import Database from "better-sqlite3";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -194,10 +194,10 @@ describe.concurrent("the operator's daemon", () => {
     // lease names the daemon until the hand-over to a job process, which never comes here.
     const fakeDaemon = spawn("sleep", ["120"], { stdio: "ignore" });
     children.add(fakeDaemon);
-    const store = openStore(w.home, systemClock, { holder: { pid: fakeDaemon.pid as number, host: hostname() }, isAlive: () => true });
+    const store = openStore(w.home, systemClock, { holder: { pid: fakeDaemon.pid as number, host: thisHost() }, isAlive: () => true });
     let jobId: number;
     try {
-      const d = store.daemon.acquire({ pid: fakeDaemon.pid as number, host: hostname() }, 600_000, () => true);
+      const d = store.daemon.acquire({ pid: fakeDaemon.pid as number, host: thisHost() }, 600_000, () => true);
       if (!("token" in d)) throw new Error("no daemon lease");
       const sched = store.schedules.get("handed");
       const q = store.lifecycle.queueSlot({ scheduleId: sched.id, schedule: "handed", slot: Date.now() - 1000, kind: "run", database: "op_db", table: "sends", priority: 0, config: "", stream: scheduleStream(sched.id) });

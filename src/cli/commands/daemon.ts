@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { hostname } from "node:os";
-import { isProcessAlive } from "../../pid.js";
+import { isProcessAlive, thisHost } from "../../pid.js";
 import { DAEMON_LEASE_MS } from "../../store/index.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { forkJob, forkJobWorker } from "../../daemon/launcher.js";
@@ -59,7 +59,7 @@ export const daemonCommand: CommandImpl = {
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
     // daemon on the home (its port is likely ours too: say the real reason), then the port (a taken port used to
     // leave a half-working daemon without /healthz).
-    const holder = services.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, DAEMON_LEASE_MS, isProcessAlive);
+    const holder = services.store.daemon.liveHolder({ pid: process.pid, host: thisHost() }, DAEMON_LEASE_MS, isProcessAlive);
     if (holder !== undefined) {
       await services.close();
       throw new ItdError("conflict", `another itd daemon (pid ${holder.pid} on ${holder.host}) is running on this home; stop it first`);

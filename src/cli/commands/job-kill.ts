@@ -1,6 +1,5 @@
-import { hostname } from "node:os";
 import { ItdError } from "../../errors.js";
-import { isProcessAlive } from "../../pid.js";
+import { isProcessAlive, thisHost } from "../../pid.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { withServices } from "../services.js";
@@ -41,9 +40,9 @@ export const jobKillCommand: CommandImpl = {
       // (A pid registered as a daemon of this host, while that process lives — even if its lease lapsed in a stall;
       // on a shared state store, any of the daemons there.)
       const daemonPid = (): number | undefined => {
-        if (!s.store.daemon.shared) return s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+        if (!s.store.daemon.shared) return s.store.daemon.liveHolder({ pid: process.pid, host: thisHost() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
         const pid = lifecycle.liveLease(before.stream)?.pid;
-        return s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === hostname() && d.pid === pid && isProcessAlive(d.pid)) ? pid : undefined;
+        return s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === thisHost() && d.pid === pid && isProcessAlive(d.pid)) ? pid : undefined;
       };
       // Its process is gone (and nothing recovered it yet): it ends killed here — unless it just ended by itself.
       const endGone = (): number => {
@@ -55,17 +54,17 @@ export const jobKillCommand: CommandImpl = {
       };
       let lease = lifecycle.liveLease(before.stream);
       const handOverBy = s.clock.now() + HAND_OVER_WAIT_MS;
-      while (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
+      while (lease !== undefined && lease.jobId === id && lease.host === thisHost() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
         await s.clock.sleep(100, ctx.signal);
         lease = lifecycle.liveLease(before.stream);
       }
-      if (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid()) {
+      if (lease !== undefined && lease.jobId === id && lease.host === thisHost() && lease.pid === daemonPid()) {
         throw new ItdError("conflict", `job ${id} is still being handed to its process by the daemon (pid ${lease.pid}); try again in a moment`);
       }
       if (lease === undefined || lease.jobId !== id) {
         return endGone();
       }
-      if (lease.host !== hostname()) {
+      if (lease.host !== thisHost()) {
         throw new ItdError("conflict", `job ${id} runs on host ${lease.host} (pid ${lease.pid}); run 'itd job:kill ${id}' there`);
       }
       if (!isProcessAlive(lease.pid)) {
@@ -81,7 +80,7 @@ export const jobKillCommand: CommandImpl = {
         .transaction(() => {
           jobs.lock(id);
           const now = lifecycle.liveLease(before.stream);
-          if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== hostname()) return false;
+          if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== thisHost()) return false;
           jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${target})`);
           try {
             if (!sent) process.kill(target, "SIGTERM");

@@ -8,9 +8,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
 import { mkdtempSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { thisHost } from "../../../src/pid.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { jobKillCommand } from "../../../src/cli/commands/job-kill.js";
 import { systemClock } from "../../../src/clock.js";
@@ -75,7 +76,7 @@ describe("job:kill", () => {
   it("signals a running job's process while holding state.db's write lock: the job cannot end (and its process move on) in between", async () => {
     const { home, store, job, token } = startedJob();
     const worker = sleeper();
-    store.lifecycle.handOver(job, token, { pid: worker, host: hostname() });
+    store.lifecycle.handOver(job, token, { pid: worker, host: thisHost() });
     let lockedAtKill: boolean | undefined;
     const seen = watchKills([worker], () => {
       const other = new Database(join(home, "state.db"));
@@ -104,9 +105,9 @@ describe("job:kill", () => {
     const { home, store, job, token } = startedJob();
     // The daemon holds the job until it hands it over: job:kill waits for that.
     const daemon = sleeper();
-    const acquired = store.daemon.acquire({ pid: daemon, host: hostname() }, 600_000, () => true);
+    const acquired = store.daemon.acquire({ pid: daemon, host: thisHost() }, 600_000, () => true);
     if (!("token" in acquired)) throw new Error("no daemon lease");
-    store.lifecycle.handOver(job, token, { pid: daemon, host: hostname() });
+    store.lifecycle.handOver(job, token, { pid: daemon, host: thisHost() });
     const worker = sleeper();
     let waiting = (): void => undefined;
     const inLoop = new Promise<void>((r) => (waiting = r));

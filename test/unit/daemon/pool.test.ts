@@ -6,7 +6,7 @@
  * recorded exactly as for a fresh process, and a process that must not take
  * another job never does.
  */
-import { hostname } from "node:os";
+import { thisHost } from "../../../src/pid.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../../src/daemon/daemon.js";
 import { MB, poolHarness, settle } from "./pool-helpers.js";
@@ -44,7 +44,7 @@ describe("warm job processes", () => {
     // c goes to the process a ran in, which had reported a done first.
     expect(h.runner(c)).toBe(first);
     expect(first.handed).toEqual([a, c]);
-    expect(h.store.jobs.getJob(c)).toMatchObject({ status: "running", pid: first.pid, host: hostname() });
+    expect(h.store.jobs.getJob(c)).toMatchObject({ status: "running", pid: first.pid, host: thisHost() });
     h.complete(b);
     h.complete(c);
     await settle();
@@ -279,7 +279,7 @@ describe("warm job processes", () => {
     expect(idle).toBeDefined();
     // A row left running naming that (live, idle) process: a lost end, or a pid reused by it.
     const stale = h.queue("stale");
-    h.store.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ?, host = ? WHERE id = ?`).run(h.clock.now(), idle?.pid, hostname(), stale.id);
+    h.store.db.prepare(`UPDATE jobs SET status = 'running', start_at = ?, pid = ?, host = ? WHERE id = ?`).run(h.clock.now(), idle?.pid, thisHost(), stale.id);
     (h.daemon as unknown as { recover(): void }).recover();
     expect(h.store.jobs.getJob(stale.id)).toMatchObject({ status: "error", error: "interrupted: the process running this job died" });
     // The job the other process runs is left alone.
