@@ -321,11 +321,12 @@ export class Daemon {
     if (this.isLost) return;
     this.lastPoll = this.deps.clock.now();
     this.deps.metrics?.tick(this.lastPoll);
-    // Job processes commit progress all the time; only a schedule change means a reload.
-    const v = this.deps.store.schedules.dataVersion();
-    const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
-    this.dataVersion = v;
     try {
+      // Job processes commit progress all the time; only a schedule change means a reload. (A query on a shared
+      // PostgreSQL store, which may be away: inside the try, or a timer's throw would end the process.)
+      const v = this.deps.store.schedules.dataVersion();
+      const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
+      this.dataVersion = v;
       if (changed) {
         this.reload("schedules changed in state.db");
       } else if (!this.watcher && this.ensureWatcher()) {

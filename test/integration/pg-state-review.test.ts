@@ -1,0 +1,49 @@
+/**
+ * Review of issue 14 (the state store on PostgreSQL): attacks with real processes, real kills and a real
+ * PostgreSQL server that goes away.
+ */
+import { type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
+import { withPg } from "../support/postgres.js";
+import { sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { exited } from "./procs.js";
+
+const children: ChildProcess[] = [];
+const servers: PostgresServer[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const s of servers.splice(0)) await s.close();
+});
+
+function daemonHome(root: string, state: string, name = "host0"): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\n");
+  return { dir, env: { ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: join(dir, "schedules"), ITD_STATE: state } };
+}
+
+describe("a daemon on a PostgreSQL state store that goes away (review 14)", () => {
+  it("lives through a PostgreSQL restart of a few seconds", async () => {
+    const server = await startPostgres({ settings: { fsync: "off" } });
+    servers.push(server);
+    const state = await server.createDatabase("itd_state_restart");
+    const h = daemonHome(tempDir("itd-pgrev-"), state);
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
+    await server.stop();
+    await sleep(3_000);
+    await server.start();
+    await sleep(4_000);
+    // Not crashed by the poll that found the server gone.
+    expect(d.child.exitCode, d.log().slice(-3000)).toBeNull();
+    expect(d.log()).not.toMatch(/Uncaught|at .*daemon\.js/);
+    // And it still beats: its lease is renewed on the server that came back.
+    await until("a heartbeat after the restart", async () =>
+      withPg(state, async (c) => (await c.query(`SELECT 1 FROM itd_state.daemons WHERE heartbeat_at > (extract(epoch from now()) * 1000 - 3000)`)).rowCount === 1), 10_000, d.log);
+    d.child.kill("SIGTERM");
+    expect(await exited(d.child)).toBe(0);
+  }, 90_000);
+});
