@@ -280,10 +280,20 @@ export class Daemon {
       this.deps.store.syncClock();
     } catch (err) {
       // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.
-      this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (state.db busy); trying again");
+      this.deps.logger.warn({ err: errorMessage(err) }, this.deps.store.daemon.shared ? "could not renew the daemon lease (the state store is unreachable?); trying again" : "could not renew the daemon lease (state.db busy); trying again");
       return;
     }
-    if (!held) this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+    if (!held) this.loseLease(this.lostWhy());
+  }
+
+  /**
+   * Why the lease is gone: on state.db another daemon took the home; on a shared store nobody takes a daemon's
+   * lease — it expired unrenewed, because this daemon stalled or because the store could not be reached.
+   */
+  private lostWhy(): string {
+    return this.deps.store.daemon.shared
+      ? `this daemon's lease on the shared state store expired unrenewed (for ${DAEMON_LEASE_MS / 1000} s this daemon stalled, or the store could not be reached)`
+      : "the home's daemon lease was taken by another daemon (this one stalled past it)";
   }
 
   private loseLease(why: string): void {
@@ -339,7 +349,7 @@ export class Daemon {
       // Once a poll, not at every dispatch (each job's exit dispatches too).
       this.reportBacklogs(this.deps.store.jobs.queuedBySchedule(), this.deps.clock.now());
     } catch (err) {
-      this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (state.db busy?); trying again");
+      this.deps.logger.warn({ err: errorMessage(err) }, this.deps.store.daemon.shared ? "poll failed (the state store is unreachable?); trying again" : "poll failed (state.db busy?); trying again");
     }
   }
 
@@ -406,7 +416,7 @@ export class Daemon {
       const pickedAt = this.deps.clock.now();
       const started = store.lifecycle.start(job.id, this.token);
       if (started.status === "fenced") {
-        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        this.loseLease(this.lostWhy());
         return;
       }
       if (started.status !== "started") continue;
@@ -415,7 +425,7 @@ export class Daemon {
       const leaseCheckedAt = this.deps.clock.now();
       if (!store.daemon.holds(this.token)) {
         store.lifecycle.unstart(started.job, started.token);
-        this.loseLease("the home's daemon lease was taken by another daemon (this one stalled past it)");
+        this.loseLease(this.lostWhy());
         return;
       }
       // The job runs the definition that fired it, even if its file has broken since.

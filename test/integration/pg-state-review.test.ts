@@ -46,4 +46,20 @@ describe("a daemon on a PostgreSQL state store that goes away (review 14)", () =
     d.child.kill("SIGTERM");
     expect(await exited(d.child)).toBe(0);
   }, 90_000);
+
+  it("says why it exits when the server was away longer than its lease (nobody took it: it expired)", async () => {
+    const server = await startPostgres({ settings: { fsync: "off" } });
+    servers.push(server);
+    const state = await server.createDatabase("itd_state_away");
+    const h = daemonHome(tempDir("itd-pgrev-"), state);
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
+    await server.stop();
+    await sleep(13_000);
+    await server.start();
+    // By design it exits (its lease expired; systemd starts it again): with the reason, not another daemon's doing.
+    expect(await exited(d.child)).toBe(1);
+    expect(d.log()).toMatch(/lease on the shared state store expired unrenewed/);
+    expect(d.log()).not.toMatch(/taken by another daemon|state\.db busy/);
+  }, 90_000);
 });
