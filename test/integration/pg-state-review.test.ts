@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { withPg } from "../support/postgres.js";
-import { sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { freshPgDatabase } from "../support/postgres.js";
+import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 import { exited } from "./procs.js";
 
 const children: ChildProcess[] = [];
@@ -62,4 +63,44 @@ describe("a daemon on a PostgreSQL state store that goes away (review 14)", () =
     expect(d.log()).toMatch(/lease on the shared state store expired unrenewed/);
     expect(d.log()).not.toMatch(/taken by another daemon|state\.db busy/);
   }, 90_000);
+});
+
+/** A schedule `every5` made with the CLI on a fresh PostgreSQL state store; returns the env of its commands. */
+async function cliSchedule(): Promise<{ root: string; state: string; env: NodeJS.ProcessEnv }> {
+  const state = await freshPgDatabase("itd_state_cli");
+  const root = tempDir("itd-pgrev-cli-");
+  writeFileSync(
+    join(root, "load.yml"),
+    ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", "  data_type: export_data", "  export_data_type: emailSend",
+      "  start_time: '2026-01-01T00:00:00Z'", "  columns:", "  - {name: created_at, type: timestamp}", ""].join("\n"),
+  );
+  const env = { ITD_HOME: join(root, "home"), ITD_SCHEDULES: join(root, "schedules"), ITD_STATE: state, ITERABLE_API_KEY: "k" };
+  const created = await runItd(["connector:create", "every5", "*/5 * * * *", "anchors", "sends", join(root, "load.yml"), "--auto-create-table"], { cwd: root, env });
+  expect(created.stderr).not.toMatch(/Error/);
+  expect(created.code).toBe(0);
+  return { root, state, env };
+}
+
+describe("CLI commands on a PostgreSQL state store (review 14)", () => {
+  it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {
+    const { root, state, env } = await cliSchedule();
+    // A serialization failure at the second job's insert (as a daemon's claim of the schedule at that moment gives),
+    // once: the transaction runs again, whole.
+    await withPg(state, (c) =>
+      c.query(`
+        CREATE SEQUENCE itd_state.review_inject;
+        CREATE FUNCTION itd_state.review_inject() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('itd_state.review_inject') = 2 THEN RAISE EXCEPTION 'injected' USING ERRCODE = '40001'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER review_inject BEFORE INSERT ON itd_state.jobs FOR EACH ROW EXECUTE FUNCTION itd_state.review_inject();`),
+    );
+    const run = await runItd(["connector:run", "every5", "2026-01-01T00:00:00Z", "-n", "3"], { cwd: root, env });
+    expect(run.code, run.stderr).toBe(0);
+    const said = [...run.stdout.matchAll(/Job (\d+) is queued/g)].map((m) => Number(m[1]));
+    const stored = await withPg(state, async (c) => (await c.query(`SELECT id FROM itd_state.jobs ORDER BY id`)).rows.map((r: { id: string }) => Number(r.id)));
+    expect(stored).toHaveLength(3);
+    expect(said).toEqual(stored);
+  }, 60_000);
 });
