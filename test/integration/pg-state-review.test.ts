@@ -103,4 +103,14 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
     expect(stored).toHaveLength(3);
     expect(said).toEqual(stored);
   }, 60_000);
+
+  it("three commands that migrate a fresh state store at once all succeed, and it is migrated once", async () => {
+    const state = await freshPgDatabase("itd_state_mig");
+    const root = tempDir("itd-pgrev-mig-");
+    const env = { ITD_HOME: join(root, "home"), ITD_SCHEDULES: join(root, "schedules"), ITD_STATE: state };
+    const runs = await Promise.all([0, 1, 2].map(() => runItd(["connector:list"], { cwd: root, env })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const versions = await withPg(state, async (c) => (await c.query(`SELECT version FROM itd_state.migrations`)).rows);
+    expect(versions).toEqual([{ version: 1 }]);
+  }, 60_000);
 });

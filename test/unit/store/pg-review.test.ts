@@ -1,0 +1,132 @@
+/**
+ * Review of issue 14 (the state store on PostgreSQL): attacks on the engine, each against the suite's real server.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../../src/clock.js";
+import { openStore, scheduleStream, type Store } from "../../../src/store/index.js";
+import { parsePostgresUrl } from "../../../src/warehouse/postgres/url.js";
+import { randomBytes } from "node:crypto";
+import { freshPgDatabase, withPg } from "../../support/postgres.js";
+
+const opened: Store[] = [];
+afterEach(() => {
+  for (const s of opened.splice(0)) s.close();
+});
+
+function pgStore(url: string, clock = new FakeClock(Date.UTC(2026, 0, 1)), holder = { pid: process.pid, host: "h1" }): Store {
+  const s = openStore(mkdtempSync(join(tmpdir(), "itd-pgrev-")), clock, {
+    state: { engine: "postgres", target: parsePostgresUrl(url, {}, "test") },
+    holder,
+    isAlive: () => true,
+  });
+  opened.push(s);
+  return s;
+}
+
+const sched = (name: string) => ({
+  name, cron: "*/5 * * * *", timezone: "UTC", delay: 0, database: "d", table: "t", timeColumn: null, priority: 0,
+  catchup: "all" as const, config: { in: { type: "iterable" } }, paused: false,
+});
+
+describe("the state store on PostgreSQL (review 14)", () => {
+  it("runs every store call", async () => {
+    const url = await freshPgDatabase();
+    const s = pgStore(url);
+    const a = s.schedules.create(sched("a"));
+    s.schedules.create(sched("B"));
+    expect(s.schedules.list().map((r) => r.name)).toEqual(["B", "a"]);
+    expect(s.schedules.summaries().map((r) => r.name)).toEqual(["B", "a"]);
+    s.schedules.update("a", { ...sched("a2"), paused: true });
+    s.schedules.update("a2", { ...sched("a2"), paused: false });
+    expect(s.schedules.firstSeen(a.id, 1000)).toBeGreaterThan(0);
+    s.schedules.pass(a.id, Date.UTC(2027, 0, 1));
+    expect(s.schedules.firedThrough(a.id)).toBe(Date.UTC(2027, 0, 1));
+    expect(typeof s.schedules.dataVersion()).toBe("number");
+    expect(typeof s.schedules.version()).toBe("number");
+    const fid = s.schedules.fileScheduleId("/x/y.yml", "filey", () => true);
+    expect(s.schedules.fileScheduleId("/x/y.yml", "filey", () => true)).toBe(fid);
+    expect(s.schedules.pausedAt(a.id)).toBeTypeOf("number");
+    expect(s.schedules.legacyStream(a.id)).toBeUndefined();
+    const spec = { scheduleId: a.id, schedule: "a2", database: "d", table: "t", priority: 0, config: "c", stream: scheduleStream(a.id) };
+    const q = s.lifecycle.queueSlot({ ...spec, slot: Date.UTC(2027, 0, 2), kind: "run" });
+    expect(q.status).toBe("queued");
+    s.lifecycle.skipSlots(spec, [Date.UTC(2027, 0, 3)], "why");
+    expect(s.jobs.listQueued().length).toBe(1);
+    expect(s.jobs.listQueued(Date.now()).length).toBe(1);
+    expect(s.jobs.listQueuedToPick(Date.now()).length).toBe(1);
+    expect(s.jobs.queuedBySchedule().get(a.id)).toBe(1);
+    expect(s.jobs.countQueued()).toBe(1);
+    const st = s.lifecycle.start(q.status === "queued" ? q.job.id : 0);
+    if (st.status !== "started") throw new Error(st.status);
+    expect(s.lifecycle.heartbeat(spec.stream, st.token)).toBe(true);
+    expect(s.lifecycle.holds(spec.stream, st.token)).toBe(true);
+    expect(s.lifecycle.handOver(st.job, st.token, { pid: 7, host: "h1" })).toBe(true);
+    expect(s.lifecycle.liveStreams().has(spec.stream)).toBe(true);
+    expect(s.cursors.advance(spec.stream, { in: { start_time: "x" } }, { epoch: 0, seq: 1 }, st.job.id, st.token)).toBe(true);
+    expect(s.cursors.get(spec.stream)?.position).toEqual({ epoch: 0, seq: 1 });
+    s.cursors.rememberDensity(spec.stream, { recordsPerHour: 1.5, recordsPerSecond: 0.25 });
+    expect(s.cursors.densityOf(spec.stream)).toEqual({ recordsPerHour: 1.5, recordsPerSecond: 0.25 });
+    s.jobs.appendLog(st.job.id, "info", "one");
+    s.jobs.appendLog(st.job.id, "info", "two");
+    expect(s.jobs.logs(st.job.id).map((l) => l.seq)).toEqual([1, 2]);
+    s.jobs.recordProgress(st.job.id, { records: 3, skippedRecords: 0, bytes: 9 });
+    s.jobs.setPid(st.job.id, 8);
+    const done = s.lifecycle.finish(st.job, st.token, { status: "success", records: 3, skippedRecords: 0, bytes: 9 });
+    expect(done.status).toBe("success");
+    expect(s.jobs.lastStatuses().get(a.id)).toBe("skipped");
+    expect(s.jobs.lastSuccesses().get(a.id)).toBeTypeOf("number");
+    expect(s.jobs.listJobs({ scheduleId: a.id }).length).toBe(2);
+    expect(s.jobs.listJobs({ schedule: "a2", limit: 1, offset: 1 }).length).toBe(1);
+    expect(s.jobs.listJobs({ status: "success" }).length).toBe(1);
+    expect(s.cursors.rewind(spec.stream, { a: 1 })).toEqual({ epoch: 1, seq: 0 });
+    s.cursors.delete(spec.stream);
+    expect(s.jobs.prunable(Date.UTC(2100, 0, 1)).count).toBe(2);
+    expect(s.jobs.prune(Date.UTC(2100, 0, 1))).toBe(2);
+    const started = s.lifecycle.startNew({ kind: "issue", database: "d", table: "t", config: "c", stream: "issue-1" });
+    expect(started.status).toBe("started");
+    if (started.status === "started") s.lifecycle.unstart(started.job, started.token);
+    expect(s.lifecycle.recover()).toEqual([]);
+    expect(s.lifecycle.skipQueued(a.id, "why")).toBe(0);
+    s.schedules.delete("a2");
+    expect(s.homeId()).toMatch(/^[0-9a-f]{16}$/);
+    const d = s.daemon.acquire({ pid: 1, host: "h1" }, 10_000, () => true, "h1:1");
+    if (!("token" in d)) throw new Error("busy");
+    expect(s.daemon.beat(d.token)).toBe(true);
+    expect(s.daemon.holds(d.token)).toBe(true);
+    expect(s.daemon.list().length).toBe(1);
+    s.daemon.release(d.token);
+  });
+
+  it("opens for a role that owns the itd_state schema a DBA made but may not create schemas in the database", async () => {
+    const url = await freshPgDatabase();
+    const role = `itd_app_${randomBytes(4).toString("hex")}`;
+    await withPg(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'; CREATE SCHEMA itd_state AUTHORIZATION ${role};`));
+    const as = new URL(url);
+    as.username = role;
+    as.password = "pw";
+    const s = pgStore(as.href);
+    expect(s.schedules.create(sched("a")).name).toBe("a");
+    // And again, migrated.
+    expect(pgStore(as.href).schedules.list()).toHaveLength(1);
+  });
+
+  it("opens, once migrated, for a role that may read and write the state's tables and create nothing", async () => {
+    const url = await freshPgDatabase();
+    pgStore(url).schedules.create(sched("a"));
+    const role = `itd_dml_${randomBytes(4).toString("hex")}`;
+    await withPg(url, (c) =>
+      c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT USAGE ON SCHEMA itd_state TO ${role};
+               GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA itd_state TO ${role};
+               GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA itd_state TO ${role};`),
+    );
+    const as = new URL(url);
+    as.username = role;
+    as.password = "pw";
+    const s = pgStore(as.href);
+    expect(s.schedules.list().map((r) => r.name)).toEqual(["a"]);
+    s.schedules.create(sched("b"));
+  });
+});
