@@ -21,6 +21,7 @@ import { createSyncFn } from "synckit";
 import { StoreError } from "../../errors.js";
 import { describeTarget, type PostgresTarget } from "../../warehouse/postgres/url.js";
 import type { Db, RunResult, Statement, Transaction } from "../db.js";
+import { DAEMON_LEASE_MS } from "../leases.js";
 import type { BridgeAnswer, BridgeRequest } from "./bridge-worker.js";
 
 /** The schema the state lives in (next to any warehouse schemas in the same database). */
@@ -28,6 +29,8 @@ export const STATE_SCHEMA = "itd_state";
 
 /** How long one request may wait for the server before the store gives up on it. */
 const ANSWER_TIMEOUT_MS = 120_000;
+/** The longest a session waits for another's lock, and stays idle inside a transaction: half a daemon's lease. */
+const LOCK_WAIT_MS = Math.floor(DAEMON_LEASE_MS / 2);
 /** Serialization failures a transaction is run again for before the error is the caller's. */
 const MAX_ATTEMPTS = 30;
 
@@ -103,9 +106,11 @@ export class PgSyncDb implements Db {
       `SET search_path TO ${STATE_SCHEMA}`,
       `SET default_transaction_isolation TO 'serializable'`,
       // A process stopped inside a transaction (SIGSTOP, a stalled VM) holds its row locks: the server ends its
-      // session after this, so other daemons wait at most that long.
-      `SET idle_in_transaction_session_timeout TO '15s'`,
-      `SET lock_timeout TO '30s'`,
+      // session after this, so other daemons wait at most that long. Both bounds stay well inside a daemon's
+      // lease: a daemon waits for a lock with its event loop blocked (no heartbeat), and one that waited past its
+      // lease would be fenced and exit — every daemon claiming the slot a stalled one had locked.
+      `SET idle_in_transaction_session_timeout TO '${LOCK_WAIT_MS}ms'`,
+      `SET lock_timeout TO '${LOCK_WAIT_MS}ms'`,
       `SET statement_timeout TO '60s'`,
       ...(options.readonly === true ? [`SET default_transaction_read_only TO on`] : []),
     ];

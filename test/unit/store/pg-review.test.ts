@@ -1,11 +1,14 @@
 /**
  * Review of issue 14 (the state store on PostgreSQL): attacks on the engine, each against the suite's real server.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeClock } from "../../../src/clock.js";
+import { FakeClock, systemClock, type Clock } from "../../../src/clock.js";
+import { DAEMON_LEASE_MS } from "../../../src/store/leases.js";
 import { openStore, scheduleStream, type Store } from "../../../src/store/index.js";
 import { parsePostgresUrl } from "../../../src/warehouse/postgres/url.js";
 import { randomBytes } from "node:crypto";
@@ -16,7 +19,7 @@ afterEach(() => {
   for (const s of opened.splice(0)) s.close();
 });
 
-function pgStore(url: string, clock = new FakeClock(Date.UTC(2026, 0, 1)), holder = { pid: process.pid, host: "h1" }): Store {
+function pgStore(url: string, clock: Clock = new FakeClock(Date.UTC(2026, 0, 1)), holder = { pid: process.pid, host: "h1" }): Store {
   const s = openStore(mkdtempSync(join(tmpdir(), "itd-pgrev-")), clock, {
     state: { engine: "postgres", target: parsePostgresUrl(url, {}, "test") },
     holder,
@@ -129,4 +132,48 @@ describe("the state store on PostgreSQL (review 14)", () => {
     expect(s.schedules.list().map((r) => r.name)).toEqual(["a"]);
     s.schedules.create(sched("b"));
   });
+
+  it("a daemon stopped (SIGSTOP) inside a claim holds the schedule's row no longer than the other daemons' leases survive", async () => {
+    const url = await freshPgDatabase();
+    const b = pgStore(url, systemClock, { pid: process.pid, host: "hB" });
+    const a = b.schedules.create(sched("a"));
+    // Daemon A, in a process of its own: locks the schedule's row as its claim does, and is stopped right there.
+    const dist = fileURLToPath(new URL("../../../dist/src/", import.meta.url));
+    const script = `
+      const { openStore } = await import(${JSON.stringify(dist + "store/index.js")});
+      const { parsePostgresUrl } = await import(${JSON.stringify(dist + "warehouse/postgres/url.js")});
+      const { systemClock } = await import(${JSON.stringify(dist + "clock.js")});
+      const s = openStore("/nonexistent", systemClock, { state: { engine: "postgres", target: parsePostgresUrl(${JSON.stringify(url)}, {}, "t") } });
+      s.db.transaction(() => {
+        s.db.prepare("SELECT 1 FROM schedule_state WHERE id = ? FOR UPDATE").get(${a.id});
+        process.stdout.write("locked\\n");
+        process.kill(process.pid, "SIGSTOP");
+        s.db.prepare("SELECT 1").get();
+      })();`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+        child.once("exit", (code) => reject(new Error(`child exited ${code}`)));
+      });
+      // Daemon B holds its lease and claims the same slot: it waits for A's row lock, its event loop blocked.
+      const lease = b.daemon.acquire({ pid: process.pid, host: "hB" }, DAEMON_LEASE_MS, () => true);
+      if (!("token" in lease)) throw new Error("busy");
+      const spec = { scheduleId: a.id, schedule: "a", database: "d", table: "t", priority: 0, config: "c", stream: scheduleStream(a.id) };
+      const t0 = Date.now();
+      let claimed: string;
+      try {
+        claimed = b.lifecycle.queueSlot({ ...spec, slot: Date.UTC(2030, 0, 1), kind: "scheduled" }, lease.token).status;
+      } catch (err) {
+        claimed = `error: ${(err as Error).message}`;
+      }
+      const waited = Date.now() - t0;
+      // B's beat comes every 2 s: whatever the wait, it must leave B's lease alive (or B exits, as every daemon
+      // that claims this slot would: one stalled host takes the whole fleet down).
+      expect(b.daemon.beat(lease.token), `B waited ${waited} ms for the stopped daemon's lock (${claimed})`).toBe(true);
+      expect(waited).toBeLessThan(DAEMON_LEASE_MS - 2_000);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
 });
