@@ -3,10 +3,15 @@
  * PostgreSQL server that goes away.
  */
 import { type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
+import { systemClock } from "../../src/clock.js";
+import { DAEMON_LEASE_MS, openStore, scheduleStream } from "../../src/store/index.js";
+import { parsePostgresUrl } from "../../src/warehouse/postgres/url.js";
 import { withPg } from "../support/postgres.js";
 import { freshPgDatabase } from "../support/postgres.js";
 import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
@@ -112,5 +117,31 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const versions = await withPg(state, async (c) => (await c.query(`SELECT version FROM itd_state.migrations`)).rows);
     expect(versions).toEqual([{ version: 1 }]);
+  }, 60_000);
+
+  it("job:kill never sends SIGTERM to a daemon whose just-started job's lease still names it (before the hand-over)", async () => {
+    const { root, state, env } = await cliSchedule();
+    // A daemon on this host (a process that would stop on SIGTERM), registered on the shared store, that has just
+    // started a job: the job's stream lease names the daemon until it hands the job to its job process.
+    const daemon = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => { console.log('SIGTERM'); process.exit(0); }); setInterval(() => {}, 1000);"], { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(daemon);
+    let said = "";
+    daemon.stdout.on("data", (d: Buffer) => (said += d.toString()));
+    const holder = { pid: daemon.pid as number, host: hostname() };
+    const store = openStore(join(root, "home"), systemClock, { state: { engine: "postgres", target: parsePostgresUrl(state, {}, "test") }, holder });
+    try {
+      const lease = store.daemon.acquire(holder, DAEMON_LEASE_MS, () => true, `${holder.host}:${holder.pid}`);
+      expect("token" in lease).toBe(true);
+      const id = store.schedules.get("every5").id;
+      const started = store.lifecycle.startNew({ kind: "run", schedule: "every5", scheduleId: id, scheduledTime: 0, database: "anchors", table: "sends", config: "c", stream: scheduleStream(id) });
+      if (started.status !== "started") throw new Error(started.status);
+      const kill = await runItd(["job:kill", String(started.job.id)], { cwd: root, env, timeoutMs: 20_000 });
+      await sleep(300);
+      expect(said, `job:kill said: ${kill.stdout}${kill.stderr}`).toBe("");
+      expect(daemon.exitCode).toBeNull();
+      expect(kill.stderr).toMatch(/still being handed to its process by the daemon/);
+    } finally {
+      store.close();
+    }
   }, 60_000);
 });

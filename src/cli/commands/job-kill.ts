@@ -38,8 +38,12 @@ export const jobKillCommand: CommandImpl = {
       }
       // Running: its stream lease names the process that runs it — once the daemon has handed it over to its job
       // process. Until then it names the daemon itself, which must never get this SIGTERM: wait for the hand-over.
-      // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall.)
-      const daemonPid = (): number | undefined => s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
+      // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall;
+      // on a shared store, any daemon registered from this host: several may run here, and none holds "the home".)
+      const isDaemon = (pid: number): boolean =>
+        s.store.daemon.shared
+          ? s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === hostname() && d.pid === pid && isProcessAlive(pid))
+          : s.store.daemon.liveHolder({ pid: process.pid, host: hostname() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid === pid;
       // Its process is gone (and nothing recovered it yet): it ends killed here — unless it just ended by itself.
       const endGone = (): number => {
         const ended = lifecycle.finish(before, undefined, {
@@ -50,11 +54,11 @@ export const jobKillCommand: CommandImpl = {
       };
       let lease = lifecycle.liveLease(before.stream);
       const handOverBy = s.clock.now() + HAND_OVER_WAIT_MS;
-      while (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
+      while (lease !== undefined && lease.jobId === id && lease.host === hostname() && isDaemon(lease.pid) && s.clock.now() < handOverBy) {
         await s.clock.sleep(100, ctx.signal);
         lease = lifecycle.liveLease(before.stream);
       }
-      if (lease !== undefined && lease.jobId === id && lease.host === hostname() && lease.pid === daemonPid()) {
+      if (lease !== undefined && lease.jobId === id && lease.host === hostname() && isDaemon(lease.pid)) {
         throw new ItdError("conflict", `job ${id} is still being handed to its process by the daemon (pid ${lease.pid}); try again in a moment`);
       }
       if (lease === undefined || lease.jobId !== id) {
