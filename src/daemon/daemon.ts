@@ -101,6 +101,8 @@ export class Daemon {
   private dataVersion = -1;
   private schedulesVersion = -1;
   private lastPoll = 0;
+  /** When the lease was last taken or renewed. */
+  private lastBeat = 0;
   private stopping = false;
   private lastFileProblems = "";
   private defs: ScheduleDefinition[] = [];
@@ -160,8 +162,10 @@ export class Daemon {
     return this.lastPoll;
   }
 
+  /** Its loop runs, and its lease was renewed within the lease's length (a daemon that cannot reach its state does nothing). */
   get healthy(): boolean {
-    return this.deps.clock.now() - this.lastPoll < 10_000;
+    const now = this.deps.clock.now();
+    return now - this.lastPoll < 10_000 && (this.token === undefined || now - this.lastBeat < DAEMON_LEASE_MS);
   }
 
   /** Takes the home's lease, recovers interrupted jobs, loads schedules and starts firing. */
@@ -172,6 +176,7 @@ export class Daemon {
       throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
     }
     this.token = taken.token;
+    this.lastBeat = clock.now();
     this.recover();
     // Warm job processes load while the schedules do.
     this.pool.fill();
@@ -277,6 +282,7 @@ export class Daemon {
     let held: boolean;
     try {
       held = this.deps.store.daemon.beat(this.token);
+      if (held) this.lastBeat = this.deps.clock.now();
       this.deps.store.syncClock();
     } catch (err) {
       // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
+import { freePort, startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { systemClock } from "../../src/clock.js";
 import { DAEMON_LEASE_MS, openStore, scheduleStream } from "../../src/store/index.js";
 import { parsePostgresUrl } from "../../src/warehouse/postgres/url.js";
@@ -24,10 +24,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-function daemonHome(root: string, state: string, name = "host0"): { dir: string; env: NodeJS.ProcessEnv } {
+function daemonHome(root: string, state: string, name = "host0", port = 0): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = join(root, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\n");
+  writeFileSync(join(dir, "itd.yml"), `http_port: ${port}\nshutdown_grace: 5\n`);
   return { dir, env: { ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: join(dir, "schedules"), ITD_STATE: state } };
 }
 
@@ -85,6 +85,25 @@ async function cliSchedule(): Promise<{ root: string; state: string; env: NodeJS
   expect(created.code).toBe(0);
   return { root, state, env };
 }
+
+describe("a daemon's health on a PostgreSQL state store (review 14)", () => {
+  it("/healthz stops saying ok once the daemon has not renewed its lease on the state store for a lease's length", async () => {
+    const server = await startPostgres({ settings: { fsync: "off" } });
+    servers.push(server);
+    const state = await server.createDatabase("itd_state_health");
+    const h = daemonHome(tempDir("itd-pgrev-"), state, "host0", await freePort());
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
+    const url = /"url":"(http:[^"]+)"/.exec(d.log())?.[1];
+    expect(url).toBeDefined();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    await server.stop();
+    await sleep(DAEMON_LEASE_MS + 3_000);
+    // Nothing it does reaches its state: no claim, no start, no renewal. A liveness probe must hear it.
+    const res = await fetch(`${url}/healthz`);
+    expect(res.status, JSON.stringify(await res.json())).toBe(503);
+  }, 60_000);
+});
 
 describe("CLI commands on a PostgreSQL state store (review 14)", () => {
   it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {
