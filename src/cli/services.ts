@@ -24,6 +24,8 @@ import type { CommandContext } from "./command.js";
 export class Services {
   readonly home: string;
   readonly clock: Clock;
+  /** This host's clock (the store's time is measured against it). */
+  private readonly baseClock: Clock;
   readonly logger: Logger;
   /** `schedules_dir` of the daemon config, if set. */
   readonly configSchedulesDir: string | undefined;
@@ -66,13 +68,19 @@ export class Services {
     this.access = options.access ?? "write";
     this.configSchedulesDir = options.schedulesDir;
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
-    this.clock = options.clock ?? systemClock;
+    const base = options.clock ?? systemClock;
+    this.baseClock = base;
+    // The store's time once it is open: on a shared PostgreSQL store the database's clock, which every host's
+    // daemons go by (a host whose own clock is ahead would plan windows into the future, and a slot's cursor past
+    // records that do not exist yet). Before the store is open, and on state.db, this host's.
+    this.clock = { now: () => this.storeInstance?.now() ?? base.now(), sleep: (ms, signal) => base.sleep(ms, signal) };
     this.signal = ctx.signal;
     // The CLI prints its own output; pino logs go to stderr only with --verbose (withServices makes that logger).
     this.logger = options.logger ?? silentLogger();
     const iterable = resolveIterableSettings({ fileRateLimits: options.rateLimits, env: ctx.env });
     this.rateLimits = iterable.rateLimits;
-    this.budgets = new RateBudgets(this.clock, iterable.rateLimits);
+    // Durations only (rate windows, retries): this host's clock, which does not jump when the store opens.
+    this.budgets = new RateBudgets(base, iterable.rateLimits);
     this.timeouts = iterable.timeouts;
     this.warehouseLayers = { flag: options.warehouse?.flag, env: ctx.env, file: options.warehouse?.file };
     this.stateLayers = { flag: options.state?.flag, env: ctx.env, file: options.state?.file };
@@ -108,7 +116,7 @@ export class Services {
       timeouts: { ...this.timeouts, ...timeoutOptionsOf(c) },
       budgets: this.budgets,
       logger: this.logger,
-      clock: this.clock,
+      clock: this.baseClock,
       signal: this.signal,
       ...(this.onRequest ? { onRequest: this.onRequest } : {}),
     });
@@ -118,7 +126,7 @@ export class Services {
 
   get store(): Store {
     this.checkHome();
-    this.storeInstance ??= openStore(this.home, this.clock, { state: this.stateSetting.setting });
+    this.storeInstance ??= openStore(this.home, this.baseClock, { state: this.stateSetting.setting });
     return this.storeInstance;
   }
 

@@ -105,3 +105,35 @@ describe("a daemon stopped past its lease on a PostgreSQL state store (review 14
     expect(new Set(ids)).toEqual(new Set(want));
   }, 180_000);
 });
+
+describe("a host whose clock is an hour ahead of the shared state store's (review 14)", () => {
+  it("connector:run --foreground there imports up to the store's now, never leaving the schedule's cursor in the future", async () => {
+    const state = await freshPgDatabase("itd_state_skew");
+    const warehouse = await freshPgDatabase("itd_wh_skew");
+    const root = tempDir("itd-skew-");
+    const start = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    writeFileSync(
+      join(root, "load.yml"),
+      [
+        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
+        "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
+        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
+      ].join("\n"),
+    );
+    // This host's clock: an hour ahead (Date.now of the itd process).
+    writeFileSync(join(root, "skew.mjs"), "const real = Date.now; Date.now = () => real() + 3_600_000;\n");
+    const env = {
+      ITD_HOME: join(root, "home"), ITD_SCHEDULES: join(root, "schedules"), ITD_STATE: state, ITD_WAREHOUSE: warehouse,
+      ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=1000/1s",
+    };
+    const created = await runItd(["connector:create", "hourly", "0 * * * *", "anchors", "sends", join(root, "load.yml"), "--time-column", "created_at", "--auto-create-table"], { cwd: root, env });
+    expect(created.code, created.stderr).toBe(0);
+    const ran = await runItd(["connector:run", "hourly", "--foreground"], { cwd: root, env: { ...env, NODE_OPTIONS: `--import ${join(root, "skew.mjs")}` } });
+    expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    const realNow = Date.now();
+    const diff = await withPg(state, async (c) => (await c.query(`SELECT config_diff FROM itd_state.cursors`)).rows[0] as { config_diff: string } | undefined);
+    const cursor = Date.parse((JSON.parse(diff?.config_diff ?? "{}") as { in: { start_time: string } }).in.start_time);
+    // Records up to the cursor are taken as imported: one past the present means the next hour's are never read.
+    expect(cursor).toBeLessThanOrEqual(realNow);
+  }, 60_000);
+});
