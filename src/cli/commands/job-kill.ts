@@ -76,6 +76,10 @@ export const jobKillCommand: CommandImpl = {
       const target = lease.pid;
       const signalled = db
         .transaction(() => {
+          // On PostgreSQL no write lock holds the job process back: its job's row, locked, does (its end waits for
+          // this commit). Locked first, before anything is read: a job that ended meanwhile fails this transaction
+          // (a serialization failure), which runs again and finds it ended.
+          if (db.engine === "postgres") db.prepare(`SELECT 1 FROM jobs WHERE id = ? FOR UPDATE`).get(id);
           const now = lifecycle.liveLease(before.stream);
           if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== hostname()) return false;
           jobs.appendLog(id, "warn", `job:kill: stopping this job (SIGTERM to pid ${target})`);

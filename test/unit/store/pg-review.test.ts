@@ -6,7 +6,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { hostname } from "node:os";
+import { PassThrough } from "node:stream";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { jobKillCommand } from "../../../src/cli/commands/job-kill.js";
 import { FakeClock, systemClock, type Clock } from "../../../src/clock.js";
 import { DAEMON_LEASE_MS } from "../../../src/store/leases.js";
 import { openStore, scheduleStream, type Store } from "../../../src/store/index.js";
@@ -217,5 +220,48 @@ describe("the state store on PostgreSQL (review 14)", () => {
     expect(one.lifecycle.startNew({ ...spec, scheduledTime: 1_000 }).status).toBe("started");
     expect(two.lifecycle.recover()).toEqual([]);
     expect(two.lifecycle.startNew({ ...spec, scheduledTime: 2_000 }).status).toBe("busy");
+  });
+
+  it("job:kill signals a running job's process while holding its job's row: the job cannot end (and a warm process move on to its next job) in between", async () => {
+    const url = await freshPgDatabase();
+    const store = pgStore(url, systemClock, { pid: process.pid, host: hostname() });
+    const probe = pgStore(url, systemClock, { pid: process.pid, host: hostname() });
+    const x = store.schedules.create(sched("x"));
+    const started = store.lifecycle.startNew({ kind: "run", schedule: "x", scheduleId: x.id, scheduledTime: 0, database: "d", table: "t", config: "c", stream: scheduleStream(x.id) });
+    if (started.status !== "started") throw new Error(started.status);
+    const worker = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      store.lifecycle.handOver(started.job, started.token, { pid: worker.pid as number, host: hostname() });
+      const real = process.kill.bind(process);
+      const seen: number[] = [];
+      let lockedAtKill: boolean | undefined;
+      vi.spyOn(process, "kill").mockImplementation((pid: number, signal?: string | number) => {
+        if (signal !== "SIGTERM" || pid !== worker.pid) return real(pid, signal);
+        seen.push(pid);
+        // Could the job process write its job's end now? (It would, then take its next job, and this signal hit that.)
+        try {
+          probe.db.transaction(() => probe.db.prepare(`SELECT 1 FROM jobs WHERE id = ? FOR UPDATE NOWAIT`).get(started.job.id))();
+          lockedAtKill = false;
+        } catch (err) {
+          lockedAtKill = (err as { code?: string }).code === "55P03";
+        }
+        setTimeout(() => store.lifecycle.finish(started.job, started.token, { status: "killed", records: 0, skippedRecords: 0, bytes: 0, error: "killed" }), 10);
+        return true;
+      });
+      const stdout = new PassThrough();
+      let out = "";
+      stdout.on("data", (b: Buffer) => (out += b.toString()));
+      const code = await jobKillCommand.run({
+        argv: [String(started.job.id)], env: { ITD_HOME: mkdtempSync(join(tmpdir(), "itd-pgrev-kill-")), ITD_STATE: url }, stdout, stderr: new PassThrough(),
+        cwd: tmpdir(), signal: new AbortController().signal,
+      });
+      expect(code).toBe(0);
+      expect(seen).toEqual([worker.pid]);
+      expect(lockedAtKill, "the job's row was locked when the signal went").toBe(true);
+      expect(out).toContain(`Job ${started.job.id} killed`);
+    } finally {
+      vi.restoreAllMocks();
+      worker.kill("SIGKILL");
+    }
   });
 });
