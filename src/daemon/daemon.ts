@@ -171,16 +171,25 @@ export class Daemon {
   /** Takes the home's lease, recovers interrupted jobs, loads schedules and starts firing. */
   async start(): Promise<void> {
     const { logger, clock } = this.deps;
-    const taken = await this.acquireLease();
-    if ("busy" in taken) {
-      throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
-    }
-    this.token = taken.token;
-    this.lastBeat = clock.now();
+    const take = async (): Promise<void> => {
+      const taken = await this.acquireLease();
+      if ("busy" in taken) {
+        throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
+      }
+      this.token = taken.token;
+      this.lastBeat = clock.now();
+    };
+    // The home's one lease (state.db) comes before anything is touched. A shared store's lease is this daemon's
+    // own: taken once the schedules are loaded, which nothing before needs it for — a load of many schedules (each
+    // one's mark read, or set when first seen, a round trip to the server each) blocks this thread longer than a
+    // lease lives, and the first beat would find it expired.
+    const shared = this.deps.store.daemon.shared;
+    if (!shared) await take();
     this.recover();
     // Warm job processes load while the schedules do.
     this.pool.fill();
     this.reload("start");
+    if (shared) await take();
     this.lastPoll = clock.now();
     void this.scheduler.start();
     this.timers.push(setInterval(() => this.beat(), DAEMON_LEASE_RENEW_MS));

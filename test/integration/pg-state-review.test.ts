@@ -105,6 +105,32 @@ describe("a daemon's health on a PostgreSQL state store (review 14)", () => {
   }, 60_000);
 });
 
+describe("a daemon starting on a PostgreSQL state store with many schedules (review 14)", () => {
+  it("keeps the lease it took: loading 15,000 schedules (each one's mark read, and set when first seen) outlasts a lease", async () => {
+    const state = await freshPgDatabase("itd_state_many");
+    const root = tempDir("itd-pgrev-many-");
+    const h = daemonHome(root, state);
+    const migrated = await runItd(["connector:list"], { cwd: root, env: h.env });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const config = JSON.stringify({ in: { type: "iterable", api_key: "k", data_type: "export_data", export_data_type: "emailSend", start_time: "2026-01-01T00:00:00Z", columns: [{ name: "created_at", type: "timestamp" }] } });
+    await withPg(state, async (c) => {
+      await c.query(`SET search_path TO itd_state`);
+      await c.query(`INSERT INTO itd_state.schedule_state (created_at) SELECT 0 FROM generate_series(1, 15000)`);
+      await c.query(
+        `INSERT INTO itd_state.schedules (id, name, cron, timezone, delay, database_name, table_name, config, created_at, updated_at)
+         SELECT id, 's' || id, '0 0 1 1 *', 'UTC', 0, 'anchors', 't' || id, $1, 0, 0 FROM itd_state.schedule_state`,
+        [config],
+      );
+    });
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 120_000, d.log);
+    await sleep(2 * DAEMON_LEASE_MS / 5 + 2_000);
+    expect(d.child.exitCode, d.log().slice(-2000)).toBeNull();
+    d.child.kill("SIGTERM");
+    expect(await exited(d.child)).toBe(0);
+  }, 180_000);
+});
+
 describe("CLI commands on a PostgreSQL state store (review 14)", () => {
   it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {
     const { root, state, env } = await cliSchedule();
