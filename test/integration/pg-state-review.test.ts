@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { systemClock } from "../../src/clock.js";
+import { PG_MIGRATIONS } from "../../src/store/postgres/schema.js";
 import { DAEMON_LEASE_MS, openStore, scheduleStream } from "../../src/store/index.js";
 import { parsePostgresUrl } from "../../src/warehouse/postgres/url.js";
 import { withPg } from "../support/postgres.js";
@@ -114,7 +115,6 @@ describe("a daemon starting on a PostgreSQL state store with many schedules (rev
     expect(migrated.code, migrated.stderr).toBe(0);
     const config = JSON.stringify({ in: { type: "iterable", api_key: "k", data_type: "export_data", export_data_type: "emailSend", start_time: "2026-01-01T00:00:00Z", columns: [{ name: "created_at", type: "timestamp" }] } });
     await withPg(state, async (c) => {
-      await c.query(`SET search_path TO itd_state`);
       await c.query(`INSERT INTO itd_state.schedule_state (created_at) SELECT 0 FROM generate_series(1, 15000)`);
       await c.query(
         `INSERT INTO itd_state.schedules (id, name, cron, timezone, delay, database_name, table_name, config, created_at, updated_at)
@@ -160,8 +160,8 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
     const env = { ITD_HOME: join(root, "home"), ITD_SCHEDULES: join(root, "schedules"), ITD_STATE: state };
     const runs = await Promise.all([0, 1, 2].map(() => runItd(["connector:list"], { cwd: root, env })));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const versions = await withPg(state, async (c) => (await c.query(`SELECT version FROM itd_state.migrations`)).rows);
-    expect(versions).toEqual([{ version: 1 }]);
+    const versions = await withPg(state, async (c) => (await c.query(`SELECT version FROM itd_state.migrations ORDER BY version`)).rows);
+    expect(versions).toEqual(PG_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
   }, 60_000);
 
   it("job:kill never sends SIGTERM to a daemon whose just-started job's lease still names it (before the hand-over)", async () => {

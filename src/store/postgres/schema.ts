@@ -139,6 +139,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX rate_grants_bucket ON rate_grants (key_id, grp, granted_at);
   `,
+  // 2: the schedules' change counter found its table by the session's search_path (itd's sessions set it): a
+  // schedule changed by any other session (psql, an operator's fix) failed with "relation meta does not exist".
+  `
+  ALTER FUNCTION bump_schedules_version() SET search_path = ${STATE_SCHEMA};
+  `,
 ];
 
 /** The applied schema version, 0 before the first migration (no schema, or no migrations table yet). */

@@ -264,4 +264,13 @@ describe("the state store on PostgreSQL (review 14)", () => {
       worker.kill("SIGKILL");
     }
   });
+
+  it("a schedule changed by hand (psql, no search_path) is a change the daemons notice, not an error", async () => {
+    const url = await freshPgDatabase();
+    const s = pgStore(url);
+    s.schedules.create(sched("a"));
+    const before = s.schedules.version();
+    await withPg(url, (c) => c.query(`UPDATE itd_state.schedules SET paused = 1 WHERE name = 'a'`));
+    expect(s.schedules.version()).toBeGreaterThan(before);
+  });
 });
