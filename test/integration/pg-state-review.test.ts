@@ -189,4 +189,14 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
       store.close();
     }
   }, 60_000);
+
+  it("doctor on a fresh PostgreSQL state store (nothing ran yet) finds no problem, as on a home without state.db", async () => {
+    const state = await freshPgDatabase("itd_state_doc");
+    const root = tempDir("itd-pgrev-doc-");
+    const env = { ITD_HOME: join(root, "home"), ITD_SCHEDULES: join(root, "schedules"), ITD_STATE: state };
+    mkdirSync(join(root, "home"), { mode: 0o700 });
+    const r = await runItd(["doctor"], { cwd: root, env });
+    expect(r.stdout).toMatch(/ok\s+state\s+.*no itd state yet/);
+    expect(r.stdout).not.toMatch(/FAIL\s+state/);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@
  * types, with what sharing needs: a lease per daemon (`daemons`), fencing
  * tokens from a sequence, and the shared Iterable rate budget's grants.
  */
-import { StoreError } from "../../errors.js";
+import { NotFoundError, StoreError } from "../../errors.js";
 import { describeTarget } from "../../warehouse/postgres/url.js";
 import { STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
 
@@ -196,7 +196,7 @@ export function checkPgSchema(db: PgSyncDb): void {
   try {
     current = (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
   } catch (err) {
-    if ((err as { code?: unknown }).code === "42P01") throw new StoreError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
+    if ((err as { code?: unknown }).code === "42P01") throw new NotFoundError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
     throw err;
   }
   if (current !== PG_MIGRATIONS.length) {
