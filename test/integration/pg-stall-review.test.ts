@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
+import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
 import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 import { exited } from "./procs.js";
@@ -169,4 +170,76 @@ describe("a home switched from state.db to a PostgreSQL state store (review 14)"
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.length - new Set(ids).size, "records imported twice").toBe(0);
   }, 60_000);
+});
+
+describe("two daemons whose PostgreSQL (state and warehouse) goes away for longer than their leases, mid-import (review 14)", () => {
+  it("exit, are started again (as systemd would), and every slot runs once, every record lands once", async () => {
+    const server: PostgresServer = await startPostgres({ settings: { fsync: "off" } });
+    try {
+      const state = await server.createDatabase("itd_state_failover");
+      const warehouse = await server.createDatabase("itd_wh_failover");
+      const root = tempDir("itd-failover-");
+      const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      writeFileSync(
+        join(root, "load.yml"),
+        [
+          "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
+          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
+          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
+        ].join("\n"),
+      );
+      const homes = [0, 1].map((i) => {
+        const dir = join(root, `host${i}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\ncatchup_cap: 1000\n");
+        return {
+          dir,
+          env: {
+            ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: join(dir, "schedules"),
+            ITD_STATE: state, ITD_WAREHOUSE: warehouse, ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=20/1s",
+          },
+        };
+      });
+      const created = await runItd(
+        ["connector:create", "every2s", "*/2 * * * * *", "anchors", "sends", join(root, "load.yml"), "--time-column", "created_at", "--auto-create-table"],
+        { cwd: root, env: homes[0]!.env },
+      );
+      expect(created.code, created.stderr).toBe(0);
+      let daemons = homes.map((h) => spawnDaemon(h.dir, h.env, children));
+      const jobs = async (): Promise<JobRow[]> =>
+        withPg(state, async (c) => (await c.query(`SELECT id, scheduled_time, status, created_at, start_at, host, pid, error FROM itd_state.jobs ORDER BY scheduled_time, id`)).rows as JobRow[]);
+      const logs = (): string => daemons.map((d, i) => `--- daemon ${i}\n${d.log().slice(-3000)}`).join("\n");
+      await until("slots run", async () => (await jobs()).filter((j) => j.status === "success").length >= 3, 60_000, logs);
+      await until("a job running", async () => (await jobs()).some((j) => j.status === "running"), 30_000, logs);
+      await server.stop();
+      await sleep(14_000);
+      await server.start();
+      // Past their leases: they exit (code 1); systemd starts them again.
+      for (const d of daemons) expect(await exited(d.child)).toBe(1);
+      daemons = homes.map((h) => spawnDaemon(h.dir, h.env, children));
+      const upAt = Date.now();
+      await until("slots after the restart", async () => (await jobs()).filter((j) => j.status === "success" && j.scheduled_time > upAt).length >= 3, 90_000, logs);
+      for (const d of daemons) d.child.kill("SIGTERM");
+      await Promise.all(daemons.map((d) => exited(d.child)));
+
+      const all = await jobs();
+      const live = all.filter((j) => j.status !== "error" && j.status !== "killed");
+      const slots = live.map((j) => Number(j.scheduled_time));
+      expect(new Set(slots).size, "a slot with two live jobs").toBe(slots.length);
+      const first = Math.min(...slots);
+      const last = Math.max(...slots);
+      const expected: number[] = [];
+      for (let t = first; t <= last; t += EVERY_MS) expected.push(t);
+      expect(slots.sort((a, b) => a - b), "every slot from the first to the last").toEqual(expected);
+      const ids = await withPg(warehouse, async (c) => (await c.query(`SELECT message_id FROM anchors.sends`)).rows.map((r: { message_id: string }) => r.message_id));
+      expect(ids.length - new Set(ids).size, "records imported twice").toBe(0);
+      const cursor = await withPg(state, async (c) => (await c.query(`SELECT config_diff FROM itd_state.cursors`)).rows[0] as { config_diff: string });
+      const through = Date.parse((JSON.parse(cursor.config_diff) as { in: { start_time: string } }).in.start_time);
+      const want = [...exportRecords(generatorConfig(FAKE), "emailSend", { start: Date.parse(start), end: through })].map((r) => r["messageId"] as string);
+      expect(new Set(ids)).toEqual(new Set(want));
+    } finally {
+      for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      await server.close();
+    }
+  }, 240_000);
 });
