@@ -131,6 +131,34 @@ describe("a daemon starting on a PostgreSQL state store with many schedules (rev
   }, 180_000);
 });
 
+describe("a daemon whose start of a job committed but whose answer was lost (review 14)", () => {
+  // On PostgreSQL a statement's answer can be lost after the server committed it (the connection breaks at COMMIT;
+  // the store rightly does not run it again): a start() that committed leaves the job running, its lease naming the
+  // daemon's own pid, and nothing launched. The daemon's recovery judges a job of its host by its pid — its own,
+  // alive — so the job stayed running for ever (its slot never ran again) unless a daemon of another host saw its
+  // lease expire.
+  it("recovers a job its own process is recorded as running but does not run", async () => {
+    const { root, state } = await cliSchedule();
+    const h = daemonHome(root, state);
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
+    const daemonPid = d.child.pid as number;
+    const store = openStore(join(root, "home"), systemClock, { state: { engine: "postgres", target: parsePostgresUrl(state, {}, "test") }, holder: { pid: daemonPid, host: hostname() } });
+    try {
+      const id = store.schedules.get("every5").id;
+      const q = store.lifecycle.queueSlot({ scheduleId: id, schedule: "every5", slot: Date.UTC(2026, 0, 1), kind: "run", database: "anchors", table: "sends", priority: 0, config: "c", stream: scheduleStream(id), runAt: Date.UTC(2100, 0, 1) });
+      if (q.status !== "queued") throw new Error(q.status);
+      // What the daemon's start() leaves when its answer is lost.
+      const started = store.lifecycle.start(q.job.id);
+      expect(started.status).toBe("started");
+      await until("the job recovered", () => store.jobs.getJob(q.job.id).status !== "running" || undefined, 15_000, d.log);
+      expect(store.jobs.getJob(q.job.id)).toMatchObject({ status: "error" });
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+});
+
 describe("CLI commands on a PostgreSQL state store (review 14)", () => {
   it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {
     const { root, state, env } = await cliSchedule();
