@@ -87,6 +87,22 @@ async function cliSchedule(): Promise<{ root: string; state: string; env: NodeJS
   return { root, state, env };
 }
 
+describe("a daemon stopped (SIGTERM) while its PostgreSQL state store is away (review 14)", () => {
+  it("exits, saying why, instead of hanging with its HTTP server open", async () => {
+    const server = await startPostgres({ settings: { fsync: "off" } });
+    servers.push(server);
+    const state = await server.createDatabase("itd_state_stop");
+    const h = daemonHome(tempDir("itd-pgrev-"), state, "host0", await freePort());
+    const d = spawnDaemon(h.dir, h.env, children);
+    await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
+    await server.stop();
+    d.child.kill("SIGTERM");
+    const code = await Promise.race([exited(d.child), sleep(20_000).then(() => "still running after 20 s")]);
+    expect(code, d.log().slice(-2000)).not.toBe("still running after 20 s");
+    expect(d.log()).toMatch(/"level":"fatal".*state store/);
+  }, 60_000);
+});
+
 describe("a daemon's health on a PostgreSQL state store (review 14)", () => {
   it("/healthz stops saying ok once the daemon has not renewed its lease on the state store for a lease's length", async () => {
     const server = await startPostgres({ settings: { fsync: "off" } });

@@ -166,9 +166,14 @@ export const daemonCommand: CommandImpl = {
       throw new ItdError("conflict", `daemon lease lost: ${lost}`);
     }
     logger.info({ reason: String(ctx.signal.reason) }, "stopping");
-    await daemon.stop();
-    await http?.close();
-    await services.close();
+    try {
+      await daemon.stop();
+    } finally {
+      // Also when the stop failed (a state store away cannot be told the lease is given up): an HTTP server left
+      // open would keep this process alive for ever.
+      await http?.close();
+      await services.close();
+    }
     return 0;
   },
 };
