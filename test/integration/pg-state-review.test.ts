@@ -100,6 +100,7 @@ describe("a daemon stopped (SIGTERM) while its PostgreSQL state store is away (r
     const code = await Promise.race([exited(d.child), sleep(20_000).then(() => "still running after 20 s")]);
     expect(code, d.log().slice(-2000)).not.toBe("still running after 20 s");
     expect(d.log()).toMatch(/"level":"fatal".*state store/);
+    expect(code).toBe(1);
   }, 60_000);
 });
 
@@ -242,5 +243,17 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
     const r = await runItd(["doctor"], { cwd: root, env });
     expect(r.stdout).toMatch(/ok\s+state\s+.*no itd state yet/);
     expect(r.stdout).not.toMatch(/FAIL\s+state/);
+  }, 60_000);
+
+  it("a command that fails on a PostgreSQL error (here a lock held past lock_timeout) exits non-zero", async () => {
+    const { root, state, env } = await cliSchedule();
+    await withPg(state, async (c) => {
+      await c.query("BEGIN");
+      await c.query("SELECT 1 FROM itd_state.schedule_state FOR UPDATE");
+      const run = await runItd(["connector:run", "every5", "2026-01-01T00:00:00Z"], { cwd: root, env });
+      await c.query("ROLLBACK");
+      expect(run.stderr).toMatch(/^Error: .*lock timeout/m);
+      expect(run.code).toBe(1);
+    });
   }, 60_000);
 });

@@ -11,7 +11,7 @@
  */
 import { NotFoundError, StoreError } from "../../errors.js";
 import { describeTarget } from "../../warehouse/postgres/url.js";
-import { STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
+import { sqlStateOf, STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
 
 /** The advisory lock key of the state's migrations ("itd_stat" in ASCII). */
 const MIGRATION_LOCK = 0x6974645f73746174n;
@@ -152,7 +152,7 @@ function appliedVersion(db: PgSyncDb): number {
     return (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
   } catch (err) {
     // 42P01: no such table; 3F000: no such schema.
-    const code = (err as { code?: unknown }).code;
+    const code = sqlStateOf(err);
     if (code === "42P01" || code === "3F000") return 0;
     throw err;
   }
@@ -196,7 +196,7 @@ export function checkPgSchema(db: PgSyncDb): void {
   try {
     current = (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
   } catch (err) {
-    if ((err as { code?: unknown }).code === "42P01") throw new NotFoundError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
+    if (sqlStateOf(err) === "42P01") throw new NotFoundError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
     throw err;
   }
   if (current !== PG_MIGRATIONS.length) {

@@ -125,7 +125,7 @@ export class PgSyncDb implements Db {
     this.broken = false;
   }
 
-  /** Runs one statement; errors carry the SQLSTATE as `code` (40001 is a serialization failure). */
+  /** Runs one statement; errors carry the SQLSTATE as `sqlState` (40001 is a serialization failure). */
   query(sql: string, params: unknown[], array = false): { rows: unknown[]; rowCount: number } {
     if (this.closed) throw new StoreError("the PostgreSQL state store is closed");
     if (this.broken) {
@@ -149,7 +149,9 @@ export class PgSyncDb implements Db {
         : `the PostgreSQL state store at ${describeTarget(this.target)}: ${a.error.message}`,
       { retryable: a.error.broken || a.error.code === "40001" || a.error.code === "40P01" || a.error.code === "55P03" },
     );
-    (err as { code?: string | undefined }).code = a.error.code;
+    // The SQLSTATE beside the error's own code ("store", which the CLI maps to its exit status: overwritten, a
+    // failed command exited 0).
+    (err as { sqlState?: string | undefined }).sqlState = a.error.code;
     throw err;
   }
 
@@ -192,7 +194,7 @@ export class PgSyncDb implements Db {
   }
 
   private retryable(err: unknown, attempt: number): boolean {
-    const code = (err as { code?: unknown }).code;
+    const code = sqlStateOf(err);
     return (code === "40001" || code === "40P01") && attempt < MAX_ATTEMPTS;
   }
 
@@ -236,7 +238,7 @@ export class PgSyncDb implements Db {
       return result;
     } catch (err) {
       // A serialization failure dooms the whole transaction: the outermost one runs again.
-      if (!this.broken && (err as { code?: unknown }).code !== "40001") this.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
+      if (!this.broken && sqlStateOf(err) !== "40001") this.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
       throw err;
     } finally {
       this.depth--;
@@ -274,6 +276,12 @@ export class PgSyncDb implements Db {
       // the thread is gone with its connection
     }
   }
+}
+
+/** The SQLSTATE of a state store error (PgSyncDb.query's), if any. */
+export function sqlStateOf(err: unknown): string | undefined {
+  const code = (err as { sqlState?: unknown } | null)?.sqlState;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** Jittered, growing back-off between attempts (ms): colliding daemons do not collide again in step. */

@@ -243,7 +243,7 @@ describe("the state store on PostgreSQL (review 14)", () => {
           probe.db.transaction(() => probe.db.prepare(`SELECT 1 FROM jobs WHERE id = ? FOR UPDATE NOWAIT`).get(started.job.id))();
           lockedAtKill = false;
         } catch (err) {
-          lockedAtKill = (err as { code?: string }).code === "55P03";
+          lockedAtKill = (err as { sqlState?: string }).sqlState === "55P03";
         }
         setTimeout(() => store.lifecycle.finish(started.job, started.token, { status: "killed", records: 0, skippedRecords: 0, bytes: 0, error: "killed" }), 10);
         return true;
