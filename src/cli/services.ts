@@ -25,6 +25,8 @@ import type { CommandContext } from "./command.js";
 export class Services {
   readonly home: string;
   readonly clock: Clock;
+  /** This host's clock (the store's time is measured against it). */
+  readonly baseClock: Clock;
   readonly logger: Logger;
   /** `schedules_dir` of the daemon config, if set. */
   readonly configSchedulesDir: string | undefined;
@@ -66,7 +68,12 @@ export class Services {
     this.access = options.access ?? "write";
     this.configSchedulesDir = options.schedulesDir;
     this.home = resolveHome({ flag: homeFlag, env: ctx.env, cwd: ctx.cwd, configHome: options.configHome });
-    this.clock = options.clock ?? systemClock;
+    const base = options.clock ?? systemClock;
+    this.baseClock = base;
+    // The store's time once it is open: on a shared PostgreSQL store the database's clock, which every host's
+    // daemons go by (a host whose own clock is ahead would plan windows into the future, and a slot's cursor past
+    // records that do not exist yet). Before the store is open, and on state.db, this host's.
+    this.clock = { now: () => this.storeInstance?.now() ?? base.now(), sleep: (ms, signal) => base.sleep(ms, signal) };
     this.signal = ctx.signal;
     // The CLI prints its own output; pino logs go to stderr only with --verbose (withServices makes that logger).
     this.logger = options.logger ?? silentLogger();
@@ -82,7 +89,8 @@ export class Services {
    * process on every host shares through it. Made on first use (a job process of the daemon sets its own).
    */
   get budgets(): RateBudget {
-    this.budgetsInstance ??= makeBudgets(this.clock, this.rateLimits, this.stateSetting.setting);
+    // Durations only (rate windows, retries): this host's clock, which does not jump when the store opens.
+    this.budgetsInstance ??= makeBudgets(this.baseClock, this.rateLimits, this.stateSetting.setting);
     return this.budgetsInstance;
   }
 
@@ -120,7 +128,7 @@ export class Services {
       timeouts: { ...this.timeouts, ...timeoutOptionsOf(c) },
       budgets: this.budgets,
       logger: this.logger,
-      clock: this.clock,
+      clock: this.baseClock,
       signal: this.signal,
       ...(this.onRequest ? { onRequest: this.onRequest } : {}),
     });
@@ -130,7 +138,7 @@ export class Services {
 
   get store(): Store {
     this.checkHome();
-    this.storeInstance ??= openStore(this.home, this.clock, { state: this.stateSetting.setting });
+    this.storeInstance ??= openStore(this.home, this.baseClock, { state: this.stateSetting.setting });
     return this.storeInstance;
   }
 

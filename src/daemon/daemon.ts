@@ -101,6 +101,8 @@ export class Daemon {
   private dataVersion = -1;
   private schedulesVersion = -1;
   private lastPoll = 0;
+  /** When the lease was last taken or renewed. */
+  private lastBeat = 0;
   private stopping = false;
   private lastFileProblems = "";
   private defs: ScheduleDefinition[] = [];
@@ -160,22 +162,34 @@ export class Daemon {
     return this.lastPoll;
   }
 
+  /** Its loop runs, and its lease was renewed within the lease's length (a daemon that cannot reach its state does nothing). */
   get healthy(): boolean {
-    return this.deps.clock.now() - this.lastPoll < 10_000;
+    const now = this.deps.clock.now();
+    return now - this.lastPoll < 10_000 && (this.token === undefined || now - this.lastBeat < DAEMON_LEASE_MS);
   }
 
   /** Takes the home's lease, recovers interrupted jobs, loads schedules and starts firing. */
   async start(): Promise<void> {
     const { logger, clock } = this.deps;
-    const taken = await this.acquireLease();
-    if ("busy" in taken) {
-      throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
-    }
-    this.token = taken.token;
+    const take = async (): Promise<void> => {
+      const taken = await this.acquireLease();
+      if ("busy" in taken) {
+        throw new ItdError("conflict", `another itd daemon (pid ${taken.busy.pid} on ${taken.busy.host}) is running on this home; stop it first`);
+      }
+      this.token = taken.token;
+      this.lastBeat = clock.now();
+    };
+    // The home's one lease (state.db) comes before anything is touched. A shared store's lease is this daemon's
+    // own: taken once the schedules are loaded, which nothing before needs it for — a load of many schedules (each
+    // one's mark read, or set when first seen, a round trip to the server each) blocks this thread longer than a
+    // lease lives, and the first beat would find it expired.
+    const shared = this.deps.store.daemon.shared;
+    if (!shared) await take();
     this.recover();
     // Warm job processes load while the schedules do.
     this.pool.fill();
     this.reload("start");
+    if (shared) await take();
     this.lastPoll = clock.now();
     void this.scheduler.start();
     this.timers.push(setInterval(() => this.beat(), DAEMON_LEASE_RENEW_MS));
@@ -277,19 +291,23 @@ export class Daemon {
     let held: boolean;
     try {
       held = this.deps.store.daemon.beat(this.token);
+      if (held) this.lastBeat = this.deps.clock.now();
       this.deps.store.syncClock();
     } catch (err) {
-      // state.db locked by another process past the busy timeout, or PostgreSQL unreachable: the lease outlives a few missed beats.
-      this.deps.logger.warn({ err: errorMessage(err) }, "could not renew the daemon lease (the state store is busy or unreachable); trying again");
+      // state.db locked by another process past the busy timeout: the lease outlives a few missed beats.
+      this.deps.logger.warn({ err: errorMessage(err) }, this.deps.store.daemon.shared ? "could not renew the daemon lease (the state store is unreachable?); trying again" : "could not renew the daemon lease (state.db busy); trying again");
       return;
     }
     if (!held) this.loseLease(this.lostWhy());
   }
 
-  /** Why a daemon finds its lease gone: on state.db another daemon took the home; on a shared store it expired. */
+  /**
+   * Why the lease is gone: on state.db another daemon took the home; on a shared store nobody takes a daemon's
+   * lease — it expired unrenewed, because this daemon stalled or because the store could not be reached.
+   */
   private lostWhy(): string {
     return this.deps.store.daemon.shared
-      ? "this daemon's lease expired (it stalled, or could not reach the state store, for longer than the lease); the other daemons run its slots"
+      ? `this daemon's lease on the shared state store expired unrenewed (for ${DAEMON_LEASE_MS / 1000} s this daemon stalled, or the store could not be reached)`
       : "the home's daemon lease was taken by another daemon (this one stalled past it)";
   }
 
@@ -329,7 +347,8 @@ export class Daemon {
     this.lastPoll = this.deps.clock.now();
     this.deps.metrics?.tick(this.lastPoll);
     try {
-      // Job processes commit progress all the time; only a schedule change means a reload.
+      // Job processes commit progress all the time; only a schedule change means a reload. (A query on a shared
+      // PostgreSQL store, which may be away: inside the try, or a timer's throw would end the process.)
       const v = this.deps.store.schedules.dataVersion();
       const changed = v !== this.dataVersion && this.deps.store.schedules.version() !== this.schedulesVersion;
       this.dataVersion = v;
@@ -345,8 +364,7 @@ export class Daemon {
       // Once a poll, not at every dispatch (each job's exit dispatches too).
       this.reportBacklogs(this.deps.store.jobs.queuedBySchedule(), this.deps.clock.now());
     } catch (err) {
-      // state.db busy, or a PostgreSQL state store unreachable: a second later is another try.
-      this.deps.logger.warn({ err: errorMessage(err) }, "poll failed (the state store is busy or unreachable); trying again");
+      this.deps.logger.warn({ err: errorMessage(err) }, this.deps.store.daemon.shared ? "poll failed (the state store is unreachable?); trying again" : "poll failed (state.db busy?); trying again");
     }
   }
 

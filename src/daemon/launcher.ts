@@ -92,10 +92,13 @@ export class JobLauncher {
 
   /**
    * Whether `job`'s row names one of our warm processes, alive, that does not run it (it reported the job
-   * done, or runs another one): recovery must not wait for that pid to die.
+   * done, or runs another one), or this daemon itself: recovery must not wait for that pid to die.
    */
   notRunning(job: Pick<Job, "id" | "pid" | "host">): boolean {
     if (job.pid === null || job.host !== thisHost() || this.runs.has(job.id)) return false;
+    // This daemon runs no job in its own process: one recorded there and not launched is a start whose launch
+    // never came (on PostgreSQL, a start that committed but whose answer was lost with the connection).
+    if (job.pid === process.pid) return true;
     return this.deps.pool.processes.some((w) => w.pid === job.pid && w.jobId !== job.id && !w.gone.signal.aborted);
   }
 

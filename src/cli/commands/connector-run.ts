@@ -86,14 +86,16 @@ export const connectorRunCommand: CommandImpl = {
         }
         return failed > 0 ? 1 : 0;
       }
-      const queued: Job[] = [];
-      s.store.db.transaction(() => {
-        queued.length = 0; // a transaction that collided (a shared PostgreSQL state) runs again from the start
+      // The jobs are the transaction's result, never collected outside it: on PostgreSQL a transaction that
+      // collides with another (a daemon's claim) runs again, and the jobs of the attempt rolled back do not exist.
+      const queued = s.store.db.transaction((): Job[] => {
+        const jobs: Job[] = [];
         for (const slot of slots) {
           const q = lifecycle.queueSlot({ ...base, slot, runAt: dueAt(slot) > now ? dueAt(slot) : undefined });
           if (q.status === "taken") throw taken(slot, q.job);
-          queued.push(q.job);
+          jobs.push(q.job);
         }
+        return jobs;
       }).immediate();
       for (const j of queued) {
         ctx.stdout.write(`Job ${j.id} is queued.\n`);

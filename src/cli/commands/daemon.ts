@@ -53,7 +53,7 @@ export const daemonCommand: CommandImpl = {
     // Job processes read the same home, schedules, warehouse and state (URLs as written: their ${ENV} references are in env too).
     const env = { ...ctx.env, ITD_HOME: services.home, ITD_SCHEDULES: dir, ITD_WAREHOUSE: services.warehouseSetting.written, ITD_STATE: state.written };
     // One budget per API key for all the daemon's jobs — and, on a shared state, for every daemon's.
-    const budgets = makeBudgets(services.clock, services.rateLimits, state.setting);
+    const budgets = makeBudgets(services.baseClock, services.rateLimits, state.setting);
     services.budgets = budgets; // closed with the services
     const metrics = createDaemonMetrics({ instance, state: state.setting.engine });
     // Everything the daemon needs that can fail is checked before it takes the home and fires anything: another
@@ -167,9 +167,14 @@ export const daemonCommand: CommandImpl = {
       throw new ItdError("conflict", `daemon lease lost: ${lost}`);
     }
     logger.info({ reason: String(ctx.signal.reason) }, "stopping");
-    await daemon.stop();
-    await http?.close();
-    await services.close();
+    try {
+      await daemon.stop();
+    } finally {
+      // Also when the stop failed (a state store away cannot be told the lease is given up): an HTTP server left
+      // open would keep this process alive for ever.
+      await http?.close();
+      await services.close();
+    }
     return 0;
   },
 };

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { validateLoadConfig, type LoadConfig } from "../../connector/index.js";
 import { readDaemonConfig, type DaemonConfig } from "../../config/file.js";
 import { locateDaemonConfig } from "../../config/locate.js";
-import { errorMessage } from "../../errors.js";
+import { errorMessage, NotFoundError } from "../../errors.js";
 import { currentUid, explainAccess, ownership, resolveHome, userName } from "../../home.js";
 import { loadScheduleFiles } from "../../schedule/files.js";
 import { openStore, type Store } from "../../store/index.js";
@@ -216,7 +216,12 @@ export const doctorCommand: CommandImpl = {
           for (const r of store.schedules.list()) schedules.push({ name: r.name, database: r.database, config: r.config, source: "cli" });
           fromStore = schedules.length;
         } catch (err) {
-          say({ status: "FAIL", check: state.engine === "postgres" ? "state" : "schedules", detail: `cannot read the store's schedules: ${errorMessage(err)}` });
+          if (state.engine === "postgres" && err instanceof NotFoundError) {
+            // As a home without state.db: nothing ran yet, which is no problem.
+            say({ status: "ok", check: "state", detail: `${state.target.shown} (shared): no itd state yet; the first itd command or daemon that writes creates it` });
+          } else {
+            say({ status: "FAIL", check: state.engine === "postgres" ? "state" : "schedules", detail: `cannot read the store's schedules: ${errorMessage(err)}` });
+          }
         }
       }
       const dir = schedulesDir(services, env);

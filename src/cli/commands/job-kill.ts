@@ -37,13 +37,12 @@ export const jobKillCommand: CommandImpl = {
       }
       // Running: its stream lease names the process that runs it — once the daemon has handed it over to its job
       // process. Until then it names the daemon itself, which must never get this SIGTERM: wait for the hand-over.
-      // (A pid registered as a daemon of this host, while that process lives — even if its lease lapsed in a stall;
-      // on a shared state store, any of the daemons there.)
-      const daemonPid = (): number | undefined => {
-        if (!s.store.daemon.shared) return s.store.daemon.liveHolder({ pid: process.pid, host: thisHost() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid;
-        const pid = lifecycle.liveLease(before.stream)?.pid;
-        return s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === thisHost() && d.pid === pid && isProcessAlive(d.pid)) ? pid : undefined;
-      };
+      // (The pid registered as this home's daemon, while that process lives — even if its lease lapsed in a stall;
+      // on a shared store, any daemon registered from this host: several may run here, and none holds "the home".)
+      const isDaemon = (pid: number): boolean =>
+        s.store.daemon.shared
+          ? s.store.daemon.list(Number.MAX_SAFE_INTEGER).some((d) => d.host === thisHost() && d.pid === pid && isProcessAlive(pid))
+          : s.store.daemon.liveHolder({ pid: process.pid, host: thisHost() }, Number.MAX_SAFE_INTEGER, isProcessAlive)?.pid === pid;
       // Its process is gone (and nothing recovered it yet): it ends killed here — unless it just ended by itself.
       const endGone = (): number => {
         const ended = lifecycle.finish(before, undefined, {
@@ -54,11 +53,11 @@ export const jobKillCommand: CommandImpl = {
       };
       let lease = lifecycle.liveLease(before.stream);
       const handOverBy = s.clock.now() + HAND_OVER_WAIT_MS;
-      while (lease !== undefined && lease.jobId === id && lease.host === thisHost() && lease.pid === daemonPid() && s.clock.now() < handOverBy) {
+      while (lease !== undefined && lease.jobId === id && lease.host === thisHost() && isDaemon(lease.pid) && s.clock.now() < handOverBy) {
         await s.clock.sleep(100, ctx.signal);
         lease = lifecycle.liveLease(before.stream);
       }
-      if (lease !== undefined && lease.jobId === id && lease.host === thisHost() && lease.pid === daemonPid()) {
+      if (lease !== undefined && lease.jobId === id && lease.host === thisHost() && isDaemon(lease.pid)) {
         throw new ItdError("conflict", `job ${id} is still being handed to its process by the daemon (pid ${lease.pid}); try again in a moment`);
       }
       if (lease === undefined || lease.jobId !== id) {
@@ -78,6 +77,9 @@ export const jobKillCommand: CommandImpl = {
       let sent = false;
       const signalled = db
         .transaction(() => {
+          // On PostgreSQL no write lock holds the job process back: its job's row, locked, does (its end waits for
+          // this commit). Locked first, before anything is read: a job that ended meanwhile fails this transaction
+          // (a serialization failure), which runs again and finds it ended.
           jobs.lock(id);
           const now = lifecycle.liveLease(before.stream);
           if (jobs.getJob(id).status !== "running" || now === undefined || now.jobId !== id || now.pid !== target || now.host !== thisHost()) return false;

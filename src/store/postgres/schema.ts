@@ -9,10 +9,10 @@
  * types, with what sharing needs: a lease per daemon (`daemons`), fencing
  * tokens from a sequence, and the shared Iterable rate budget's grants.
  */
-import { StoreError } from "../../errors.js";
+import { NotFoundError, StoreError } from "../../errors.js";
 import { RATE_GRANTS_DDL } from "../../iterable/shared-budget.js";
 import { describeTarget } from "../../warehouse/postgres/url.js";
-import { STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
+import { sqlStateOf, STATE_SCHEMA, type PgSyncDb } from "./sync-db.js";
 
 /** The advisory lock key of the state's migrations ("itd_stat" in ASCII). */
 const MIGRATION_LOCK = 0x6974645f73746174n;
@@ -189,19 +189,45 @@ export const PG_MIGRATIONS: readonly string[] = [
     END LOOP;
   END $$;
   `,
+  // 2: the schedules' change counter found its table by the session's search_path (itd's sessions set it): a
+  // schedule changed by any other session (psql, an operator's fix) failed with "relation meta does not exist".
+  `
+  ALTER FUNCTION bump_schedules_version() SET search_path = ${STATE_SCHEMA};
+  `,
 ];
 
-/** Creates the schema when missing and applies the migrations this itd knows, once, whoever else starts now. */
+/** The applied schema version, 0 before the first migration (no schema, or no migrations table yet). */
+function appliedVersion(db: PgSyncDb): number {
+  try {
+    return (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
+  } catch (err) {
+    // 42P01: no such table; 3F000: no such schema.
+    const code = sqlStateOf(err);
+    if (code === "42P01" || code === "3F000") return 0;
+    throw err;
+  }
+}
+
+/**
+ * Creates the schema when missing and applies the migrations this itd knows, once, whoever else starts now.
+ * A store already at this itd's version is only read (every command, daemon and job process opens it): no DDL,
+ * no lock, so a role that may only read and write the state's tables opens it, and no process waits on another.
+ */
 export function migratePg(db: PgSyncDb): void {
   const where = describeTarget(db.target);
+  const newer = (v: number): StoreError =>
+    new StoreError(`the PostgreSQL state store at ${where} was written by a newer itd (schema ${v}; this itd knows ${PG_MIGRATIONS.length}); upgrade itd`);
+  const applied = appliedVersion(db);
+  if (applied > PG_MIGRATIONS.length) throw newer(applied);
+  if (applied === PG_MIGRATIONS.length) return;
   db.query(`SELECT pg_advisory_lock($1)`, [MIGRATION_LOCK.toString()]);
   try {
-    db.exec(`CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`);
+    // CREATE SCHEMA needs CREATE on the database even when the schema exists (IF NOT EXISTS is checked after the
+    // privilege): a schema a DBA made for itd's role is used as it is.
+    if (db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]).rowCount === 0) db.exec(`CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`);
     db.exec(`CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const current = (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
-    if (current > PG_MIGRATIONS.length) {
-      throw new StoreError(`the PostgreSQL state store at ${where} was written by a newer itd (schema ${current}; this itd knows ${PG_MIGRATIONS.length}); upgrade itd`);
-    }
+    const current = appliedVersion(db);
+    if (current > PG_MIGRATIONS.length) throw newer(current);
     for (let v = current; v < PG_MIGRATIONS.length; v++) {
       db.transaction(() => {
         db.exec(PG_MIGRATIONS[v] as string);
@@ -220,7 +246,7 @@ export function checkPgSchema(db: PgSyncDb): void {
   try {
     current = (db.query(`SELECT coalesce(max(version), 0) AS v FROM ${STATE_SCHEMA}.migrations`, []).rows[0] as { v: number }).v;
   } catch (err) {
-    if ((err as { code?: unknown }).code === "42P01") throw new StoreError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
+    if (sqlStateOf(err) === "42P01") throw new NotFoundError(`the PostgreSQL state store at ${where} has no itd state yet: the first itd command or daemon that writes creates it`);
     throw err;
   }
   if (current !== PG_MIGRATIONS.length) {

@@ -21,6 +21,7 @@ import { createSyncFn } from "synckit";
 import { StoreError } from "../../errors.js";
 import { describeTarget, type PostgresTarget } from "../../warehouse/postgres/url.js";
 import type { Db, RunResult, Statement, Transaction } from "../db.js";
+import { DAEMON_LEASE_MS } from "../leases.js";
 import type { BridgeAnswer, BridgeRequest } from "./bridge-worker.js";
 
 /** The schema the state lives in (next to any warehouse schemas in the same database). */
@@ -28,6 +29,8 @@ export const STATE_SCHEMA = "itd_state";
 
 /** How long one request may wait for the server before the store gives up on it. */
 const ANSWER_TIMEOUT_MS = 120_000;
+/** The longest a session waits for another's lock, and stays idle inside a transaction: half a daemon's lease. */
+const LOCK_WAIT_MS = Math.floor(DAEMON_LEASE_MS / 2);
 /** Serialization failures a transaction is run again for before the error is the caller's. */
 const MAX_ATTEMPTS = 30;
 
@@ -103,9 +106,11 @@ export class PgSyncDb implements Db {
       `SET search_path TO ${STATE_SCHEMA}`,
       `SET default_transaction_isolation TO 'serializable'`,
       // A process stopped inside a transaction (SIGSTOP, a stalled VM) holds its row locks: the server ends its
-      // session after this, so other daemons wait at most that long.
-      `SET idle_in_transaction_session_timeout TO '15s'`,
-      `SET lock_timeout TO '30s'`,
+      // session after this, so other daemons wait at most that long. Both bounds stay well inside a daemon's
+      // lease: a daemon waits for a lock with its event loop blocked (no heartbeat), and one that waited past its
+      // lease would be fenced and exit — every daemon claiming the slot a stalled one had locked.
+      `SET idle_in_transaction_session_timeout TO '${LOCK_WAIT_MS}ms'`,
+      `SET lock_timeout TO '${LOCK_WAIT_MS}ms'`,
       `SET statement_timeout TO '60s'`,
       ...(options.readonly === true ? [`SET default_transaction_read_only TO on`] : []),
     ];
@@ -120,7 +125,7 @@ export class PgSyncDb implements Db {
     this.broken = false;
   }
 
-  /** Runs one statement; errors carry the SQLSTATE as `code` (40001 is a serialization failure). */
+  /** Runs one statement; errors carry the SQLSTATE as `sqlState` (40001 is a serialization failure). */
   query(sql: string, params: unknown[], array = false): { rows: unknown[]; rowCount: number } {
     if (this.closed) throw new StoreError("the PostgreSQL state store is closed");
     if (this.broken) {
@@ -144,7 +149,9 @@ export class PgSyncDb implements Db {
         : `the PostgreSQL state store at ${describeTarget(this.target)}: ${a.error.message}`,
       { retryable: a.error.broken || a.error.code === "40001" || a.error.code === "40P01" || a.error.code === "55P03" },
     );
-    (err as { code?: string | undefined }).code = a.error.code;
+    // The SQLSTATE beside the error's own code ("store", which the CLI maps to its exit status: overwritten, a
+    // failed command exited 0).
+    (err as { sqlState?: string | undefined }).sqlState = a.error.code;
     throw err;
   }
 
@@ -187,7 +194,7 @@ export class PgSyncDb implements Db {
   }
 
   private retryable(err: unknown, attempt: number): boolean {
-    const code = (err as { code?: unknown }).code;
+    const code = sqlStateOf(err);
     return (code === "40001" || code === "40P01") && attempt < MAX_ATTEMPTS;
   }
 
@@ -231,7 +238,7 @@ export class PgSyncDb implements Db {
       return result;
     } catch (err) {
       // A serialization failure dooms the whole transaction: the outermost one runs again.
-      if (!this.broken && (err as { code?: unknown }).code !== "40001") this.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
+      if (!this.broken && sqlStateOf(err) !== "40001") this.query(`ROLLBACK TO SAVEPOINT ${name}`, []);
       throw err;
     } finally {
       this.depth--;
@@ -299,6 +306,12 @@ export class PgSyncDb implements Db {
       // the thread is gone with its connection
     }
   }
+}
+
+/** The SQLSTATE of a state store error (PgSyncDb.query's), if any. */
+export function sqlStateOf(err: unknown): string | undefined {
+  const code = (err as { sqlState?: unknown } | null)?.sqlState;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** Jittered, growing back-off between attempts (ms): colliding daemons do not collide again in step. */
