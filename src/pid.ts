@@ -32,14 +32,20 @@ let host: string | undefined;
  */
 export function thisHost(): string {
   if (host !== undefined) return host;
-  let where = "";
+  let boot: string | undefined;
+  let ns: string | undefined;
   try {
-    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-    const ns = readlinkSync("/proc/self/ns/pid");
-    where = createHash("sha256").update(`${boot} ${ns}`).digest("hex").slice(0, 8);
+    boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    ns = readlinkSync("/proc/self/ns/pid");
   } catch {
     // no /proc (not Linux): the host name is all there is
   }
-  host = where === "" ? hostname() : `${hostname()}/${where}`;
+  host = hostId(hostname(), boot, ns);
   return host;
+}
+
+/** `name/xxxxxxxx`: the host name and 8 hex digits of the boot id and pid namespace (just the name without them). */
+export function hostId(name: string, bootId: string | undefined, pidNamespace: string | undefined): string {
+  if (bootId === undefined || pidNamespace === undefined) return name;
+  return `${name}/${createHash("sha256").update(`${bootId} ${pidNamespace}`).digest("hex").slice(0, 8)}`;
 }

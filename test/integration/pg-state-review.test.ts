@@ -5,7 +5,7 @@
 import { type ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { thisHost } from "../../src/pid.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
@@ -160,7 +160,7 @@ describe("a daemon whose start of a job committed but whose answer was lost (rev
     const d = spawnDaemon(h.dir, h.env, children);
     await until("the daemon started", () => d.log().includes('"daemon started"'), 30_000, d.log);
     const daemonPid = d.child.pid as number;
-    const store = openStore(join(root, "home"), systemClock, { state: { engine: "postgres", target: parsePostgresUrl(state, {}, "test") }, holder: { pid: daemonPid, host: hostname() } });
+    const store = openStore(join(root, "home"), systemClock, { state: { engine: "postgres", target: parsePostgresUrl(state, {}, "test") }, holder: { pid: daemonPid, host: thisHost() } });
     try {
       const id = store.schedules.get("every5").id;
       const q = store.lifecycle.queueSlot({ scheduleId: id, schedule: "every5", slot: Date.UTC(2026, 0, 1), kind: "run", database: "anchors", table: "sends", priority: 0, config: "c", stream: scheduleStream(id), runAt: Date.UTC(2100, 0, 1) });
@@ -217,7 +217,7 @@ describe("CLI commands on a PostgreSQL state store (review 14)", () => {
     children.push(daemon);
     let said = "";
     daemon.stdout.on("data", (d: Buffer) => (said += d.toString()));
-    const holder = { pid: daemon.pid as number, host: hostname() };
+    const holder = { pid: daemon.pid as number, host: thisHost() };
     const store = openStore(join(root, "home"), systemClock, { state: { engine: "postgres", target: parsePostgresUrl(state, {}, "test") }, holder });
     try {
       const lease = store.daemon.acquire(holder, DAEMON_LEASE_MS, () => true, `${holder.host}:${holder.pid}`);

@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hostname } from "node:os";
+import { hostId, thisHost } from "../../../src/pid.js";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { jobKillCommand } from "../../../src/cli/commands/job-kill.js";
@@ -205,16 +205,20 @@ describe("the state store on PostgreSQL (review 14)", () => {
     expect(a.jobs.listRunning().map((j) => j.id)).toEqual([j1.job.id]);
   });
 
-  // NOT FIXED (design): a process is known by (host name, pid), and a lease or a running job of "this host" is
-  // judged dead by its pid alone. Two hosts with one host name (cloned VMs: "localhost.localdomain", "ubuntu")
-  // sharing a state store each see the other's live pids as dead: the second takes the stream of a job running on
-  // the first (two runs of one schedule at once) and recovers that job (error, its slot queued again). A host id
-  // that tells kernels apart (the host name with /proc/sys/kernel/random/boot_id) would; nothing refuses it now.
-  it.fails("two hosts with one host name never run one schedule's stream at once", async () => {
+  // A process is known by (host, pid), and a lease or a running job of "this host" is judged dead by its pid alone.
+  // Two hosts with one host name (cloned VMs: "localhost.localdomain", "ubuntu") sharing a state store saw each
+  // other's live pids as dead: the second took the stream of a job running on the first (two runs of one schedule
+  // at once) and recovered that job. A host is now its name with an id of its kernel boot and pid namespace
+  // (thisHost), so twins differ.
+  it("two hosts with one host name never run one schedule's stream at once", async () => {
     const url = await freshPgDatabase();
+    const [twin1, twin2] = [hostId("twin", "boot-1", "pid:[4026531836]"), hostId("twin", "boot-2", "pid:[4026531836]")];
+    expect(twin1).not.toBe(twin2);
+    expect(hostId("twin", "boot-1", "pid:[4026532001]")).not.toBe(twin1); // a container on the same kernel
+    expect(thisHost()).toMatch(/^[^/]+\/[0-9a-f]{8}$/);
     // Host 1 and host 2 are both "twin"; each sees only its own processes.
-    const one = pgStore(url, systemClock, { pid: 4_000_001, host: "twin" }, (pid) => pid === 4_000_001);
-    const two = pgStore(url, systemClock, { pid: 4_000_002, host: "twin" }, (pid) => pid === 4_000_002);
+    const one = pgStore(url, systemClock, { pid: 4_000_001, host: twin1 }, (pid) => pid === 4_000_001);
+    const two = pgStore(url, systemClock, { pid: 4_000_002, host: twin2 }, (pid) => pid === 4_000_002);
     const x = one.schedules.create(sched("x"));
     const spec = { kind: "run" as const, schedule: "x", scheduleId: x.id, database: "d", table: "t", config: "c", stream: scheduleStream(x.id) };
     expect(one.lifecycle.startNew({ ...spec, scheduledTime: 1_000 }).status).toBe("started");
@@ -224,14 +228,14 @@ describe("the state store on PostgreSQL (review 14)", () => {
 
   it("job:kill signals a running job's process while holding its job's row: the job cannot end (and a warm process move on to its next job) in between", async () => {
     const url = await freshPgDatabase();
-    const store = pgStore(url, systemClock, { pid: process.pid, host: hostname() });
-    const probe = pgStore(url, systemClock, { pid: process.pid, host: hostname() });
+    const store = pgStore(url, systemClock, { pid: process.pid, host: thisHost() });
+    const probe = pgStore(url, systemClock, { pid: process.pid, host: thisHost() });
     const x = store.schedules.create(sched("x"));
     const started = store.lifecycle.startNew({ kind: "run", schedule: "x", scheduleId: x.id, scheduledTime: 0, database: "d", table: "t", config: "c", stream: scheduleStream(x.id) });
     if (started.status !== "started") throw new Error(started.status);
     const worker = spawn("sleep", ["60"], { stdio: "ignore" });
     try {
-      store.lifecycle.handOver(started.job, started.token, { pid: worker.pid as number, host: hostname() });
+      store.lifecycle.handOver(started.job, started.token, { pid: worker.pid as number, host: thisHost() });
       const real = process.kill.bind(process);
       const seen: number[] = [];
       let lockedAtKill: boolean | undefined;
