@@ -9,6 +9,7 @@ import { defineConfig } from "vitest/config";
 const SLOW_FIRST = [
   "test/integration/soak.test.ts",
   "test/integration/soak-postgres.test.ts",
+  "test/integration/soak-several-daemons.test.ts",
   "test/integration/several-daemons.test.ts",
   "test/integration/connector.test.ts",
   "test/integration/owned-state.test.ts",

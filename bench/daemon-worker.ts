@@ -14,37 +14,13 @@ import { Scheduler } from "../src/daemon/scheduler.js";
 import { StateSlotStore } from "../src/daemon/slot-store.js";
 import { SlotCalculator, type ScheduleDefinition } from "../src/schedule/index.js";
 import { openStore } from "../src/store/index.js";
+import { pattern, ZONES } from "./schedule-mix.js";
 
 const count = Number(process.argv[2] ?? 10_000);
 const seconds = Number(process.argv[3] ?? 120);
 const home = mkdtempSync(join(tmpdir(), "itd-bench-daemon-"));
 const store = openStore(home, systemClock);
 
-const ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "America/Los_Angeles", "Europe/Berlin"];
-function pattern(i: number): string {
-  switch (i % 10) {
-    case 0:
-      return "* * * * *"; // 10 % due every minute
-    case 1:
-      return `${i % 60} * * * *`;
-    case 2:
-      return `*/${[5, 10, 15, 20, 30][i % 5]} * * * *`;
-    case 3:
-      return `${i % 60} ${i % 24} * * *`;
-    case 4:
-      return `${i % 60} ${i % 24},${(i + 12) % 24} * * *`;
-    case 5:
-      return `${i % 60} */${[2, 3, 4, 6][i % 4]} * * *`;
-    case 6:
-      return `${i % 60} ${i % 24} * * ${i % 7}`;
-    case 7:
-      return `${i % 60} ${i % 24} ${1 + (i % 28)} * *`;
-    case 8:
-      return "@hourly";
-    default:
-      return `${i % 60} 9-17 * * 1-5`;
-  }
-}
 const config = { in: { type: "iterable", api_key: "${ITERABLE_API_KEY}", data_type: "campaign" } };
 const defs: ScheduleDefinition[] = [];
 store.db.transaction(() => {

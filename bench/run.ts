@@ -7,6 +7,7 @@ import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { importBench, importBenchMarkdown } from "./import.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
+import { failoverBench, failoverBenchMarkdown } from "./failover.js";
 import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
 import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
@@ -42,6 +43,11 @@ if (only === undefined || only === "import") {
 if (only === undefined || only === "postgres") {
   const pgb = await postgresBench({ quick, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## PostgreSQL warehouse: itd against a raw COPY", "", postgresBenchMarkdown(pgb), "");
+}
+
+if (only === undefined || only === "failover") {
+  const fo = await failoverBench({ quick, log: (line) => process.stderr.write(`${line}\n`) });
+  out.push("## Several daemons on one PostgreSQL state: failover, lateness, the rate budget", "", failoverBenchMarkdown(fo), "");
 }
 
 if (only === undefined || only === "warehouse") {

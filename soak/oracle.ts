@@ -50,7 +50,17 @@ export interface JobRow {
   stream: string;
 }
 
-export class StateReader {
+/** What the oracle reads from the state store: either engine's jobs and cursors. */
+export interface StateView {
+  /** The jobs of the schedule now called `schedule` (all of its stream, across renames), or every job. */
+  jobs(schedule?: string): JobRow[];
+  /** A schedule's stream (its id's), from its latest job. */
+  streamOf(schedule: string): string | undefined;
+  cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined;
+  close(): void;
+}
+
+export class StateReader implements StateView {
   private readonly db: Database.Database;
   private readonly own: boolean;
   /** `archive`: jobs the soak pruned from history (by id), seen as if still there. */
@@ -60,11 +70,7 @@ export class StateReader {
     if (this.own) this.db.pragma("busy_timeout = 5000");
   }
   private withArchive(rows: JobRow[], keep: (j: JobRow) => boolean): JobRow[] {
-    if (this.archive.size === 0) return rows;
-    const byId = new Map<number, JobRow>();
-    for (const j of this.archive.values()) if (keep(j)) byId.set(j.id, j);
-    for (const j of rows) byId.set(j.id, j);
-    return [...byId.values()].sort((a, b) => a.id - b.id);
+    return withArchive(this.archive, rows, keep);
   }
   /** The jobs of the schedule now called `schedule` (all of its stream, across renames), or every job. */
   jobs(schedule?: string): JobRow[] {
@@ -87,6 +93,64 @@ export class StateReader {
   }
   close(): void {
     if (this.own) this.db.close();
+  }
+}
+
+/** Both readers' merge of the jobs the soak pruned (by id) with those still there. */
+function withArchive(archive: ReadonlyMap<number, JobRow>, rows: JobRow[], keep: (j: JobRow) => boolean): JobRow[] {
+  if (archive.size === 0) return rows;
+  const byId = new Map<number, JobRow>();
+  for (const j of archive.values()) if (keep(j)) byId.set(j.id, j);
+  for (const j of rows) byId.set(j.id, j);
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The jobs and cursors of a PostgreSQL state store (schema itd_state), read
+ * once when made (`readPgState`): the oracle's view at the end of the soak,
+ * and the progress lines' and the drain's while it runs.
+ */
+class PgStateSnapshot implements StateView {
+  constructor(
+    private readonly rows: JobRow[],
+    private readonly cursors: ReadonlyMap<string, { configDiff: unknown; jobId: number | null }>,
+    private readonly archive: ReadonlyMap<number, JobRow>,
+  ) {}
+  jobs(schedule?: string): JobRow[] {
+    if (schedule === undefined) return withArchive(this.archive, this.rows, () => true);
+    const stream = this.streamOf(schedule);
+    if (stream === undefined) return [];
+    return withArchive(this.archive, this.rows.filter((j) => j.stream === stream), (j) => j.stream === stream);
+  }
+  streamOf(schedule: string): string | undefined {
+    for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]?.schedule === schedule) return this.rows[i]?.stream;
+    return [...this.archive.values()].filter((j) => j.schedule === schedule).sort((a, b) => b.id - a.id)[0]?.stream;
+  }
+  cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined {
+    return this.cursors.get(stream);
+  }
+  close(): void {}
+}
+
+/** A PostgreSQL state store's jobs and cursors now (in one read-only transaction), with the jobs the soak pruned. */
+export async function readPgState(url: string, archive: ReadonlyMap<number, JobRow> = new Map()): Promise<StateView> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const jobs = await client.query<Record<keyof JobRow, string | null>>(
+      "SELECT id, kind, schedule, scheduled_time, status, error, records, stream FROM itd_state.jobs ORDER BY id",
+    );
+    const cursors = await client.query<{ stream: string; config_diff: string; job_id: string | null }>("SELECT stream, config_diff, job_id FROM itd_state.cursors");
+    await client.query("COMMIT");
+    const rows: JobRow[] = jobs.rows.map((r) => ({
+      id: Number(r.id), kind: String(r.kind), schedule: r.schedule, scheduled_time: r.scheduled_time === null ? null : Number(r.scheduled_time),
+      status: String(r.status), error: r.error, records: Number(r.records), stream: String(r.stream),
+    }));
+    const byStream = new Map(cursors.rows.map((c) => [c.stream, { configDiff: JSON.parse(c.config_diff) as unknown, jobId: c.job_id === null ? null : Number(c.job_id) }]));
+    return new PgStateSnapshot(rows, byStream, archive);
+  } finally {
+    await client.end();
   }
 }
 
@@ -216,7 +280,7 @@ const superseded = (j: JobRow): boolean => j.status === "killed" || (j.status ==
 export async function checkTable(
   cfg: GeneratorConfig,
   wh: WarehouseReader,
-  state: StateReader,
+  state: StateView,
   s: Pick<SoakSchedule, "name" | "database" | "table"> & { expect: Expectation; alsoIn?: readonly string[] },
 ): Promise<TableVerdict> {
   const databases = [s.database, ...(s.alsoIn ?? [])];
@@ -324,7 +388,7 @@ export async function checkTable(
  * earlier rows only interruptions (`error: interrupted…`, `killed`) that were
  * run again.
  */
-export function checkSlots(state: StateReader, name: string, cron: string, timezone: string, from: number, through: number): SlotVerdict {
+export function checkSlots(state: StateView, name: string, cron: string, timezone: string, from: number, through: number): SlotVerdict {
   const calc = new SlotCalculator();
   const slots = new Set<number>();
   for (let t = calc.next(cron, timezone, from); t !== undefined && t <= through; t = calc.next(cron, timezone, t)) slots.add(t);

