@@ -89,6 +89,8 @@ export class Services {
    * process on every host shares through it. Made on first use (a job process of the daemon sets its own).
    */
   get budgets(): RateBudget {
+    // The shared budget's table is the state store's: opened (and so made, on a fresh PostgreSQL) first.
+    if (this.budgetsInstance === undefined && this.stateSetting.setting.engine === "postgres") void this.store;
     // Durations only (rate windows, retries): this host's clock, which does not jump when the store opens.
     this.budgetsInstance ??= makeBudgets(this.baseClock, this.rateLimits, this.stateSetting.setting);
     return this.budgetsInstance;

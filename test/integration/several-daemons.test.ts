@@ -241,3 +241,20 @@ describe("three daemons sharing one API key", () => {
     }
   }, 180_000);
 });
+
+describe("the first command on a fresh PostgreSQL state store", () => {
+  it("is one that sends a request to Iterable (guess): the shared rate budget's table is made with the state", async () => {
+    const state = await freshPgDatabase("itd_state_guess");
+    const dir = tempDir("itd-guess-");
+    writeFileSync(
+      join(dir, "seed.yml"),
+      ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
+        "  export_data_type: emailSend", "  start_time: '2026-12-01T00:00:00Z'", ""].join("\n"),
+    );
+    const r = await runItd(["connector:guess", "seed.yml", "-o", "load.yml"], { cwd: dir, env: { ITD_HOME: join(dir, "home"), ITD_STATE: state, ITERABLE_API_KEY: KEY } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const grants = await withPg(state, async (c) => Number((await c.query("SELECT count(*) AS n FROM itd_state.rate_grants")).rows[0].n));
+    expect(grants).toBeGreaterThan(0);
+  }, 60_000);
+});
