@@ -140,7 +140,14 @@ export class Services {
 
   get store(): Store {
     this.checkHome();
-    this.storeInstance ??= openStore(this.home, this.baseClock, { state: this.stateSetting.setting });
+    if (this.storeInstance === undefined) {
+      this.storeInstance = openStore(this.home, this.baseClock, { state: this.stateSetting.setting });
+      const a = this.storeInstance.adopted;
+      // Once, by whichever command first opens the new store from this home: said where an operator sees it.
+      if (a !== undefined) {
+        process.stderr.write(`itd: the PostgreSQL state store was empty: copied ${a.file} into it (${a.schedules} schedules, ${a.jobs} jobs, ${a.cursors} cursors)\n`);
+      }
+    }
     return this.storeInstance;
   }
 

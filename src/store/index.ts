@@ -4,6 +4,7 @@ import { isProcessAlive, thisHost } from "../pid.js";
 import { CursorStore } from "./cursors.js";
 import { JobStore } from "./jobs.js";
 import { DAEMON_LEASE_MS, LeaseStore, type Holder } from "./leases.js";
+import type { Adopted } from "./postgres/adopt.js";
 import { openPgStateDb } from "./postgres/open.js";
 import { JobLifecycle } from "./lifecycle.js";
 import { openStateDb, type Db } from "./open.js";
@@ -32,6 +33,8 @@ export interface Store {
   now(): number;
   /** Measures again how far this host's clock is from the database's (PostgreSQL; the daemon does at each beat). */
   syncClock(): void;
+  /** What this opening copied from the home's state.db into a PostgreSQL state store that held nothing yet. */
+  readonly adopted: Adopted | undefined;
   close(): void;
 }
 
@@ -48,8 +51,11 @@ export function openStore(
   let db: Db;
   let now: () => number;
   let syncClock = (): void => undefined;
+  let adopted: Adopted | undefined;
   if (state.engine === "postgres") {
-    const pg = openPgStateDb(state.target, { readonly: options.readonly === true });
+    const opened = openPgStateDb(state.target, { readonly: options.readonly === true, home });
+    const pg = opened.db;
+    adopted = opened.adopted;
     db = pg;
     // Time is the database's (design §6b): leases, marks and history agree whatever this host's clock says.
     let offset = pg.clockOffset(() => clock.now());
@@ -75,5 +81,5 @@ export function openStore(
     if (v === undefined) throw new StoreError("state.db has no home id (its migrations did not run)");
     return BigInt(v).toString(16).padStart(16, "0");
   };
-  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, homeId, now, syncClock, close: () => db.close() };
+  return { db, jobs, cursors: new CursorStore(db, now), schedules, daemon, leases, lifecycle, homeId, now, syncClock, adopted, close: () => db.close() };
 }

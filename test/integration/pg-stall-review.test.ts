@@ -139,13 +139,13 @@ describe("a host whose clock is an hour ahead of the shared state store's (revie
   }, 60_000);
 });
 
-// NOT FIXED (the fix is a decision: import state.db into the shared store, or refuse to start over it): a home
-// switched from its state.db to a PostgreSQL state store (--state, $ITD_STATE, state:) starts from an empty state,
-// silently — its CLI schedules are gone, and its file schedules get new ids, so new streams (named by the new
-// store's home id in a shared warehouse): an incremental schedule starts again at in.start_time and imports,
-// again, everything its state.db's cursor had passed. Nothing warns.
+// A home switched from its state.db to a PostgreSQL state store (--state, $ITD_STATE, state:) started from an empty
+// state, silently — its CLI schedules gone, and its file schedules given new ids, so new streams (named by the new
+// store's home id in a shared warehouse): an incremental schedule started again at in.start_time and imported,
+// again, everything its state.db's cursor had passed. The first process of the home to open an empty PostgreSQL
+// state store now copies its state.db into it (store/postgres/adopt.ts), and says so.
 describe("a home switched from state.db to a PostgreSQL state store (review 14)", () => {
-  it.fails("does not import again what its state.db's cursor had passed", async () => {
+  it("does not import again what its state.db's cursor had passed", async () => {
     const state = await freshPgDatabase("itd_state_switch");
     const warehouse = await freshPgDatabase("itd_wh_switch");
     const root = tempDir("itd-switch-");
@@ -166,6 +166,7 @@ describe("a home switched from state.db to a PostgreSQL state store (review 14)"
     await sleep(1_500);
     const second = await runItd(["connector:run", "sends", "--foreground"], { cwd: root, env: { ...env, ITD_STATE: state } });
     expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/the PostgreSQL state store was empty: copied .*state\.db into it \(0 schedules, 1 jobs, 1 cursors\)/);
     const ids = await withPg(warehouse, async (c) => (await c.query(`SELECT message_id FROM anchors.sends`)).rows.map((r: { message_id: string }) => r.message_id));
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.length - new Set(ids).size, "records imported twice").toBe(0);

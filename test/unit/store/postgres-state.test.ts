@@ -208,3 +208,43 @@ describe("several processes at once", () => {
     expect(jobs.length).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe("a home switching to a PostgreSQL state store", () => {
+  it("brings its state.db along, once: ids, marks, cursors, history, tokens and the home's id", () => {
+    const home = mkdtempSync(join(tmpdir(), "itd-adopt-"));
+    const local = openStore(home, new FakeClock(T0), { holder: { pid: 100, host: "here" }, isAlive: () => true });
+    local.schedules.create({ ...def, name: "zz" }); // id 1
+    const a = local.schedules.create(def); // id 2
+    local.schedules.delete("zz");
+    local.lifecycle.queueSlot(slotJob(a.id, T0 + 3_600_000));
+    local.cursors.rewind(scheduleStream(a.id), { in: { start_time: "2026-01-01T05:00:00Z" } });
+    const started = local.lifecycle.startNew({ kind: "issue", database: "db1", table: "t1", config: "", stream: "load#1" });
+    if (started.status !== "started") throw new Error(started.status);
+    const homeId = local.homeId();
+    local.close();
+
+    const target = parsePostgresUrl(url, {}, "test");
+    const shared = openStore(home, new FakeClock(T0), { state: { engine: "postgres", target }, holder: { pid: 100, host: "here" }, isAlive: () => true });
+    opened.push(shared);
+    expect(shared.adopted).toMatchObject({ schedules: 1, jobs: 2, cursors: 1 });
+    expect(shared.homeId()).toBe(homeId);
+    expect(shared.schedules.get("a").id).toBe(a.id);
+    expect(shared.schedules.firedThrough(a.id)).toBe(T0 + 3_600_000);
+    expect(shared.cursors.get(scheduleStream(a.id))?.position).toEqual({ epoch: 1, seq: 0 });
+    expect(shared.jobs.listJobs().map((j) => j.id).sort()).toEqual([1, 2]);
+    // New ids and tokens come after the copied ones.
+    expect(shared.schedules.create({ ...def, name: "b" }).id).toBe(3);
+    const again = shared.lifecycle.startNew({ kind: "issue", database: "db1", table: "t1", config: "", stream: "load#2" });
+    if (again.status !== "started") throw new Error(again.status);
+    expect(again.token).toBeGreaterThan(started.token);
+    expect(again.job.id).toBe(3);
+
+    // Another home's state.db is not copied over a store that has state.
+    const other = mkdtempSync(join(tmpdir(), "itd-adopt-"));
+    openStore(other, new FakeClock(T0)).close();
+    const second = openStore(other, new FakeClock(T0), { state: { engine: "postgres", target } });
+    opened.push(second);
+    expect(second.adopted).toBeUndefined();
+    expect(second.schedules.list().map((x) => x.name)).toEqual(["a", "b"]);
+  });
+});
