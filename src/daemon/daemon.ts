@@ -85,6 +85,9 @@ export interface DaemonDeps {
 const POLL_MS = 1_000;
 /** How long a starting daemon waits for another process's write lock on state.db. */
 const STATE_LOCK_WAIT_MS = 120_000;
+/** Finished jobs the daemon prunes in one transaction, and how long one dispatch goes on pruning (see prune()). */
+const PRUNE_BATCH = 5_000;
+const PRUNE_BUDGET_MS = 1_000;
 /** How often the daemon looks for jobs whose process died (its own children, foreground runs, other daemons'). */
 const RECOVER_MS = 5_000;
 /** Defaults of the warm job processes' recycling limits. */
@@ -369,13 +372,27 @@ export class Daemon {
   }
 
   private lastPrune = 0;
+  /**
+   * Prunes history past the retention, hourly, PRUNE_BATCH jobs at a time: a long history (a retention set on a
+   * years-old store) goes a batch a dispatch. One delete of it all blocked this thread for longer than the lease
+   * (a million jobs: 12 s on PostgreSQL), and a daemon on a shared store exited, pruned again when started, and
+   * so on for ever once the delete outlasted the server's statement timeout.
+   */
   private prune(): void {
     const ms = this.deps.settings.historyRetentionMs;
     const now = this.deps.clock.now();
     if (ms === undefined || now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
-    const n = this.deps.store.jobs.prune(now - ms);
-    if (n > 0) this.deps.logger.info({ pruned: n }, "job history pruned");
+    let pruned = 0;
+    let more = true;
+    for (const began = Date.now(); more && Date.now() - began < PRUNE_BUDGET_MS; ) {
+      const n = this.deps.store.jobs.prune(now - ms, PRUNE_BATCH);
+      pruned += n;
+      more = n >= PRUNE_BATCH;
+    }
+    // More to go: the next dispatch (within a second) goes on.
+    if (more) this.lastPrune = 0;
+    if (pruned > 0) this.deps.logger.info({ pruned }, "job history pruned");
   }
 
   private onSchedulerEvent(e: SchedulerEvent): void {

@@ -270,12 +270,25 @@ export class JobStore {
   /**
    * Deletes finished jobs (and their logs) that ended before `before`; queued
    * and running jobs stay, and cursors live elsewhere. Returns how many went.
+   * `limit`: at most that many (the oldest first), so a long history goes in
+   * short transactions — the daemon's thread waits for each.
    */
-  prune(before: number): number {
+  prune(before: number, limit?: number): number {
     return this.db.transaction(() => {
       const where = `end_at IS NOT NULL AND end_at < ? AND status IN ('success', 'error', 'killed', 'skipped')`;
-      this.db.prepare(`DELETE FROM job_logs WHERE job_id IN (SELECT id FROM jobs WHERE ${where})`).run(before);
-      return this.db.prepare(`DELETE FROM jobs WHERE ${where}`).run(before).changes;
+      if (limit === undefined) {
+        this.db.prepare(`DELETE FROM job_logs WHERE job_id IN (SELECT id FROM jobs WHERE ${where})`).run(before);
+        return this.db.prepare(`DELETE FROM jobs WHERE ${where}`).run(before).changes;
+      }
+      // The oldest `limit` of them are those in the id range they span: deleted by that range, an index seek in
+      // job_logs (a million jobs' logs are not scanned for each batch).
+      const span = this.db
+        .prepare(`SELECT min(id) AS lo, max(id) AS hi FROM (SELECT id FROM jobs WHERE ${where} ORDER BY id LIMIT ?) AS b`)
+        .get(before, limit) as { lo: number | null; hi: number | null };
+      if (span.lo === null || span.hi === null) return 0;
+      const inSpan = `id >= ? AND id <= ? AND ${where}`;
+      this.db.prepare(`DELETE FROM job_logs WHERE job_id >= ? AND job_id <= ? AND job_id IN (SELECT id FROM jobs WHERE ${inSpan})`).run(span.lo, span.hi, span.lo, span.hi, before);
+      return this.db.prepare(`DELETE FROM jobs WHERE ${inSpan}`).run(span.lo, span.hi, before).changes;
     })();
   }
 

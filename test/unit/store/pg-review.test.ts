@@ -277,4 +277,24 @@ describe("the state store on PostgreSQL (review 14)", () => {
     await withPg(url, (c) => c.query(`UPDATE itd_state.schedules SET paused = 1 WHERE name = 'a'`));
     expect(s.schedules.version()).toBeGreaterThan(before);
   });
+
+  it("prunes history a batch at a time, oldest first, with the batch's logs", async () => {
+    const url = await freshPgDatabase();
+    const s = pgStore(url);
+    for (let i = 0; i < 5; i++) {
+      const started = s.lifecycle.startNew({ kind: "issue", database: "d", table: "t", config: "c", stream: `st${i}` });
+      if (started.status !== "started") throw new Error(started.status);
+      s.jobs.appendLog(started.job.id, "info", "x");
+      s.lifecycle.finish(started.job, started.token, { status: "success", records: 0, skippedRecords: 0, bytes: 0 });
+    }
+    const queued = s.jobs.createJob({ kind: "run", database: "d", table: "t", config: "c", stream: "q" });
+    expect(s.jobs.prune(Date.UTC(2100, 0, 1), 2)).toBe(2);
+    expect(s.jobs.listJobs().map((j) => j.id)).toEqual([queued.id, 5, 4, 3]);
+    expect(s.jobs.logs(1)).toEqual([]);
+    expect(s.jobs.logs(3)).toHaveLength(1);
+    expect(s.jobs.prune(Date.UTC(2100, 0, 1), 2)).toBe(2);
+    expect(s.jobs.prune(Date.UTC(2100, 0, 1), 2)).toBe(1);
+    expect(s.jobs.prune(Date.UTC(2100, 0, 1), 2)).toBe(0);
+    expect(s.jobs.listJobs().map((j) => j.id)).toEqual([queued.id]);
+  });
 });
