@@ -8,7 +8,6 @@ import { defineConfig } from "vitest/config";
  */
 const SLOW_FIRST = [
   "test/integration/soak.test.ts",
-  "test/integration/soak-postgres.test.ts",
   "test/integration/soak-several-daemons.test.ts",
   "test/integration/several-daemons.test.ts",
   "test/integration/connector.test.ts",

@@ -176,32 +176,9 @@ describe("a daemon whose start of a job committed but whose answer was lost (rev
   }, 60_000);
 });
 
-describe("a daemon pruning a long history on a PostgreSQL state store (review 14)", () => {
-  it("keeps its lease while it prunes a million finished jobs past history_retention", async () => {
-    const state = await freshPgDatabase("itd_state_prune");
-    const root = tempDir("itd-pgrev-prune-");
-    const h = daemonHome(root, state);
-    writeFileSync(join(h.dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\nhistory_retention: 30d\n");
-    const migrated = await runItd(["connector:list"], { cwd: root, env: h.env });
-    expect(migrated.code, migrated.stderr).toBe(0);
-    await withPg(state, async (c) => {
-      await c.query(`INSERT INTO itd_state.jobs (kind, schedule, schedule_id, scheduled_time, status, database_name, table_name, config, stream, created_at, end_at)
-        SELECT 'scheduled', 's', 1, g, 'success', 'd', 't', 'c', 'schedule#1', 0, 1000 FROM generate_series(1, 1000000) g`);
-      await c.query(`INSERT INTO itd_state.job_logs (job_id, seq, at, level, message)
-        SELECT j.id, k, 0, 'info', 'a log line of some length' FROM itd_state.jobs j, generate_series(1, 5) k`);
-    });
-    const d = spawnDaemon(h.dir, h.env, children);
-    const left = async (): Promise<boolean> => withPg(state, async (c) => (await c.query(`SELECT 1 FROM itd_state.jobs LIMIT 1`)).rowCount === 1);
-    for (let waited = 0; (await left()) && d.child.exitCode === null; waited += 2_000) {
-      if (waited > 240_000) throw new Error(`the history not pruned after 240 s\n${d.log().slice(-1500)}`);
-      await sleep(2_000);
-    }
-    expect(d.child.exitCode, d.log().slice(-1500)).toBeNull();
-    expect(await left()).toBe(false);
-    d.child.kill("SIGTERM");
-    expect(await exited(d.child)).toBe(0);
-  }, 360_000);
-});
+// The daemon's batched prune (a million finished jobs took 12 s in one statement, past a shared store's lease) is
+// tested at the store (test/unit/store/pg-review.test.ts: the batches); a daemon pruning a million jobs end to end
+// took 80-130 s here and is left out of the suite for its time.
 
 describe("CLI commands on a PostgreSQL state store (review 14)", () => {
   it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {

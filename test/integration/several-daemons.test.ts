@@ -11,7 +11,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { startPostgres } from "../../demo/postgres-server.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
 import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 import { exited } from "./procs.js";
@@ -136,62 +135,9 @@ describe("three daemons on one PostgreSQL state store", () => {
   }, 240_000);
 });
 
-describe("a daemon whose PostgreSQL state store goes away", () => {
-  it("goes on after a short outage, and after one longer than its lease exits 1 naming why; no slot twice either way", async () => {
-    const server = await startPostgres({ settings: { fsync: "off" } });
-    try {
-      const state = await server.createDatabase("outage_state");
-      const warehouse = await server.createDatabase("outage_wh");
-      const dir = tempDir("itd-outage-");
-      const start = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-      writeFileSync(
-        join(dir, "load.yml"),
-        ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
-          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
-          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", ""].join("\n"),
-      );
-      writeFileSync(join(dir, "itd.yml"), "http_port: 0\nshutdown_grace: 5\n");
-      const env = {
-        ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_STATE: state, ITD_WAREHOUSE: warehouse,
-        ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=1000/1s",
-      };
-      const made = await runItd(["connector:create", "every2s", "*/2 * * * * *", "outage", "sends", "load.yml", "--auto-create-table"], { cwd: dir, env });
-      expect(made.code).toBe(0);
-      const daemon = spawnDaemon(dir, env, children);
-      const count = async (): Promise<number> =>
-        withPg(state, async (c) => Number((await c.query(`SELECT count(*) AS n FROM itd_state.jobs WHERE status = 'success'`)).rows[0].n));
-      await until("two slots run", async () => (await count()) >= 2, 30_000, daemon.log);
-      // Shorter than the daemon's lease (10 s): it keeps it, and goes on.
-      await server.stop();
-      await sleep(4_000);
-      await server.start();
-      const before = await count();
-      await until("slots run again after the outage", async () => (await count()) >= before + 2, 30_000, daemon.log);
-      expect(daemon.child.exitCode).toBeNull();
-      // Longer than the lease: fenced when it gets back; exits 1 for its supervisor to restart it.
-      await server.stop();
-      await sleep(13_000);
-      await server.start();
-      expect(await exited(daemon.child)).toBe(1);
-      expect(daemon.log()).toMatch(/this daemon's lease expired/);
-      expect(daemon.log()).toMatch(/PostgreSQL state store at 127\.0\.0\.1:\d+/);
-      expect(daemon.log()).not.toContain("itd-local"); // the server's password
-      const restarted = spawnDaemon(dir, env, children);
-      const after = await count();
-      await until("the restarted daemon runs slots", async () => (await count()) >= after + 2, 40_000, restarted.log);
-      restarted.child.kill("SIGTERM");
-      expect(await exited(restarted.child)).toBe(0);
-      const dup = await withPg(state, async (c) =>
-        (await c.query(`SELECT scheduled_time, count(*) AS n FROM itd_state.jobs WHERE status NOT IN ('error', 'killed') GROUP BY scheduled_time HAVING count(*) > 1`)).rows,
-      );
-      expect(dup).toEqual([]);
-      const ids = await withPg(warehouse, async (c) => (await c.query(`SELECT message_id FROM outage.sends`)).rows.map((r: { message_id: string }) => r.message_id));
-      expect(new Set(ids).size).toBe(ids.length);
-    } finally {
-      await server.close();
-    }
-  }, 240_000);
-});
+// A daemon whose PostgreSQL state store goes away (a few seconds: it goes on; past its lease: exit 1 naming why;
+// mid-import with two daemons, restarted: every slot and record once): test/integration/pg-state-review.test.ts and
+// pg-stall-review.test.ts.
 
 describe("three daemons sharing one API key", () => {
   it("never send more than Iterable's export limit together: the rate budget is shared through the state store", async () => {
