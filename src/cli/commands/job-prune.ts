@@ -13,6 +13,9 @@ export function parseAge(flag: string, value: string): number {
   return ms;
 }
 
+/** Finished jobs deleted per transaction. */
+const PRUNE_BATCH = 20_000;
+
 export const jobPruneCommand: CommandImpl = {
   async run(ctx) {
     const { values } = parseCommandArgs(
@@ -46,7 +49,10 @@ export const jobPruneCommand: CommandImpl = {
           return 1;
         }
       }
-      const n = s.store.jobs.prune(before);
+      // In batches, each its own transaction: a long history on a PostgreSQL state store in one statement would
+      // outlast the server's statement timeout (and hold the daemons' claims back meanwhile).
+      let n = 0;
+      for (let k = s.store.jobs.prune(before, PRUNE_BATCH); k > 0; k = s.store.jobs.prune(before, PRUNE_BATCH)) n += k;
       ctx.stdout.write(`Pruned ${n} job(s) that ended more than ${values["older-than"]} ago.\n`);
       return 0;
     });
