@@ -15,6 +15,7 @@ import type { CommandImpl } from "../command.js";
 import { catalogWith, schedulesDir } from "../schedule-catalog.js";
 import { checkConfigShape, readScheduleFilesChecked } from "../schedule-config.js";
 import { makeBudgets, Services } from "../services.js";
+import { describeState } from "../../config/state.js";
 import { redactedConfigText } from "../../daemon/slot-store.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
@@ -111,7 +112,7 @@ export const daemonCommand: CommandImpl = {
     logger.info(
       {
         home: services.home, config: file ?? null, schedulesDir: dir, warehouse: services.warehouse.location,
-        state: state.setting.engine === "sqlite" ? `${services.home}/state.db` : state.setting.target.shown,
+        state: describeState(state.setting, services.home),
         jobTimeoutMs: config.job_timeout || null, iterableTimeouts: services.timeouts,
         jobProcesses: jobProcessSettings(config).jobProcesses,
       },

@@ -204,11 +204,19 @@ export class PgSyncDb implements Db {
   }
 
   private outermost<A extends unknown[], R>(fn: (...args: A) => R, args: A): R {
+    return this.attempts("BEGIN", () => fn(...args));
+  }
+
+  /**
+   * `fn` between `begin` and COMMIT, run again after a serialization failure or a deadlock (rolled back, so
+   * nothing of the failed attempt stays) — never after a connection that broke: it may have committed.
+   */
+  private attempts<R>(begin: string, fn: () => R): R {
     for (let attempt = 1; ; attempt++) {
-      this.query("BEGIN", []);
+      this.query(begin, []);
       this.depth = 1;
       try {
-        const result = fn(...args);
+        const result = fn();
         this.query("COMMIT", []);
         return result;
       } catch (err) {
@@ -219,7 +227,6 @@ export class PgSyncDb implements Db {
             // the connection broke: the server rolls the transaction back when the session ends
           }
         }
-        // A connection that broke at COMMIT may have committed: the transaction is never run twice on a guess.
         if (this.broken || !this.retryable(err, attempt)) throw err;
       } finally {
         this.depth = 0;
@@ -252,27 +259,7 @@ export class PgSyncDb implements Db {
    */
   readCommitted<R>(fn: () => R): R {
     if (this.depth > 0) throw new Error("readCommitted inside a transaction");
-    for (let attempt = 1; ; attempt++) {
-      this.query("BEGIN ISOLATION LEVEL READ COMMITTED", []);
-      this.depth = 1;
-      try {
-        const result = fn();
-        this.query("COMMIT", []);
-        return result;
-      } catch (err) {
-        if (!this.broken) {
-          try {
-            this.query("ROLLBACK", []);
-          } catch {
-            // the session ends with the connection
-          }
-        }
-        if (this.broken || !this.retryable(err, attempt)) throw err;
-      } finally {
-        this.depth = 0;
-      }
-      pause(backoff(attempt));
-    }
+    return this.attempts("BEGIN ISOLATION LEVEL READ COMMITTED", fn);
   }
 
   batch<R>(fn: () => R): R {
