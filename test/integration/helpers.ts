@@ -103,3 +103,20 @@ export async function spawnFake(args: readonly string[]): Promise<FakeProcess> {
       }),
   };
 }
+
+/**
+ * An incremental emailSend load.yml against `baseUrl` from `start` (two columns: created_at, message_id), its
+ * key from ${ITERABLE_API_KEY}; `extra`: more `in:` lines (e.g. "  retry_limit: 0").
+ */
+export function incrementalSendsLoad(baseUrl: string, start: string, extra: readonly string[] = []): string {
+  return [
+    "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${baseUrl}`, "  data_type: export_data",
+    "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`, ...extra,
+    "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
+  ].join("\n");
+}
+
+/** This minute's start minus `minutes`, as an RFC 3339 UTC time without milliseconds. */
+export function minutesAgo(minutes: number): string {
+  return new Date(Math.floor(Date.now() / 60_000) * 60_000 - minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
-import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { incrementalSendsLoad, minutesAgo, runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 import { exited } from "./procs.js";
 
 const KEY = "stall-review-key-14";
@@ -40,14 +40,10 @@ describe("a daemon stopped past its lease on a PostgreSQL state store (review 14
     const state = await freshPgDatabase("itd_state_stall");
     const warehouse = await freshPgDatabase("itd_wh_stall");
     const root = tempDir("itd-stall-");
-    const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const start = minutesAgo(1);
     writeFileSync(
       join(root, "load.yml"),
-      [
-        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
-        "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
-        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-      ].join("\n"),
+      incrementalSendsLoad(fake.url, start),
     );
     const homes = [0, 1].map((i) => {
       const dir = join(root, `host${i}`);
@@ -115,11 +111,7 @@ describe("a host whose clock is an hour ahead of the shared state store's (revie
     const start = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
     writeFileSync(
       join(root, "load.yml"),
-      [
-        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
-        "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
-        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-      ].join("\n"),
+      incrementalSendsLoad(fake.url, start),
     );
     // This host's clock: an hour ahead (Date.now of the itd process).
     writeFileSync(join(root, "skew.mjs"), "const real = Date.now; Date.now = () => real() + 3_600_000;\n");
@@ -183,11 +175,7 @@ describe("two daemons whose PostgreSQL (state and warehouse) goes away for longe
       const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
       writeFileSync(
         join(root, "load.yml"),
-        [
-          "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
-          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
-          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-        ].join("\n"),
+        incrementalSendsLoad(fake.url, start),
       );
       const homes = [0, 1].map((i) => {
         const dir = join(root, `host${i}`);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
-import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { incrementalSendsLoad, minutesAgo, runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
 import { exited } from "./procs.js";
 
 const KEY = "several-daemons-key-14";
@@ -37,14 +37,10 @@ describe("three daemons on one PostgreSQL state store", () => {
     const state = await freshPgDatabase("itd_state_it");
     const warehouse = await freshPgDatabase("itd_wh_it");
     const root = tempDir("itd-several-");
-    const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const start = minutesAgo(1);
     writeFileSync(
       join(root, "load.yml"),
-      [
-        "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${fake.url}`, "  data_type: export_data",
-        "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`,
-        "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
-      ].join("\n"),
+      incrementalSendsLoad(fake.url, start),
     );
     const homes = [0, 1, 2].map((i) => {
       const dir = join(root, `host${i}`);
@@ -148,12 +144,7 @@ describe("three daemons sharing one API key", () => {
       const warehouse = await freshPgDatabase("itd_wh_budget");
       const root = tempDir("itd-budget-");
       const start = new Date(Date.now() - 30_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-      writeFileSync(
-        join(root, "load.yml"),
-        ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${limited.url}`, "  data_type: export_data",
-          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${start}'`, "  retry_limit: 0",
-          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", ""].join("\n"),
-      );
+      writeFileSync(join(root, "load.yml"), incrementalSendsLoad(limited.url, start, ["  retry_limit: 0"]));
       const envs = [0, 1, 2].map((i) => {
         const dir = join(root, `host${i}`);
         mkdirSync(dir);
