@@ -217,7 +217,8 @@ try {
     say("11c. Two daemons (two homes, as on two hosts) sharing one PostgreSQL state: every slot once, one of them SIGKILLed");
     const stateUrl = await pgServer.createDatabase("itd_state");
     const shownState = stateUrl.replace(/:[^:@/]*@/, ":***@");
-    const shared = { ITD_STATE: stateUrl, ITD_WAREHOUSE: pgUrl };
+    // The commands run from a fresh home (a laptop's): the demo's home has a state.db, which the empty store would adopt.
+    const shared = { ITD_STATE: stateUrl, ITD_WAREHOUSE: pgUrl, ITD_HOME: join(DIR, "laptop", "home") };
     const sharedShown = `ITD_STATE='${shownState}' ITD_WAREHOUSE=…`;
     itdAs(shared, sharedShown, "connector:create", "shared_5s", "*/5 * * * * *", "demo_db", "shared_sends", "live.yml", "--auto-create-table");
     const hosts = ["host_a", "host_b"].map((h) => {
@@ -244,8 +245,12 @@ try {
       process.stdout.write(`${h}: instance ${instance}, fired ${fires.length} slot${fires.length === 1 ? "" : "s"}\n`);
     }
     itdAs(shared, sharedShown, "connector:history", "shared_5s");
-    process.stdout.write(`${bold("$ psql itd_state -c 'SELECT count(*) AS jobs, count(DISTINCT scheduled_time) AS slots … FROM itd_state.jobs'")}\n`);
-    await psqlLook(stateUrl, "", "SELECT count(*) AS jobs, count(DISTINCT scheduled_time) AS slots, min(to_timestamp(scheduled_time / 1000.0)) AS first, max(to_timestamp(scheduled_time / 1000.0)) AS last FROM itd_state.jobs WHERE schedule_id IS NOT NULL AND status NOT IN ('error', 'killed')");
+    process.stdout.write(`${bold("$ psql itd_state -c 'SELECT count(*) AS jobs, count(DISTINCT scheduled_time) AS slots … FROM itd_state.jobs …'   # every slot once")}\n`);
+    await psqlLook(
+      stateUrl,
+      "",
+      "SELECT schedule, count(*) AS jobs, count(DISTINCT scheduled_time) AS slots, to_char(to_timestamp(min(scheduled_time) / 1000.0) AT TIME ZONE 'UTC', 'HH24:MI:SS') AS first, to_char(to_timestamp(max(scheduled_time) / 1000.0) AT TIME ZONE 'UTC', 'HH24:MI:SS') AS last FROM itd_state.jobs WHERE status NOT IN ('error', 'killed') GROUP BY schedule",
+    );
   } finally {
     await pgServer.close();
   }
