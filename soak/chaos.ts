@@ -10,7 +10,7 @@
  * fenced when it wakes, launch nothing, and exit non-zero.
  */
 import type { Rng } from "../src/fake-iterable/prng.js";
-import { exited, isGone, type DaemonFleet, type SoakDaemon } from "./daemons.js";
+import { childrenOf, exited, isGone, type DaemonFleet, type SoakDaemon } from "./daemons.js";
 import type { SoakState } from "./state.js";
 
 export interface ChaosDeps {
@@ -148,6 +148,9 @@ export class Chaos {
       if (d === undefined) continue;
       const downMs = 200 + rng.float() * 4000;
       if (roll < 0.32) this.disrupt(d, () => this.stall(d, 12_000 + rng.float() * 4_000, downMs));
+      // Daemons on hosts of their own: a host dies now and then, and stays down past its jobs' stream leases, so
+      // the others must take its slots over by the leases alone (they cannot see its processes).
+      else if (d.hostname !== undefined && roll < 0.42) this.disrupt(d, () => this.hostDown(d, 35_000 + rng.float() * 10_000));
       else this.disrupt(d, () => this.kill(d, roll < 0.85 ? "SIGKILL" : "SIGTERM", downMs));
     }
   }
@@ -183,6 +186,27 @@ export class Chaos {
       d.kills.sigterm++;
     }
     this.d.say(`chaos: ${signal} daemon #${d.index} (pid ${String(child.pid)})`);
+    await exited(child);
+    await this.restartAfter(d, downMs);
+  }
+
+  /** The daemon's host dies: the daemon and its job processes SIGKILLed at once; back after `downMs`. */
+  private async hostDown(d: SoakDaemon, downMs: number): Promise<void> {
+    const child = d.child;
+    if (!child?.pid) return;
+    d.expectExit = true;
+    const jobs = childrenOf(child.pid);
+    for (const pid of [child.pid, ...jobs]) {
+      try {
+        process.kill(pid, "SIGKILL");
+        this.d.killedPids.add(pid);
+      } catch {
+        // gone already
+      }
+    }
+    d.kills.hostDown++;
+    this.d.kills.daemonSigkill++;
+    this.d.say(`chaos: host of daemon #${d.index} down (SIGKILL daemon ${child.pid} and ${jobs.length} job process(es)) for ${(downMs / 1000).toFixed(0)} s`);
     await exited(child);
     await this.restartAfter(d, downMs);
   }

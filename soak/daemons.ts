@@ -7,7 +7,7 @@
  * the other daemons then know its jobs' processes only by their leases.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from "node:fs";
 
 export interface DaemonKills {
   sigkill: number;
@@ -18,6 +18,8 @@ export interface DaemonKills {
   fenced: number;
   /** Its job processes SIGKILLed. */
   jobSigkill: number;
+  /** Its host died: the daemon and every process it started SIGKILLed at once, down for longer than a stream lease. */
+  hostDown: number;
 }
 
 export interface SoakDaemon {
@@ -70,7 +72,7 @@ export class DaemonFleet {
     this.logs = o.logFiles.map((f) => createWriteStream(f, { flags: "a" }));
     this.daemons = o.homes.map((home, index) => ({
       index, home, logFile: o.logFiles[index] as string, hostname: o.hostnames?.[index], child: undefined, startedAt: undefined, busy: false, expectExit: false,
-      starts: 0, kills: { sigkill: 0, sigterm: 0, stall: 0, fenced: 0, jobSigkill: 0 }, exitCodes: {},
+      starts: 0, kills: { sigkill: 0, sigterm: 0, stall: 0, fenced: 0, jobSigkill: 0, hostDown: 0 }, exitCodes: {},
     }));
   }
 
@@ -111,13 +113,7 @@ export class DaemonFleet {
 
   /** The daemon whose process is `pid`'s parent (its job processes), if any. */
   parentOf(pid: number): SoakDaemon | undefined {
-    let ppid: number;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    } catch {
-      return undefined;
-    }
+    const ppid = parentPid(pid);
     return this.daemons.find((d) => d.child?.pid === ppid);
   }
 
@@ -138,4 +134,22 @@ export class DaemonFleet {
   closeLogs(): void {
     for (const l of this.logs) l.end();
   }
+}
+
+/** The parent of `pid` (from /proc), or undefined when it is gone. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose parent is `pid` (a daemon's job processes). */
+export function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((p) => parentPid(p) === pid);
 }

@@ -18,6 +18,8 @@ export interface DaemonSummary {
   stall: number;
   fenced: number;
   jobSigkill: number;
+  /** Its host died (daemon and job processes SIGKILLed, down past the stream lease): daemons on hosts of their own. */
+  hostDown: number;
   exitCodes: Record<string, number>;
 }
 
@@ -59,7 +61,7 @@ export function formatSummary(s: SoakSummary): string {
     for (const d of s.perDaemon) {
       lines.push(
         `  #${d.index} ${d.hostname ?? "(this host)"} ${d.home}: started ${d.starts}×; SIGKILL ${d.sigkill}, SIGTERM ${d.sigterm}, SIGSTOP past its lease ${d.stall} (fenced ${d.fenced}), ` +
-          `its job processes SIGKILLed ${d.jobSigkill}; exits ${kv(d.exitCodes)}`,
+          `${d.hostname !== undefined ? `host down ${d.hostDown}, ` : ""}its job processes SIGKILLed ${d.jobSigkill}; exits ${kv(d.exitCodes)}`,
       );
     }
   }

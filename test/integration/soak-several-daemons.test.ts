@@ -18,7 +18,7 @@ describe("chaos soak (short) with three daemons on one PostgreSQL state", () => 
     // Daemons were killed (or stalled), and each was started again after it.
     const disrupted = summary.perDaemon.reduce((a, d) => a + d.sigkill + d.sigterm + d.stall, 0);
     expect(disrupted, text).toBeGreaterThanOrEqual(2);
-    for (const d of summary.perDaemon) expect(d.starts, text).toBe(1 + d.sigkill + d.sigterm + d.stall);
+    for (const d of summary.perDaemon) expect(d.starts, text).toBe(1 + d.sigkill + d.sigterm + d.stall + d.hostDown);
     expect(summary.jobs["success"] ?? 0, text).toBeGreaterThan(10);
     expect(summary.cli.runs, text).toBeGreaterThan(5);
     expect(summary.problems, text).toEqual([]);
