@@ -14,6 +14,7 @@ import {
   type TimeoutOptions,
 } from "../iterable/types.js";
 import { COLUMN_TYPES, OUT_MODES, type OutMode } from "../warehouse/types.js";
+import { parseDuration } from "../config/duration.js";
 import { closest } from "./config-errors.js";
 import { parseRfc3339 } from "./timestamp.js";
 
@@ -111,6 +112,30 @@ function instantField() {
 
 function timeoutField() {
   return intField(1, 86_400);
+}
+
+/** A duration (`6h`, `90m`, `2d`; 0 or `0` = none), as milliseconds; at most a year. */
+function durationField() {
+  const allowed = "expected a duration such as 30m, 6h or 2d (a whole number and ms, s, m, h, d or w), or 0";
+  return z.union([z.number(), z.string()], { error: allowed }).transform((v, ctx) => {
+    const ms = v === 0 || v === "0" ? 0 : typeof v === "string" ? parseDuration(v) : undefined;
+    if (ms !== undefined && ms <= 366 * 86_400_000) return ms;
+    ctx.addIssue({ code: "custom", message: ms === undefined ? allowed : "expected at most a year (366d)" });
+    return z.NEVER;
+  });
+}
+
+/** Column names as a list (or one comma-separated string). */
+function columnListField() {
+  const allowed = "expected a list of column names of [a-z0-9_]";
+  return z
+    .union([z.string(), z.array(z.string())], { error: allowed })
+    .transform((v, ctx) => {
+      const names = (typeof v === "string" ? v.split(",") : v).map((s) => s.trim()).filter((s) => s !== "");
+      if (names.length > 0 && names.every((n) => COLUMN_NAME.test(n)) && new Set(names).size === names.length) return names;
+      ctx.addIssue({ code: "custom", message: names.length === 0 ? allowed : `${allowed}, each once` });
+      return z.NEVER;
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -275,6 +300,19 @@ export const inFields = {
   skip_invalid_records: boolField()
     .default(false)
     .describe("Skip (and count) records with a value that does not fit its column, instead of failing the job."),
+  lookback: durationField()
+    .default(0)
+    .describe(
+      "For incremental export_data: each run re-reads this much before its cursor (e.g. 6h) and imports only the " +
+        "records not already in the table (by their de-duplication key), so events that reach Iterable late are " +
+        "not lost. Default 0 (none).",
+    ),
+  dedup_keys: columnListField()
+    .exactOptional()
+    .describe(
+      "The columns that tell one record from another when a lookback re-reads it (default: per export type, see " +
+        "the README: message_id for sends, message_id and created_at for opens and clicks, …).",
+    ),
   slice_hours: intField(1, 8760)
     .exactOptional()
     .describe(
@@ -374,6 +412,12 @@ export function inCrossFieldProblems(
     if ((v.only_fields?.length ?? 0) > 0) only("only_fields", "export_data", dt === "export_data");
     if (given("campaign_id")) only("campaign_id", "export_data", dt === "export_data");
     if (v.incremental === true) only("incremental", "export_data or campaign", dt !== "list");
+    if ((v.lookback ?? 0) > 0) {
+      only("lookback", "export_data", dt === "export_data");
+      if (dt === "export_data" && v.incremental !== true && !failed.has("incremental")) {
+        out.push({ key: "lookback", allowed: "allowed only with incremental: true (a lookback re-reads before the cursor)" });
+      }
+    }
     if (start !== undefined) only(startKey, "export_data or campaign", dt !== "list");
     if (end !== undefined) only(endKey, "export_data or campaign", dt !== "list");
   }
@@ -409,6 +453,11 @@ export function inCrossFieldProblems(
   }
   if (v.initial_retry_wait !== undefined && v.max_retry_wait !== undefined && v.initial_retry_wait > v.max_retry_wait) {
     out.push({ key: "max_retry_wait", allowed: `expected at least initial_retry_wait (${v.initial_retry_wait})` });
+  }
+  if (v.columns !== undefined && v.dedup_keys !== undefined) {
+    const names = new Set([...v.columns.map((c) => c.name), "time"]);
+    const missing = v.dedup_keys.filter((k) => !names.has(k));
+    if (missing.length > 0) out.push({ key: "dedup_keys", allowed: `expected columns of in.columns (or time); ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not` });
   }
   if (v.columns !== undefined) {
     const first = new Map<string, number>();
@@ -465,8 +514,12 @@ export const outFields = {
     .default("append")
     .describe(
       "append (default): add the rows; replace: the table becomes this run's result; truncate: same, existing " +
-        "columns kept; replace_on_new_data: replace only when the run brought rows.",
+        "columns kept; replace_on_new_data: replace only when the run brought rows; upsert: one row per " +
+        "out.primary_keys, new keys added and existing rows updated (when the new version is not older).",
     ),
+  primary_keys: columnListField()
+    .exactOptional()
+    .describe("With mode upsert: the columns that identify a row (e.g. [email], or [user_id])."),
   time_column: z
     .string({ error: "expected a column name" })
     .min(1, { error: "expected a column name" })

@@ -207,6 +207,32 @@ function locateSections(doc: unknown, prefix: string, c: Collector): Located | u
   };
 }
 
+/** Rules between in and out (issue 15): lookback, dedup_keys, mode upsert and primary_keys. */
+function keyProblems(i: InConfig, o: OutConfig): { section: "in" | "out"; key: string; allowed: string }[] {
+  const out: { section: "in" | "out"; key: string; allowed: string }[] = [];
+  const inPlace = o.mode === "append" || o.mode === "upsert";
+  if (i.lookback > 0 && !inPlace) {
+    out.push({ section: "in", key: "lookback", allowed: `allowed only with out.mode append or upsert (mode ${o.mode} re-reads everything anyway)` });
+  }
+  if (i.dedup_keys !== undefined && o.mode !== "append") {
+    out.push({ section: "in", key: "dedup_keys", allowed: `allowed only with out.mode append${o.mode === "upsert" ? " (upsert matches rows by out.primary_keys)" : ""}` });
+  }
+  if (o.mode === "upsert" && o.primary_keys === undefined) {
+    out.push({ section: "out", key: "primary_keys", allowed: "required when mode is upsert: expected the columns that identify a row, e.g. [email]" });
+  }
+  if (o.primary_keys !== undefined) {
+    if (o.mode !== "upsert") out.push({ section: "out", key: "primary_keys", allowed: `allowed only with mode: upsert (mode is ${o.mode})` });
+    else if (i.columns !== undefined) {
+      const names = new Set([...i.columns.map((c) => c.name), "time"]);
+      const missing = o.primary_keys.filter((k) => !names.has(k));
+      if (missing.length > 0) {
+        out.push({ section: "out", key: "primary_keys", allowed: `expected columns of in.columns (or time); ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not` });
+      }
+    }
+  }
+  return out;
+}
+
 const IN_SECRET_KEYS = new Set(["api_key"]);
 const NO_SECRETS = new Set<string>();
 
@@ -278,6 +304,12 @@ export function validateLoadConfig(doc: unknown, fileName: string, env: Env, opt
     if (failed.size === 0) outConfig = values as OutConfig;
   }
 
+  if (inConfig !== undefined && outConfig !== undefined) {
+    for (const p of keyProblems(inConfig, outConfig)) {
+      const raw = p.section === "in" ? rawIn : rawOut;
+      c.problems.push({ path: joinPath(paths[p.section], [p.key]), message: `${p.allowed}; got ${describeValue(raw?.[p.key])}` });
+    }
+  }
   if (c.problems.length > 0 || inConfig === undefined || outConfig === undefined || rawIn === undefined || rawOut === undefined) {
     return fail();
   }

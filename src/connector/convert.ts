@@ -22,6 +22,8 @@ export interface RowConverterOptions {
   uploadTime: number;
   /** Skip (and count) invalid records instead of throwing a DataError. */
   skipInvalidRecords: boolean;
+  /** Columns a record must give a value (an upsert's primary key, issue 15): without one it is invalid. */
+  requiredColumns?: readonly string[] | undefined;
 }
 
 export interface RowConverter {
@@ -221,6 +223,12 @@ export function createRowConverter(options: RowConverterOptions): RowConverter {
 
   const lastKeys: string[] = [];
   const lastCodes: number[] = [];
+  /** Row slots of the required columns (the time column's own slot is the row's `time`). */
+  const required = (options.requiredColumns ?? []).map((name) => {
+    const i = cols.findIndex((c) => c.name === name);
+    if (i < 0) throw new ConfigError(`The key column '${name}' is not one of in.columns`);
+    return { slot: timeMode === TIME_OWN_SLOT && i === timeIndex ? width : (slots[i] as number), name };
+  });
 
   let skipped = 0;
   const uploadTime = options.uploadTime;
@@ -289,6 +297,14 @@ export function createRowConverter(options: RowConverterOptions): RowConverter {
         );
       }
       row[width] = timeIsTimestamp ? Math.floor(storedTimestampToMs(t as string) / 1000) : t;
+    }
+    for (const r of required) {
+      if (row[r.slot] !== null) continue;
+      if (skipInvalid) {
+        skipped++;
+        return undefined;
+      }
+      throw new DataError(`record ${position}: column ${r.name}: the primary key needs a value; got none (set in.skip_invalid_records to skip such records)`);
     }
     return row;
   };

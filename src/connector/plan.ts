@@ -22,6 +22,11 @@ export interface PlanInput {
   now: number;
   /** Slice length (ms), `slice_hours` × 3 600 000; Infinity for one window. */
   sliceMs: number;
+  /**
+   * `in.lookback` (issue 15): an incremental run with new time to read
+   * starts this much before its cursor (never before `start`).
+   */
+  lookbackMs?: number | undefined;
 }
 
 export interface ExportPlan {
@@ -46,10 +51,15 @@ export function planExportWindows(input: PlanInput): ExportPlan {
   if (from === undefined) {
     throw new ConfigError("in.start_time: required for export_data unless use_date_range is true; got nothing");
   }
-  const start = floorSecond(from);
   let end = Math.min(input.scheduledTime ?? input.now, input.now);
   if (input.end !== undefined) end = Math.min(end, input.end);
   end = floorSecond(end);
+  let start = floorSecond(from);
+  // Only a run that reads past its cursor looks back: an older slot's run must not move the cursor back.
+  const lookback = input.lookbackMs ?? 0;
+  if (lookback > 0 && input.incremental && input.cursorStart !== undefined && start < end) {
+    start = floorSecond(Math.max(input.cursorStart - lookback, input.start ?? Number.NEGATIVE_INFINITY));
+  }
 
   const windows: TimeWindow[] = [];
   for (let s = start; s < end; ) {

@@ -12,9 +12,10 @@ import {
 } from "../iterable/index.js";
 import type { Logger } from "../log.js";
 import { comparePositions, ORIGIN, type CursorStore, type JobStore, type Position } from "../store/index.js";
-import type { Load, Row, Slice, Warehouse } from "../warehouse/index.js";
+import { writesInPlace, type Load, type Row, type Slice, type SliceCounts, type Warehouse } from "../warehouse/index.js";
 import type { LoadConfig } from "./config.js";
 import { createRowConverter, type RowConverter } from "./convert.js";
+import { describeMatch, requiredColumnsOf, rowMatchOf } from "./keys.js";
 import { ImportPool, importThreads, importWorkerFile, RunFailure, type SliceRuns } from "./import-pool.js";
 import { SliceGuard, SplitSlice } from "./slice-guard.js";
 import { estimateRemainingMs, type StreamDensity } from "./slicing.js";
@@ -59,6 +60,9 @@ export interface LoadJobSpec {
 export interface LoadProgress {
   records: number;
   skipped: number;
+  /** Of the records, those already in the table (a lookback's re-read, issue 15) and those that updated a row (upsert). */
+  present: number;
+  updated: number;
   bytes: number;
   /** The slice being read (or waited for). */
   slice: string;
@@ -77,6 +81,9 @@ export interface LoadOutcome {
   status: "success" | "error" | "killed";
   records: number;
   skipped: number;
+  /** Records not added because the table already held them (by the key), and records that updated a row (upsert). */
+  present: number;
+  updated: number;
   bytes: number;
   error?: string;
   /** The stream's cursor after this run (null when the source has none). */
@@ -155,7 +162,7 @@ function startOf(diff: unknown): number | undefined {
  */
 function shouldResume(jobs: JobStore, config: LoadConfig, cursorJobId: number | null, thisJob: number): boolean {
   if (config.in.incremental) return true;
-  if (config.out.mode !== "append" || cursorJobId === null || cursorJobId === thisJob) return false;
+  if (!writesInPlace(config.out.mode) || cursorJobId === null || cursorJobId === thisJob) return false;
   try {
     return jobs.getJob(cursorJobId).status !== "success";
   } catch {
@@ -179,12 +186,14 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
   let records = 0;
   let skipped = 0;
   let bytes = 0;
+  /** What the table's key did to the committed slices' records (issue 15); only committed slices count. */
+  const matched: SliceCounts = { present: 0, updated: 0 };
   let configDiff: unknown = null;
   /** Counts of the slices committed so far: what a job that fails or is killed reports (not its rolled-back slice). */
   let committed = { records: 0, skipped: 0 };
   const unknownFields = new Map<string, number>();
   const outcome = (status: LoadOutcome["status"], error?: string): LoadOutcome => {
-    const o: LoadOutcome = { status, records, skipped, bytes, configDiff, unknownFields };
+    const o: LoadOutcome = { status, records, skipped, present: matched.present, updated: matched.updated, bytes, configDiff, unknownFields };
     if (error !== undefined) o.error = error;
     return o;
   };
@@ -198,11 +207,13 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     if (columns === undefined || columns.length === 0) {
       throw new ItdError("config", `${config.source}: in.columns: missing; run 'itd connector:guess' to write them`);
     }
+    const match = rowMatchOf(config, columns);
     const converterOptions = {
       columns,
       timeColumn: spec.timeColumn ?? config.out.time_column,
       uploadTime: Math.floor(startedAt / 1000),
       skipInvalidRecords: config.in.skip_invalid_records,
+      requiredColumns: requiredColumnsOf(match),
     };
     const probe = createRowConverter(converterOptions);
     // Fences the stream in the target database first, so no older holder commits after the cursor is read.
@@ -214,6 +225,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       jobId: String(spec.jobId),
       stream: spec.stream,
       fence: spec.lease.token,
+      match,
     });
     const opened = load;
     const ledger = (await opened.lastCommitted(spec.stream)) ?? (spec.legacyStream !== undefined ? await opened.lastCommitted(spec.legacyStream) : undefined);
@@ -234,6 +246,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
     const density = rememberedDensity(deps, spec.stream);
     const source: Source = sourceFor(config, deps.client, { now: clock.now(), scheduledTime: spec.scheduledTime, cursorStart, density });
     log("info", `${source.description} into ${spec.database}.${spec.table} (mode ${config.out.mode})`);
+    const matching = describeMatch(match);
+    if (matching !== undefined) log("info", matching);
     const holdsLease = (): void => {
       if (!spec.lease.holds()) {
         throw new ItdError("conflict", `the stream's lease was lost (another run took it over); slice not committed`);
@@ -261,7 +275,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       const now = clock.now();
       const meanSliceMs = slicesDone > 0 ? (sliceStartedAt - startedAt) / slicesDone : undefined;
       const etaMs = estimateRemainingMs({ slicesLeft: left, spacingMs, meanSliceMs, currentMs: now - sliceStartedAt });
-      spec.onProgress({ records, skipped, bytes, slice: label, slicesDone, slicesTotal: slicesDone + left, slicesExact: plan.exact, etaMs, wait, elapsedMs: now - startedAt });
+      spec.onProgress({ records, skipped, present: matched.present, updated: matched.updated, bytes, slice: label, slicesDone, slicesTotal: slicesDone + left, slicesExact: plan.exact, etaMs, wait, elapsedMs: now - startedAt });
     };
     const onEvent = (e: CallEvent): void => {
       if (e.type === "sent") {
@@ -291,6 +305,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       const before = { records, skipped };
       let converter: RowConverter = probe;
       let sliceSkipped = 0;
+      let sliceCounts: SliceCounts = { present: 0, updated: 0 };
       let sliceUnknown: ReadonlyMap<string, number> = new Map();
       const current = slice;
       /**
@@ -346,7 +361,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
               for (const run of got.runs) open.addRun(run);
             }
             holdsLease();
-            await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+            sliceCounts = await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
             pool?.checkpoint();
             return got;
           } catch (err) {
@@ -425,7 +440,7 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
                 report();
               }
               holdsLease();
-              await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
+              sliceCounts = await open.commit(current.cursor, { epoch: at.epoch, seq: at.seq + 1 });
               sliceSkipped = converter.skipped;
               sliceUnknown = converter.unknownFields;
               return rows;
@@ -455,28 +470,42 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       slicesDone++;
       sliceStartedAt = clock.now();
       at = { epoch: at.epoch, seq: at.seq + 1 };
+      const inPlace = writesInPlace(load.mode);
       if (current.cursor !== null) {
         configDiff = current.cursor;
-        if (config.out.mode === "append") deps.cursors.advance(spec.stream, current.cursor, at, spec.jobId, spec.lease.token);
+        if (inPlace) deps.cursors.advance(spec.stream, current.cursor, at, spec.jobId, spec.lease.token);
       }
       remember(deps, spec.stream, plan.density());
+      matched.present += sliceCounts.present;
+      matched.updated += sliceCounts.updated;
       // (In replace/truncate modes nothing is visible before the load finishes: a failed one committed nothing.)
-      if (load.mode === "append") committed = { records, skipped };
+      if (inPlace) committed = { records, skipped };
       // The job row holds what is visible: whoever ends this job from outside (recovery, the daemon after a crash or
       // a timeout, job:kill) copies it, so a replacing load's staged rows must not count before its swap.
-      jobs.recordProgress(spec.jobId, { records: committed.records, skippedRecords: committed.skipped, bytes });
-      if (load.mode === "append") spec.onCommitted?.(sliceRows);
-      log("info", `slice ${current.label}: ${sliceRows} records committed${sliceSkipped ? `, ${sliceSkipped} invalid skipped` : ""}`);
+      jobs.recordProgress(spec.jobId, {
+        records: committed.records,
+        skippedRecords: committed.skipped,
+        presentRecords: matched.present,
+        updatedRecords: matched.updated,
+        bytes,
+      });
+      if (inPlace) spec.onCommitted?.(sliceRows - sliceCounts.present);
+      const keyed = [
+        sliceSkipped ? `${sliceSkipped} invalid skipped` : "",
+        sliceCounts.present ? `${sliceCounts.present} already in the table` : "",
+        sliceCounts.updated ? `${sliceCounts.updated} updated a row` : "",
+      ].filter((x) => x !== "");
+      log("info", `slice ${current.label}: ${sliceRows} records committed${keyed.length > 0 ? `, ${keyed.join(", ")}` : ""}`);
       report();
     }
     await pool?.close();
     pool = undefined;
-    if (load.mode !== "append") holdsLease();
+    if (!writesInPlace(load.mode)) holdsLease();
     const mode = load.mode;
     const result = await load.finish();
     load = undefined;
     committed = { records, skipped };
-    if (mode !== "append" && result.replaced) spec.onCommitted?.(result.rows);
+    if (!writesInPlace(mode) && result.replaced) spec.onCommitted?.(result.rows);
     for (const w of result.warnings) log("warn", w);
     if (configDiff !== null) deps.cursors.advance(spec.stream, configDiff, at, spec.jobId, spec.lease.token);
     if (result.replaced) log("info", `table ${spec.database}.${spec.table} replaced by this run's ${result.rows} rows`);
@@ -485,6 +514,8 @@ export async function runLoadJob(deps: LoadJobDeps, spec: LoadJobSpec): Promise<
       log("warn", `fields not in in.columns were not imported: ${list.join(", ")}; run 'itd connector:guess' to add them`);
     }
     if (skipped > 0) log("warn", `${skipped} invalid records skipped (in.skip_invalid_records)`);
+    if (matched.present > 0) log("info", `${matched.present} records were already in the table (not added again)`);
+    if (matched.updated > 0) log("info", `${matched.updated} records updated an existing row`);
     log("info", `done: ${records} records in ${((clock.now() - startedAt) / 1000).toFixed(1)} s`);
     return outcome("success");
   } catch (err) {

@@ -22,6 +22,10 @@ export interface Job {
   stream: string;
   records: number;
   skippedRecords: number;
+  /** Of the records, those the table already held by its key (issue 15: a lookback's re-read, an upsert's replay). */
+  presentRecords: number;
+  /** Of the records, those that updated a row (upsert). */
+  updatedRecords: number;
   bytes: number;
   createdAt: number;
   startAt: number | null;
@@ -36,6 +40,15 @@ export interface Job {
   catchup: boolean;
 }
 
+/** A job's counters (present and updated: issue 15; left as they are when not given). */
+export interface JobCounts {
+  records: number;
+  skippedRecords: number;
+  bytes: number;
+  presentRecords?: number | undefined;
+  updatedRecords?: number | undefined;
+}
+
 /** A queued job as the dispatcher picks it. */
 export type QueuedJob = Pick<Job, "id" | "scheduleId" | "scheduledTime" | "priority" | "createdAt" | "stream">;
 
@@ -44,14 +57,15 @@ interface JobRow {
   database_name: string; table_name: string; priority: number; config: string; stream: string; records: number;
   skipped_records: number; bytes: number; created_at: number; start_at: number | null; end_at: number | null;
   error: string | null; config_diff: string | null; pid: number | null; schedule_id: number | null; host: string | null;
-  run_at: number | null; catchup: number;
+  run_at: number | null; catchup: number; present_records: number; updated_records: number;
 }
 
 function toJob(r: JobRow): Job {
   return {
     id: r.id, kind: r.kind, schedule: r.schedule, scheduledTime: r.scheduled_time, status: r.status,
     database: r.database_name, table: r.table_name, priority: r.priority, config: r.config, stream: r.stream,
-    records: r.records, skippedRecords: r.skipped_records, bytes: r.bytes, createdAt: r.created_at,
+    records: r.records, skippedRecords: r.skipped_records, presentRecords: Number(r.present_records), updatedRecords: Number(r.updated_records),
+    bytes: r.bytes, createdAt: r.created_at,
     startAt: r.start_at, endAt: r.end_at, error: r.error, configDiff: r.config_diff, pid: r.pid,
     scheduleId: r.schedule_id, host: r.host, runAt: r.run_at, catchup: r.catchup === 1,
   };
@@ -201,24 +215,27 @@ export class JobStore {
   }
 
   /** Progress counters, written as slices commit. */
-  recordProgress(id: number, p: { records: number; skippedRecords: number; bytes: number }): void {
+  recordProgress(id: number, p: JobCounts): void {
     this.db
-      .prepare(`UPDATE jobs SET records = ?, skipped_records = ?, bytes = ? WHERE id = ?`)
-      .run(p.records, p.skippedRecords, p.bytes, id);
+      .prepare(
+        `UPDATE jobs SET records = ?, skipped_records = ?, bytes = ?, present_records = coalesce(?, present_records),
+                 updated_records = coalesce(?, updated_records) WHERE id = ?`,
+      )
+      .run(p.records, p.skippedRecords, p.bytes, p.presentRecords ?? null, p.updatedRecords ?? null, id);
   }
 
-  finishJob(
-    id: number,
-    result: { status: "success" | "error" | "killed"; records: number; skippedRecords: number; bytes: number; error?: string | null; configDiff?: string | null },
-  ): Job {
+  /** Ends a job; counts not given (present, updated) keep what progress recorded. */
+  finishJob(id: number, result: JobCounts & { status: "success" | "error" | "killed"; error?: string | null; configDiff?: string | null }): Job {
     this.db
       .prepare(
         `UPDATE jobs SET status = @status, records = @records, skipped_records = @skipped, bytes = @bytes, end_at = @now,
-                 error = @error, config_diff = @configDiff WHERE id = @id`,
+                 error = @error, config_diff = @configDiff, present_records = coalesce(@present, present_records),
+                 updated_records = coalesce(@updated, updated_records) WHERE id = @id`,
       )
       .run({
         id, status: result.status, records: result.records, skipped: result.skippedRecords, bytes: result.bytes,
         now: this.now(), error: result.error ?? null, configDiff: result.configDiff ?? null,
+        present: result.presentRecords ?? null, updated: result.updatedRecords ?? null,
       });
     return this.getJob(id);
   }

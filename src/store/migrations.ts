@@ -203,5 +203,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN catchup INTEGER NOT NULL DEFAULT 0;
   `,
+  // 11: what a table's key did to a job's records (issue 15): already in the table (a lookback's re-read, a replay
+  // of an upsert) and updated a row (upsert).
+  `
+  ALTER TABLE jobs ADD COLUMN present_records INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN updated_records INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 

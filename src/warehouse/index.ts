@@ -15,3 +15,4 @@ export { probeDatabases, type DatabaseProbe } from "./probe.js";
 export * from "./types.js";
 export type { WarehouseSetting } from "./open.js";
 export { parsePostgresUrl, isPostgresUrl, maskPasswords, type PostgresTarget } from "./postgres/url.js";
+export { usesStaging, writesInPlace } from "./load-rules.js";

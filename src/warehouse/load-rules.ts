@@ -5,7 +5,10 @@ import { ItdError } from "../errors.js";
 import type { OutMode } from "./types.js";
 
 /** replace, truncate and replace_on_new_data write into a staging table that `finish()` swaps in. */
-export const usesStaging = (mode: OutMode): boolean => mode !== "append";
+export const usesStaging = (mode: OutMode): boolean => mode !== "append" && mode !== "upsert";
+
+/** append and upsert commit each slice into the table itself, visible at once, with its ledger row. */
+export const writesInPlace = (mode: OutMode): boolean => !usesStaging(mode);
 
 /** Whether `finish()` replaces the table's rows: always, except replace_on_new_data with no rows. */
 export const replacesTable = (mode: OutMode, rows: number): boolean => usesStaging(mode) && (mode !== "replace_on_new_data" || rows > 0);

@@ -5,6 +5,7 @@
  * so readers never see a half-written or empty table.
  */
 import type { Clock } from "../clock.js";
+import { insertForm, reconcileKeyIndex, WriteCounter, type InsertForm } from "./keys.js";
 import { replacesTable, sliceStillOpen, usesStaging } from "./load-rules.js";
 import { ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
@@ -26,7 +27,19 @@ import { createScratchFile, removeScratchFile, removeStaleScratch, Scratch } fro
 import { SliceImpl } from "./slice.js";
 import type { SliceHost } from "./slice.js";
 import { currentOwner, dropStaging, dropStaleStaging, registerStaging, unregisterStaging } from "./staging.js";
-import type { BeginLoadOptions, CommittedCursor, SqliteLoad, LoadResult, OutMode, Row, RunFiles, RunRef, SqliteSlice, StreamPosition, TableColumn } from "./types.js";
+import type {
+  BeginLoadOptions,
+  CommittedCursor,
+  SqliteLoad,
+  LoadResult,
+  OutMode,
+  Row,
+  RunFiles,
+  RunRef,
+  SqliteSlice,
+  StreamPosition,
+  TableColumn,
+} from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const DEFAULT_BUFFER_ROWS = 10_000;
@@ -113,6 +126,7 @@ class LoadImpl implements SqliteLoad, SliceHost {
   readonly table: string;
   readonly mode: OutMode;
   readonly writer: RowWriter;
+  readonly counter: WriteCounter;
   readonly width: number;
   readonly bufferRows: number;
   private readonly target: Target;
@@ -121,6 +135,8 @@ class LoadImpl implements SqliteLoad, SliceHost {
   private current: SliceImpl | undefined;
   private scratch: Scratch | undefined;
   private runs: OpenRuns | undefined;
+  /** How rows meet the table's (a key's OR IGNORE or ON CONFLICT; plain for the staging modes). */
+  private readonly form: InsertForm;
   private state: "open" | "finished" | "aborted" = "open";
 
   constructor(
@@ -140,26 +156,33 @@ class LoadImpl implements SqliteLoad, SliceHost {
       return usesStaging(opts.mode) ? this.prepareStaging() : this.prepareAppend();
     }).immediate();
     if (usesStaging(opts.mode)) ctx.live.add(this.target.table);
+    const columns = [...opts.columns.map((c) => c.name), TIME_COLUMN];
+    const match = usesStaging(opts.mode) ? undefined : opts.match;
+    this.form = insertForm(this.target.table, match, columns);
+    this.counter = new WriteCounter(conn, this.target.table, match);
     try {
-      this.writer = new RowWriter(conn, this.target.table, [...opts.columns.map((c) => c.name), TIME_COLUMN]);
+      this.writer = new RowWriter(conn, this.target.table, columns, undefined, this.form);
     } catch (err) {
       this.abort();
       throw err;
     }
   }
 
-  /** Append: create the table or add the load's new columns. */
+  /** Append and upsert: create the table or add the load's new columns; the key's index as the match wants it. */
   private prepareAppend(): Target {
     const { conn, table, opts } = this;
     dropStaleStaging(conn, table, this.ctx.live);
     const existing = readTableColumns(conn, table);
+    let warnings: string[] = [];
     if (existing === undefined) {
       createTableWith(conn, table, opts.columns);
-      return { table, columns: [], warnings: [] };
+    } else {
+      const plan = planKeepColumns(table, existing, opts.columns);
+      if (plan.added.length > 0) addColumns(conn, table, plan);
+      warnings = plan.warnings;
     }
-    const plan = planKeepColumns(table, existing, opts.columns);
-    if (plan.added.length > 0) addColumns(conn, table, plan);
-    return { table, columns: [], warnings: plan.warnings };
+    reconcileKeyIndex(conn, this.database, table, opts.match ?? { kind: "insert" });
+    return { table, columns: [], warnings };
   }
 
   /** Other modes: drop stale staging tables, create this load's. */
@@ -211,7 +234,7 @@ class LoadImpl implements SqliteLoad, SliceHost {
   }
 
   copySpilled(): void {
-    this.scratch?.copyInto(this.target.table);
+    this.counter.add(this.scratch?.copyInto(this.target.table, this.form) ?? 0);
   }
 
   clearSpilled(): void {
@@ -255,12 +278,17 @@ class LoadImpl implements SqliteLoad, SliceHost {
     const target = quoteIdent(this.target.table);
     // A run table has the target's columns: the copy is SQLite's transfer of whole records. When the target
     // changed meanwhile (another load added columns) or has a key of its own, the load's columns by name.
+    // A key (issue 15) takes the load's columns by name too, with its OR IGNORE or ON CONFLICT.
     const now = declaredColumns(this.conn, this.target.table);
-    const whole = sameColumns(now, open.columns) && now.every((c) => c.pk === 0);
+    const form = this.form;
+    const whole = sameColumns(now, open.columns) && now.every((c) => c.pk === 0) && form.verb === "INSERT INTO" && form.conflict === "";
     const list = open.insertColumns.map(quoteIdent).join(", ");
     for (const run of runs) {
       const from = `${runSchema(run.file)}.${quoteIdent(run.table)}`;
-      this.conn.exec(whole ? `INSERT INTO main.${target} SELECT * FROM ${from}` : `INSERT INTO main.${target} (${list}) SELECT ${list} FROM ${from}`);
+      const sql = whole
+        ? `INSERT INTO main.${target} SELECT * FROM ${from}`
+        : `${form.verb} main.${target} (${list}) SELECT ${list} FROM ${from}${form.selectWhere}${form.conflict}`;
+      this.counter.add(this.conn.prepare(sql).run().changes);
     }
   }
 

@@ -22,6 +22,7 @@ import type {
   Row,
   RunFiles,
   RunRef,
+  SliceCounts,
   StreamPosition,
   TableDescription,
   TableInfo,
@@ -108,7 +109,7 @@ export interface Slice {
   /** Adopts a run of the load's run files (engines with `runFiles` only). */
   addRun(run: RunRef): void;
   /** Commits the rows together with the slice's ledger row at `position` (append) or its staged rows (other modes). */
-  commit(cursor: unknown, position?: StreamPosition): Promise<void>;
+  commit(cursor: unknown, position?: StreamPosition): Promise<SliceCounts>;
   /** Forgets the slice's rows. Idempotent. */
   rollback(): Promise<void>;
 }

@@ -15,12 +15,14 @@ import path from "node:path";
 import { isProcessAlive } from "../pid.js";
 import type { Connection } from "./connection.js";
 import { FILE_MODE } from "./layout.js";
+import type { InsertForm } from "./keys.js";
 import { quoteIdent } from "./names.js";
 import type { Row } from "./types.js";
 import { RowWriter } from "./writer.js";
 
 export const SCRATCH_SCHEMA = "itd_scratch";
 const SCRATCH_TABLE = "rows";
+const PLAIN_COPY = { verb: "INSERT INTO", conflict: "", selectWhere: "" };
 let serial = 0;
 
 function prefixOf(dbFile: string): string {
@@ -107,13 +109,18 @@ export class Scratch {
   }
 
   /** Inside the caller's transaction: copies the waiting rows into `table` (in order) and empties the scratch table. */
-  copyInto(table: string): void {
-    if (this.spilled === 0) return;
-    this.conn.exec(
-      `INSERT INTO main.${quoteIdent(table)} (${this.columnList}) SELECT ${this.columnList} FROM ${SCRATCH_SCHEMA}.${SCRATCH_TABLE} ORDER BY rowid`,
-    );
+  /** Returns SQLite's count of changed rows (`form`: a key's OR IGNORE or ON CONFLICT, issue 15). */
+  copyInto(table: string, form: Pick<InsertForm, "verb" | "conflict" | "selectWhere"> = PLAIN_COPY): number {
+    if (this.spilled === 0) return 0;
+    const copied = this.conn
+      .prepare(
+        `${form.verb} main.${quoteIdent(table)} (${this.columnList}) SELECT ${this.columnList} FROM ${SCRATCH_SCHEMA}.${SCRATCH_TABLE}` +
+          `${form.selectWhere} ORDER BY rowid${form.conflict}`,
+      )
+      .run().changes;
     this.conn.exec(`DELETE FROM ${SCRATCH_SCHEMA}.${SCRATCH_TABLE}`);
     this.spilled = 0;
+    return copied;
   }
 
   /** Forgets the waiting rows (a rolled-back slice). */

@@ -8,13 +8,16 @@ import { DataError, ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { asStoreError } from "./connection.js";
 import { encodeCursor } from "./ledger.js";
-import type { Row, RunRef, SqliteSlice, StreamPosition } from "./types.js";
+import type { WriteCounter } from "./keys.js";
+import type { Row, RunRef, SliceCounts, SqliteSlice, StreamPosition } from "./types.js";
 import type { RowWriter } from "./writer.js";
 
 /** What a slice needs from its load. */
 export interface SliceHost {
   readonly conn: Connection;
   readonly writer: RowWriter;
+  /** Counts what a key did to the slice's rows (issue 15). */
+  readonly counter: WriteCounter;
   /** Values per row: the load's columns plus time. */
   readonly width: number;
   readonly bufferRows: number;
@@ -86,24 +89,28 @@ export class SliceImpl implements SqliteSlice {
     this.count += run.rows;
   }
 
-  commit(cursor: unknown, position?: StreamPosition): void {
+  commit(cursor: unknown, position?: StreamPosition): SliceCounts {
     this.assertOpen("commit");
     const cursorJson = encodeCursor(cursor);
+    let counts: SliceCounts = { present: 0, updated: 0 };
     this.guard(() => {
-      const { conn } = this.host;
+      const { conn, counter } = this.host;
       conn.exec("BEGIN IMMEDIATE");
+      counter.begin();
       this.host.copySpilled();
       if (this.runs.length > 0) this.host.copyRuns(this.runs);
       if (this.buffer.length > 0) {
-        this.host.writer.write(this.buffer);
+        counter.add(this.host.writer.write(this.buffer));
         this.buffer = [];
       }
+      counts = counter.end(this.count);
       this.host.beforeCommit(this.id, cursorJson, this.count, position);
       conn.exec("COMMIT");
     });
     this.state = "committed";
     this.host.committed(this.id, cursorJson, this.count, position);
     this.host.ended(this);
+    return counts;
   }
 
   rollback(): void {

@@ -137,7 +137,7 @@ class SqliteEngineSlice implements Slice {
   }
 
   async commit(cursor: unknown, position?: StreamPosition) {
-    this.slice.commit(cursor, position);
+    return this.slice.commit(cursor, position);
   }
 
   async rollback() {

@@ -29,9 +29,31 @@ export type CellValue = number | bigint | string | null;
  */
 export type Row = CellValue[];
 
-/** out.mode (design §5). */
-export const OUT_MODES = ["append", "replace", "truncate", "replace_on_new_data"] as const;
+/** out.mode (design §5); `upsert` (issue 15) keeps one row per primary key. */
+export const OUT_MODES = ["append", "replace", "truncate", "replace_on_new_data", "upsert"] as const;
 export type OutMode = (typeof OUT_MODES)[number];
+
+/**
+ * How a slice's rows meet the table's (issue 15), by a unique index on `key`
+ * (columns of the load, or `time`) that the load creates with the table:
+ * - `insert`: every row is added (no key);
+ * - `skip_present`: a row whose key is already in the table is not added (a
+ *   lookback re-reading records); key values compare null-equal;
+ * - `upsert`: a row whose key is present replaces that row when its `time`
+ *   is not older and it differs; key values are never null (the connector
+ *   treats a record without them as invalid).
+ */
+export type RowMatch = { kind: "insert" } | { kind: "skip_present"; key: readonly string[] } | { kind: "upsert"; key: readonly string[] };
+
+/** What a committed slice did beyond adding rows (issue 15). */
+export interface SliceCounts {
+  /** Rows not added because their key was already in the table (and, for upsert, the stored row was as new and the same). */
+  present: number;
+  /** Rows that replaced an existing row with the same key (upsert). */
+  updated: number;
+}
+
+export const NO_MATCHES: SliceCounts = { present: 0, updated: 0 };
 
 /** A column as the warehouse reports it: an itd type, or `time` for the time column. */
 export type TableColumnType = ColumnType | "time";
@@ -135,6 +157,8 @@ export interface BeginLoadOptions {
    * commit's transaction, so a holder that lost its lease commits nothing.
    */
   fence?: number | undefined;
+  /** How rows meet the table's (append and upsert modes); default `insert`. */
+  match?: RowMatch | undefined;
   /**
    * Rows a slice keeps in memory before it opens its SQLite transaction and
    * writes them (default 10 000). Small slices therefore hold the database's
@@ -211,7 +235,7 @@ export interface SqliteSlice {
   /** Adopts a run (in slice order): copied into the table at commit. A slice takes rows by `insert` or by runs, not both. */
   addRun(run: RunRef): void;
   /** Commits the rows together with the slice's ledger row at `position` (append) or its staging rows (other modes). */
-  commit(cursor: unknown, position?: StreamPosition): void;
+  commit(cursor: unknown, position?: StreamPosition): SliceCounts;
   /** Forgets the slice's rows. Idempotent. */
   rollback(): void;
 }

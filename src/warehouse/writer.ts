@@ -5,6 +5,7 @@
 import type { Statement } from "better-sqlite3";
 import { DataError } from "../errors.js";
 import type { Connection } from "./connection.js";
+import type { InsertForm } from "./keys.js";
 import { quoteIdent } from "./names.js";
 import type { Row } from "./types.js";
 
@@ -16,10 +17,12 @@ export function batchRows(width: number): number {
   return Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_VARIABLES / width)));
 }
 
-export function insertSql(table: string, columns: readonly string[], rows: number, schema?: string): string {
+const PLAIN: Pick<InsertForm, "verb" | "conflict"> = { verb: "INSERT INTO", conflict: "" };
+
+export function insertSql(table: string, columns: readonly string[], rows: number, schema?: string, form = PLAIN): string {
   const tuple = `(${columns.map(() => "?").join(", ")})`;
   const target = schema === undefined ? quoteIdent(table) : `${schema}.${quoteIdent(table)}`;
-  return `INSERT INTO ${target} (${columns.map(quoteIdent).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}`;
+  return `${form.verb} ${target} (${columns.map(quoteIdent).join(", ")}) VALUES ${Array(rows).fill(tuple).join(", ")}${form.conflict}`;
 }
 
 export class RowWriter {
@@ -29,24 +32,29 @@ export class RowWriter {
   private readonly one: Statement;
   private readonly params: Row;
 
-  /** `columns`: the target columns in row order, `time` last; `schema`: an attached database's name (trusted). */
+  /**
+   * `columns`: the target columns in row order, `time` last; `schema`: an attached database's name (trusted);
+   * `form`: how rows meet the table's (a key's OR IGNORE or ON CONFLICT, issue 15).
+   */
   constructor(
     conn: Connection,
     table: string,
     private readonly columns: readonly string[],
     schema?: string,
+    form = PLAIN,
   ) {
     this.width = columns.length;
     this.batch = batchRows(this.width);
-    this.many = conn.prepare(insertSql(table, columns, this.batch, schema));
-    this.one = conn.prepare(insertSql(table, columns, 1, schema));
+    this.many = conn.prepare(insertSql(table, columns, this.batch, schema, form));
+    this.one = conn.prepare(insertSql(table, columns, 1, schema, form));
     this.params = new Array<Row[number]>(this.batch * this.width);
   }
 
-  /** Writes rows (already checked for length) inside the caller's transaction. */
-  write(rows: readonly Row[]): void {
+  /** Writes rows (already checked for length) inside the caller's transaction; returns SQLite's count of changed rows. */
+  write(rows: readonly Row[]): number {
     const { batch, width, params } = this;
     let i = 0;
+    let changes = 0;
     try {
       for (; i + batch <= rows.length; i += batch) {
         let k = 0;
@@ -54,12 +62,13 @@ export class RowWriter {
           const row = rows[j] as Row;
           for (let c = 0; c < width; c++) params[k++] = row[c] as Row[number];
         }
-        this.many.run(params);
+        changes += this.many.run(params).changes;
       }
-      for (; i < rows.length; i++) this.one.run(rows[i] as Row);
+      for (; i < rows.length; i++) changes += this.one.run(rows[i] as Row).changes;
     } catch (err) {
       throw this.explain(err, rows, i) ?? err;
     }
+    return changes;
   }
 
   /** better-sqlite3 refuses booleans, objects and undefined with a bare TypeError; name the culprit. */

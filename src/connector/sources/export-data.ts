@@ -66,7 +66,8 @@ export function exportDataSource(config: LoadConfig, client: IterableClient, run
     const slice: SourceSlice = {
       id: `${from}/${to}`,
       label: `${from} → ${to}`,
-      cursor: configDiffFor(window.end),
+      // A lookback's first windows end before the cursor: the cursor never moves back.
+      cursor: configDiffFor(Math.max(window.end, run.cursorStart ?? Number.NEGATIVE_INFINITY)),
       read: (o) => client.exportJsonBatches({ ...params, window }, o),
       readRuns: (o) => client.exportJsonRuns({ ...params, window }, o),
       timeOf,

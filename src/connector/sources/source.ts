@@ -116,6 +116,8 @@ export function windowsOf(c: LoadConfig["in"], run: RunContext, sliceMs: number)
     // A resumed run (cursorStart set) continues from the cursor even when not incremental.
     incremental: c.incremental || run.cursorStart !== undefined,
     cursorStart: run.cursorStart,
+    // A lookback (issue 15) re-reads before the cursor; the table's key skips what is there.
+    lookbackMs: c.lookback,
     scheduledTime: run.scheduledTime,
     now: run.now,
     sliceMs,

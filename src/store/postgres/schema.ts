@@ -194,6 +194,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER FUNCTION bump_schedules_version() SET search_path = ${STATE_SCHEMA};
   `,
+  // 3: what a table's key did to a job's records (issue 15), as state.db's migration 11.
+  `
+  ALTER TABLE jobs ADD COLUMN present_records bigint NOT NULL DEFAULT 0;
+  ALTER TABLE jobs ADD COLUMN updated_records bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The applied schema version, 0 before the first migration (no schema, or no migrations table yet). */

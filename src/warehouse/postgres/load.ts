@@ -21,9 +21,10 @@ import { ItdError } from "../../errors.js";
 import { alreadyCommitted, encodeCursor, fenced } from "../ledger.js";
 import type { Load, Slice } from "../port.js";
 import { TIME_COLUMN } from "../schema.js";
-import type { BeginLoadOptions, CommittedCursor, LoadResult, OutMode, Row, RunRef, StreamPosition, TableColumn } from "../types.js";
+import type { BeginLoadOptions, CommittedCursor, LoadResult, OutMode, Row, RowMatch, RunRef, SliceCounts, StreamPosition, TableColumn } from "../types.js";
 import { asPgError, type PgClient } from "./connect.js";
 import { copyKind, encodeCopyBuffer, type CopyKind } from "./copy.js";
+import { mergeSlice, reconcilePgKeyIndex, SLICE_TABLE, sliceTableSql } from "./keys.js";
 import { ensureLedger, readColumns } from "./meta.js";
 import {
   columnDefinition,
@@ -74,6 +75,11 @@ export class PgLoad implements Load {
   readonly runFiles = undefined;
   /** `"col", …, "time"` of the COPY, in row order. */
   private copyColumns = "";
+  /** The COPY's column names and their PostgreSQL types, in row order. */
+  private loadColumns: string[] = [];
+  private loadTypes: string[] = [];
+  /** Append and upsert with a key (issue 15): slices COPY into a temporary table, merged into the table at commit. */
+  private keyed: { match: Exclude<RowMatch, { kind: "insert" }>; key: string[] } | undefined;
   private kinds: CopyKind[] = [];
   /** Staging modes: the columns the load adds to the table at the swap. */
   private stageColumns: TableColumn[] = [];
@@ -133,17 +139,30 @@ export class PgLoad implements Load {
     const plan = planColumns(this.table, existing ?? [], opts.columns);
     this.warnings = plan.warnings;
     const loadColumns = [...plan.names, TIME_COLUMN];
+    this.loadColumns = loadColumns;
+    const match: RowMatch = (usesStaging(this.mode) ? undefined : opts.match) ?? { kind: "insert" };
+    // A load's column by its name in the load.yml: its PostgreSQL name (`time` is itself).
+    const pgName = (name: string): string => (name === TIME_COLUMN ? TIME_COLUMN : (plan.names[opts.columns.findIndex((c) => c.name === name)] ?? name));
+    const key = match.kind === "insert" ? [] : match.key.map(pgName);
     if (!usesStaging(this.mode)) {
       if (existing === undefined) {
         await client.query(createTableSql(this.database, this.table, plan.added));
       } else if (plan.added.length > 0) {
         await client.query(`ALTER TABLE ${this.tableSql} ${plan.added.map((c) => `ADD COLUMN ${columnDefinition(c)}`).join(", ")}`);
       }
+      await reconcilePgKeyIndex(client, this.database, this.table, match, key);
       await client.query("COMMIT");
       const now = (await readColumns(client, this.database, this.table)) ?? [];
       const typeOf = new Map(now.map((c) => [c.name, c.pgType]));
-      this.kinds = loadColumns.map((n) => copyKind(typeOf.get(n) ?? "text"));
+      this.loadTypes = loadColumns.map((n) => typeOf.get(n) ?? "text");
+      this.kinds = this.loadTypes.map(copyKind);
+      if (match.kind !== "insert") {
+        this.keyed = { match, key };
+        for (const sql of sliceTableSql(this.database, this.table)) await client.query(sql);
+      }
     } else {
+      // A key index left by an earlier lookback or upsert would refuse the swap's repeated keys: the table has none now.
+      if (existing !== undefined) await reconcilePgKeyIndex(client, this.database, this.table, match, key);
       await client.query("COMMIT");
       // The staged rows have the table's own types where it has the column, so the swap's INSERT needs no casts.
       const typeOf = new Map((existing ?? []).map((c) => [c.name, c.pgType]));
@@ -209,7 +228,7 @@ export class PgLoad implements Load {
   async openCopy(): Promise<Writable> {
     const from = await copyFrom();
     await this.client.query("BEGIN");
-    const target = usesStaging(this.mode) ? `pg_temp.${STAGE}` : this.tableSql;
+    const target = usesStaging(this.mode) ? `pg_temp.${STAGE}` : this.keyed !== undefined ? `pg_temp.${SLICE_TABLE}` : this.tableSql;
     return this.client.query(from(`COPY ${target} (${this.copyColumns}) FROM STDIN`));
   }
 
@@ -225,11 +244,16 @@ export class PgLoad implements Load {
     return this.client;
   }
 
-  /** Slice internals, inside its transaction before COMMIT: the append slice's fence check and ledger row. */
-  async beforeCommit(entry: Committed): Promise<void> {
-    if (usesStaging(this.mode)) return;
+  /** Slice internals, inside its transaction before COMMIT: a keyed slice's merge, the append slice's fence check and ledger row. */
+  async beforeCommit(entry: Committed): Promise<SliceCounts> {
+    if (usesStaging(this.mode)) return { present: 0, updated: 0 };
+    const counts =
+      this.keyed === undefined || entry.rows === 0
+        ? { present: 0, updated: 0 }
+        : await mergeSlice(this.client, this.database, this.table, this.keyed.match, this.keyed.key, this.loadColumns, this.loadTypes, entry.rows);
     await this.checkFence();
     await this.record(entry);
+    return counts;
   }
 
   committed(entry: Committed): void {
@@ -391,9 +415,10 @@ class PgSlice implements Slice {
     throw new ItdError("internal", "The PostgreSQL warehouse takes rows by insert(), not by runs");
   }
 
-  async commit(cursor: unknown, position?: StreamPosition): Promise<void> {
+  async commit(cursor: unknown, position?: StreamPosition): Promise<SliceCounts> {
     this.assertOpen("commit");
     const entry = { slice: this.id, cursorJson: encodeCursor(cursor), rows: this.count, position };
+    let counts: SliceCounts = { present: 0, updated: 0 };
     await this.guard(async () => {
       const pg = this.load.pg;
       if (this.copy !== undefined) {
@@ -412,13 +437,14 @@ class PgSlice implements Slice {
         this.inTransaction = true;
         await pg.query("BEGIN");
       }
-      await this.load.beforeCommit(entry);
+      counts = await this.load.beforeCommit(entry);
       await pg.query("COMMIT");
       this.inTransaction = false;
     });
     this.state = "committed";
     this.load.committed(entry);
     this.load.ended(this);
+    return counts;
   }
 
   async rollback(): Promise<void> {

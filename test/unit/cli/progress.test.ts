@@ -5,6 +5,8 @@ import type { LoadProgress } from "../../../src/connector/index.js";
 const base: LoadProgress = {
   records: 12_345,
   skipped: 0,
+  present: 0,
+  updated: 0,
   bytes: 2 * 1024 * 1024,
   slice: "2026-01-01T00:00:00Z → 2026-03-01T00:00:00Z",
   slicesDone: 1,

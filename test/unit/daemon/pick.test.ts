@@ -8,7 +8,7 @@ function job(schedule: string | null, slot: number, priority = 0): Job {
   const id = nextId++;
   return {
     id, kind: "scheduled", schedule, scheduledTime: slot, status: "queued", database: "d", table: "t", priority, config: "",
-    stream: schedule === null ? `issue:${id}` : `schedule:${schedule}`, records: 0, skippedRecords: 0, bytes: 0, createdAt: 0, startAt: null, endAt: null, error: null,
+    stream: schedule === null ? `issue:${id}` : `schedule:${schedule}`, records: 0, skippedRecords: 0, presentRecords: 0, updatedRecords: 0, bytes: 0, createdAt: 0, startAt: null, endAt: null, error: null,
     configDiff: null, pid: null, scheduleId: null, host: null, runAt: null, catchup: false,
   };
 }
