@@ -323,7 +323,7 @@ Examples:
     summary: "Run the bundled fake Iterable API server (for demos, tests and reproducing problems)",
     usage: `itd fake-iterable [--host 127.0.0.1] [--port 0] [--api-key KEY] [--seed N] [--events-per-day N] [--users N]
                      [--campaigns N] [--lists N] [--now TIME] [--data-start TIME] [--no-rate-limits]
-                     [--rate-limit ENDPOINT=N/WINDOW]… [--fault SPEC]…
+                     [--late-share P --late-by DURATION] [--rate-limit ENDPOINT=N/WINDOW]… [--fault SPEC]…
 
 Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT/SIGTERM.
 
@@ -333,11 +333,18 @@ Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT
   --rate-limit SPEC   override a limit, e.g. export.json=4/10s (default: Iterable's documented limits)
   --now TIME          freeze the fake's clock (range=Today etc. and the newest data are relative to it)
   --data-start TIME   where the data begins (default 2025-01-01, or a year before --now when --now is given)
+  --late-share P      hold back this share of event records (0.05 or 5%; default 0), as Iterable does with
+                      events sent with a past createdAt: each is served only once now ≥ its createdAt + its delay
+  --late-by DURATION  the longest delay of a late record (90s, 30m, 2h, 1d); delays are whole seconds in (0, DURATION]
+
+Control endpoints (no Api-Key): GET /_fake/stats; GET|POST|DELETE /_fake/faults {"faults": [SPEC, …]};
+GET /_fake/now; POST /_fake/now {"now": EPOCH_MS} or {"advanceMs": MS} freezes now there (late records arrive).
 
 Examples:
   itd fake-iterable --port 8080 --api-key demo-key
   itd fake-iterable --events-per-day 1000000 --no-rate-limits
-  itd fake-iterable --fault export:503@2 --fault 'getUsers:cut=100@10%'`,
+  itd fake-iterable --fault export:503@2 --fault 'getUsers:cut=100@10%'
+  itd fake-iterable --now 2026-06-02T00:00:00Z --late-share 5% --late-by 2h`,
     load: async () => (await import("./commands/fake-iterable.js")).fakeIterableCommand,
   },
   {

@@ -4,14 +4,16 @@
  * window maps to an index range per hour (binary search, no generation).
  * Users: `users` slots spread over the year after dataStart, slot s updated
  * at a rising time and holding user perm(s). A cursor walks the window and
- * generates only the records inside it.
+ * generates only the records inside it. With a lateShare, event records that
+ * have not arrived by `now` (late.ts) are skipped.
  */
 import type { TimeWindow } from "../iterable/types.js";
 import { RecordContext } from "./context.js";
+import { lateDelay, lateSeed } from "./late.js";
 import type { GeneratorConfig } from "./options.js";
 import { hash32, unit } from "./prng.js";
 import { prepareUser } from "./fields-user.js";
-import { fillRecord, type Shape } from "./shapes.js";
+import { fillRecord, type FieldDef, type Shape } from "./shapes.js";
 import { DAY_MS, exportTime, HOUR_MS } from "./time.js";
 import { worldFor } from "./world.js";
 import type { FakeCampaign } from "./campaigns.js";
@@ -61,6 +63,18 @@ export interface Cursor {
   readonly shape: Shape;
 }
 
+/** Who an event record is and when it is served, without generating the record. */
+export interface EventIdentity {
+  /** The record's createdAt, epoch ms (whole seconds). */
+  createdAt: number;
+  /** When the export starts serving it: createdAt when on time, createdAt + its delay when late. */
+  visibleAt: number;
+  /** Its messageId, for types that have one. */
+  messageId: string | undefined;
+  /** Its key field's value (`keyFieldOf(type)`). */
+  key: string;
+}
+
 function pickCampaign(c: RecordContext, shape: Shape): FakeCampaign | undefined {
   const pool = shape.medium ? c.world.byMedium[shape.medium] : c.world.campaigns;
   const from = pool.length > 0 ? pool : c.world.campaigns;
@@ -77,6 +91,10 @@ class EventCursor implements Cursor {
   private readonly campaignIndex: number;
   /** Only records of this campaign (ignored by types without campaignId). */
   private readonly campaignId: number | undefined;
+  /** Records not yet arrived by cfg.now are skipped (only with a lateShare and a now). */
+  private readonly late: boolean;
+  private readonly lateSeed: number;
+  private readonly visibleBy: number;
   private hour: number;
   private bucketSeed = 0;
   private n = 0;
@@ -99,6 +117,9 @@ class EventCursor implements Cursor {
     this.hour = Math.floor(b.start / HOUR_MS) - 1;
     this.lastHour = b.end > b.start ? Math.floor((b.end - 1) / HOUR_MS) : this.hour;
     this.pool = Math.max(1, cfg.users);
+    this.late = cfg.lateShare > 0 && cfg.now !== undefined;
+    this.lateSeed = lateSeed(cfg, shape.typeIndex);
+    this.visibleBy = cfg.now ?? Number.POSITIVE_INFINITY;
   }
 
   /** Moves to the next hour with records in the window; false when none is left. */
@@ -118,22 +139,58 @@ class EventCursor implements Cursor {
     return false;
   }
 
-  /** How many records the window holds (ignoring a campaign filter), without generating them. */
+  /** Whether record k of the current hour, created at t, has arrived by cfg.now. */
+  private arrived(k: number, t: number): boolean {
+    return !this.late || t + lateDelay(this.cfg, this.lateSeed, this.hour, k) <= this.visibleBy;
+  }
+
+  /** How many records the window holds (arrived ones; ignoring a campaign filter), without generating them. */
   count(): number {
     let total = 0;
-    while (this.nextHour()) total += this.kEnd - this.k;
+    while (this.nextHour()) {
+      if (!this.late) {
+        total += this.kEnd - this.k;
+        continue;
+      }
+      for (let k = this.k; k < this.kEnd; k++) if (this.arrived(k, eventTime(this.hour, this.bucketSeed, this.n, k))) total++;
+    }
     return total;
+  }
+
+  /** Every record's identity, arrived or not (build the cursor with now undefined to walk the whole window). */
+  *identities(): Generator<EventIdentity> {
+    const fields = this.shape.fields;
+    const keyGen = (fields[this.shape.names.indexOf(this.shape.keyField)] as FieldDef).gen;
+    const messageGen = fields[this.shape.names.indexOf("messageId")]?.gen;
+    const c = this.c;
+    while (this.nextHour()) {
+      for (let k = this.k; k < this.kEnd; k++) {
+        const t = eventTime(this.hour, this.bucketSeed, this.n, k);
+        c.hour = this.hour;
+        c.index = k;
+        c.t = t;
+        c.ts = exportTime(t);
+        yield {
+          createdAt: t,
+          visibleAt: t + lateDelay(this.cfg, this.lateSeed, this.hour, k),
+          messageId: messageGen ? (messageGen(c) as string) : undefined,
+          key: String(keyGen(c)),
+        };
+      }
+    }
   }
 
   next(): unknown[] | undefined {
     for (;;) {
       if (this.k >= this.kEnd && !this.nextHour()) return undefined;
       const k = this.k++;
+      const t = eventTime(this.hour, this.bucketSeed, this.n, k);
+      if (!this.arrived(k, t)) continue;
       const c = this.c;
       c.hour = this.hour;
       c.index = k;
-      c.t = eventTime(this.hour, this.bucketSeed, this.n, k);
-      c.ts = exportTime(c.t);
+      c.t = t;
+      c.ts = exportTime(t);
       c.rng.reset(hash32(this.bucketSeed, k, 1));
       c.user = c.rng.int(this.pool);
       c.campaign = this.campaignIndex >= 0 ? pickCampaign(c, this.shape) : undefined;
@@ -202,6 +259,16 @@ class UserCursor implements Cursor {
 export function openCursor(cfg: GeneratorConfig, shape: Shape, window: Window, campaignId?: number): Cursor {
   if (shape.type === "user") return new UserCursor(cfg, shape, window);
   return new EventCursor(cfg, shape, window, campaignId);
+}
+
+/**
+ * The identities of the event records of `shape` whose createdAt is in
+ * `window` ∩ [dataStart, ∞), whether or not they have arrived by cfg.now, in
+ * createdAt order; only the key and messageId are generated.
+ */
+export function eventIdentities(cfg: GeneratorConfig, shape: Shape, window: Window): Generator<EventIdentity> {
+  if (shape.type === "user") throw new Error("fake-iterable: users have no event identities (they are never late)");
+  return new EventCursor({ ...cfg, now: undefined }, shape, window, undefined).identities();
 }
 
 /** How many records `window` holds for `shape` (before any campaign filter), computed without generating them. */

@@ -3,7 +3,7 @@
  * objects with the same keys, order and values the server writes, computed
  * without HTTP (for tests, oracles and benchmarks).
  */
-import { countRecords, openCursor, type Window } from "./events.js";
+import { countRecords, eventIdentities as identitiesOf, openCursor, type EventIdentity, type Window } from "./events.js";
 import type { GeneratorConfig } from "./options.js";
 import { fieldMask, toObject } from "./serialize.js";
 import { shapeOf, type Shape } from "./shapes.js";
@@ -22,7 +22,8 @@ function requireShape(dataTypeName: string): Shape {
 
 /**
  * The records of `dataTypeName` whose time (createdAt; profileUpdatedAt for
- * users) is in `window` ∩ [cfg.dataStart, cfg.now), in the order served.
+ * users) is in `window` ∩ [cfg.dataStart, cfg.now), in the order served; with
+ * a lateShare, only the event records that have arrived by cfg.now.
  */
 export function* exportRecords(
   cfg: GeneratorConfig,
@@ -39,4 +40,29 @@ export function* exportRecords(
 /** How many records `window` holds for `dataTypeName` (no campaign filter), without generating them. */
 export function countExportRecords(cfg: GeneratorConfig, dataTypeName: string, window: Window): number {
   return countRecords(cfg, requireShape(dataTypeName), window);
+}
+
+/**
+ * The identity (createdAt, visibleAt, messageId, key) of every record of the
+ * event type `dataTypeName` whose createdAt is in `window` ∩ [cfg.dataStart, ∞),
+ * served or not (cfg.now is ignored): the records not served at T are those
+ * failing `servedAt(identity, T)`. Only keys and messageIds are generated.
+ */
+export function eventIdentities(cfg: GeneratorConfig, dataTypeName: string, window: Window): Generator<EventIdentity> {
+  return identitiesOf(cfg, requireShape(dataTypeName), window);
+}
+
+/**
+ * Each user's newest profile as the user export serves it at `asOf` (its
+ * newest version updated before asOf, every field as served), by email;
+ * users first updated at or after asOf are absent. In today's fake each user
+ * has one profile version (slot s holds user perm(s)), so this is the export
+ * of range=All at asOf keyed by email.
+ */
+export function latestUserProfiles(cfg: GeneratorConfig, asOf: number): Map<string, Record<string, unknown>> {
+  const profiles = new Map<string, Record<string, unknown>>();
+  for (const record of exportRecords({ ...cfg, now: asOf }, "user", { start: Math.min(cfg.dataStart, asOf), end: asOf })) {
+    profiles.set(String(record["email"]), record);
+  }
+  return profiles;
 }

@@ -17,11 +17,12 @@ export {
 } from "./rate-limit.js";
 export { FAKE_ENDPOINTS, ENDPOINT_PATHS, type FakeEndpoint } from "./endpoints.js";
 export type { FakeStats } from "./stats.js";
-export { exportRecords, countExportRecords, type ExportFilter } from "./generator.js";
+export { exportRecords, countExportRecords, eventIdentities, latestUserProfiles, type ExportFilter } from "./generator.js";
+export { servedAt } from "./late.js";
 export { campaignsFor, listsFor } from "./world.js";
 export { listMembers } from "./members.js";
 export { metricsFor, metricColumns, metricText, type MetricsTable } from "./metrics.js";
 export { keyFieldOf, fieldsOf } from "./shapes.js";
 export { MEDIUMS, type Medium } from "./campaigns.js";
-export type { Window } from "./events.js";
+export type { EventIdentity, Window } from "./events.js";
 export { measureGeneration, type ThroughputResult, type ThroughputRun } from "./throughput.js";

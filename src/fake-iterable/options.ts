@@ -24,6 +24,15 @@ export interface FakeIterableOptions {
   campaigns?: number;
   /** Lists; default 5. */
   lists?: number;
+  /**
+   * Share (0..1) of event records that arrive late, as events sent with a past
+   * `createdAt` do (offline SDKs, the track API): such a record is served only
+   * once the fake's now reaches createdAt + its delay. Default 0. Users,
+   * campaigns and lists are never late.
+   */
+  lateShare?: number;
+  /** The longest delay of a late record (ms; delays are whole seconds in (0, lateByMs], at least 1 s); default 0, ≥ 1000 when lateShare > 0. */
+  lateByMs?: number;
   /** A frozen "now" (epoch ms); when undefined the clock's time at each request. */
   now?: number | undefined;
   /** Where data begins (epoch ms); default 2025-01-01T00:00:00Z (the CLI's `--now` moves it: see `dataStartBefore`). */
@@ -45,6 +54,10 @@ export interface GeneratorConfig {
   campaigns: number;
   lists: number;
   dataStart: number;
+  /** Share of event records that become visible late (see FakeIterableOptions.lateShare). */
+  lateShare: number;
+  /** The longest delay of a late record, ms. */
+  lateByMs: number;
   /** Records at or after `now` do not exist yet; undefined = no upper bound (the server always sets it). */
   now?: number | undefined;
 }
@@ -59,6 +72,8 @@ export const DEFAULTS = {
   campaigns: 50,
   lists: 5,
   dataStart: Date.UTC(2025, 0, 1),
+  lateShare: 0,
+  lateByMs: 0,
 } as const;
 
 /**
@@ -78,6 +93,15 @@ function count(name: string, value: number | undefined, fallback: number): numbe
   return v;
 }
 
+function lateness(opts: FakeIterableOptions): { lateShare: number; lateByMs: number } {
+  const lateShare = opts.lateShare ?? DEFAULTS.lateShare;
+  const lateByMs = opts.lateByMs ?? DEFAULTS.lateByMs;
+  if (!(lateShare >= 0 && lateShare <= 1)) throw new Error(`fake-iterable: lateShare must be a fraction from 0 to 1; got ${String(opts.lateShare)}`);
+  if (!Number.isSafeInteger(lateByMs) || lateByMs < 0) throw new Error(`fake-iterable: lateByMs must be a whole number of ms ≥ 0; got ${String(opts.lateByMs)}`);
+  if (lateShare > 0 && lateByMs < 1000) throw new Error(`fake-iterable: lateByMs must be at least 1000 (1 s) when lateShare is above 0; got ${lateByMs}`);
+  return { lateShare, lateByMs };
+}
+
 /** The generator configuration the server uses for these options (with `now` left to each request). */
 export function generatorConfig(opts: FakeIterableOptions = {}): GeneratorConfig {
   const dataStart = opts.dataStart ?? DEFAULTS.dataStart;
@@ -89,6 +113,7 @@ export function generatorConfig(opts: FakeIterableOptions = {}): GeneratorConfig
     campaigns: count("campaigns", opts.campaigns, DEFAULTS.campaigns),
     lists: count("lists", opts.lists, DEFAULTS.lists),
     dataStart,
+    ...lateness(opts),
     now: opts.now,
   };
 }

@@ -1,6 +1,9 @@
 /**
  * The fake Iterable HTTP server: routing, the Api-Key check, faults, rate
- * limits, and the control endpoints under /_fake/ (no auth).
+ * limits, and the control endpoints under /_fake/ (no auth): GET /_fake/stats;
+ * GET, POST and DELETE /_fake/faults; GET and POST /_fake/now (the frozen now:
+ * `{"now": <epoch ms>}` sets it, `{"advanceMs": N}` moves it, freezing the
+ * clock's time first when it was not frozen).
  *
  * Order per request: unknown path → 404; bad key → 401; a fault, if one is
  * armed for the endpoint; the rate limit → 429; parameters → 400; then the
@@ -44,6 +47,10 @@ export interface FakeIterable {
   clearFaults(): void;
   /** The armed faults as spec strings. */
   faults(): string[];
+  /** The fake's now: the frozen one, else the clock's. */
+  now(): number;
+  /** Freezes the fake's now at `ms` (epoch ms), e.g. to let late events arrive. */
+  setNow(ms: number): void;
 }
 
 const ROUTES: Record<FakeEndpoint, Route> = {
@@ -90,6 +97,37 @@ function clientIp(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 }
 
+const NOW_BODY = 'expected a JSON body {"now": <epoch ms>} or {"advanceMs": <ms>}';
+
+/** The frozen now a POST /_fake/now body asks for, given the current now; a BadParams naming the problem otherwise. */
+function requestedNow(text: string, current: number): number {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new BadParams(`${NOW_BODY}; got ${JSON.stringify(text.slice(0, 100))}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadParams(`${NOW_BODY}; got ${JSON.stringify(body)}`);
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || (keys[0] !== "now" && keys[0] !== "advanceMs")) {
+    throw new BadParams(`${NOW_BODY} (exactly one of the two); got the keys ${JSON.stringify(keys)}`);
+  }
+  const { now, advanceMs } = body as { now?: unknown; advanceMs?: unknown };
+  if (now !== undefined) {
+    if (!Number.isSafeInteger(now) || (now as number) < 0) throw new BadParams(`now must be epoch milliseconds (a whole number ≥ 0); got ${JSON.stringify(now)}`);
+    return now as number;
+  }
+  if (!Number.isSafeInteger(advanceMs)) throw new BadParams(`advanceMs must be a whole number of milliseconds; got ${JSON.stringify(advanceMs)}`);
+  const next = current + (advanceMs as number);
+  if (!Number.isSafeInteger(next) || next < 0) throw new BadParams(`advanceMs ${String(advanceMs)} moves now out of range (${next})`);
+  return next;
+}
+
+function checkNow(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`fake-iterable: now must be epoch milliseconds (a whole number ≥ 0); got ${String(ms)}`);
+  return ms;
+}
+
 async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -112,6 +150,8 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
   faultBook.add(opts.faults ?? []);
   const stats = new StatsRecorder();
   const host = opts.host ?? DEFAULTS.host;
+  let frozenNow = opts.now;
+  const currentNow = (): number => frozenNow ?? clock.now();
 
   const sendError = (w: ResponseWriter, e: ApiError): Promise<void> => w.send(e.status, "application/json", errorBody(e));
 
@@ -119,6 +159,21 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
     const w = new ResponseWriter(res, {}, stats, "control");
     const json = (status: number, body: unknown): Promise<void> => w.send(status, "application/json", JSON.stringify(body));
     if (path === "/_fake/stats" && req.method === "GET") return json(200, stats.snapshot());
+    if (path === "/_fake/now") {
+      const answer = (): Promise<void> => {
+        const now = currentNow();
+        return json(200, { now, iso: new Date(now).toISOString(), frozen: frozenNow !== undefined });
+      };
+      if (req.method === "GET") return answer();
+      if (req.method === "POST") {
+        try {
+          frozenNow = requestedNow(await readBody(req), currentNow());
+          return answer();
+        } catch (err) {
+          return sendError(w, { status: 400, msg: err instanceof Error ? err.message : String(err), code: "BadParams", params: null });
+        }
+      }
+    }
     if (path === "/_fake/faults") {
       if (req.method === "GET") return json(200, { faults: faultBook.list() });
       if (req.method === "DELETE") {
@@ -152,7 +207,7 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
       stats.rateLimited();
       return sendError(w, rateLimitExceeded(path, limits[endpoint]));
     }
-    const now = opts.now ?? clock.now();
+    const now = currentNow();
     try {
       await ROUTES[endpoint]({
         endpoint,
@@ -217,5 +272,9 @@ export async function startFakeIterable(opts: FakeIterableOptions = {}): Promise
     addFaults: (faults) => faultBook.add(faults),
     clearFaults: () => faultBook.clear(),
     faults: () => faultBook.list(),
+    now: currentNow,
+    setNow: (ms) => {
+      frozenNow = checkNow(ms);
+    },
   };
 }

@@ -1,8 +1,8 @@
-/** `itd fake-iterable`, run in process: where the data begins with --now and --data-start. */
+/** `itd fake-iterable`, run in process: where the data begins with --now and --data-start; late events. */
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { fakeIterableCommand } from "../../../src/cli/commands/fake-iterable.js";
-import { dataStartBefore } from "../../../src/fake-iterable/index.js";
+import { dataStartBefore, eventIdentities, generatorConfig, servedAt } from "../../../src/fake-iterable/index.js";
 
 const KEY = "cli-key";
 
@@ -70,5 +70,51 @@ describe("itd fake-iterable", () => {
       expect(all.length).toBeGreaterThan(0);
       for (const l of all) expect(l >= '{"createdAt":"2024-03-09 00:00:00').toBe(true);
     });
+  });
+});
+
+/** Runs the command with `args` (which must be refused before it listens) and returns its error message. */
+async function refusal(args: readonly string[]): Promise<string> {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 5000).unref();
+  try {
+    await fakeIterableCommand.run({ argv: ["--port", "0", ...args], env: {}, stdout: new PassThrough(), stderr: new PassThrough(), cwd: process.cwd(), signal: ac.signal });
+  } catch (err) {
+    ac.abort();
+    expect((err as Error).name).toBe("UsageError");
+    return (err as Error).message;
+  }
+  return "not refused";
+}
+
+describe("itd fake-iterable --late-share --late-by", () => {
+  const now = Date.UTC(2026, 5, 2);
+  const day = { start: now - 86_400_000, end: now };
+
+  it("holds back the share of events the oracle says, given as 5% or 0.05", async () => {
+    const cfg = { ...generatorConfig({ eventsPerDay: 2000, lateShare: 0.05, lateByMs: 2 * 3_600_000, dataStart: dataStartBefore(now) }), now };
+    const ids = [...eventIdentities(cfg, "emailSend", day)];
+    const expected = ids.filter((i) => servedAt(i, now)).length;
+    expect(expected).toBeLessThan(ids.length);
+    const query = { dataTypeName: "emailSend", range: "Yesterday", onlyFields: "messageId" };
+    for (const share of ["5%", "0.05", " 5 % "]) {
+      await withCommand(["--now", "2026-06-02T00:00:00Z", "--events-per-day", "2000", "--late-share", share, "--late-by", "2h"], async (url) => {
+        expect((await exportLines(url, query)).length, share).toBe(expected);
+      });
+    }
+    await withCommand(["--now", "2026-06-02T00:00:00Z", "--events-per-day", "2000", "--late-by", "2h"], async (url) => {
+      expect((await exportLines(url, query)).length).toBe(ids.length);
+    });
+  });
+
+  it("refuses a bad share or duration, naming the flag and the value", async () => {
+    expect(await refusal(["--late-share", "abc", "--late-by", "2h"])).toBe('--late-share: expected a fraction from 0 to 1 (0.05) or a percentage (5%); got "abc"');
+    expect(await refusal(["--late-share", "1.5", "--late-by", "2h"])).toMatch(/^--late-share: .*; got "1.5"$/);
+    expect(await refusal(["--late-share", "150%", "--late-by", "2h"])).toMatch(/^--late-share: .*; got "150%"$/);
+    expect(await refusal(["--late-share", "-5%", "--late-by", "2h"])).toMatch(/^--late-share: .*; got "-5%"$/);
+    expect(await refusal(["--late-share", "5%", "--late-by", "2 hours"])).toBe('--late-by: expected a duration such as 90s, 30m, 2h or 1d; got "2 hours"');
+    expect(await refusal(["--late-share", "5%", "--late-by", "2"])).toMatch(/^--late-by: expected a duration .*; got "2"$/);
+    expect(await refusal(["--late-share", "5%", "--late-by", "500ms"])).toBe('--late-by: expected at least 1s when --late-share is above 0; got "500ms"');
+    expect(await refusal(["--late-share", "5%"])).toMatch(/^--late-share 5% needs --late-by DURATION/);
   });
 });
