@@ -13,6 +13,7 @@ import { SlotCalculator } from "../schedule/calculator.js";
 import { describeSlot } from "../schedule/describe.js";
 import type { Services } from "./services.js";
 import { configDiffYaml } from "./config-diff.js";
+import { recordsText } from "./commands/job.js";
 
 /** An env that satisfies any `${NAME}`: for checking a config's shape where the secret is not needed. */
 export const SHAPE_ENV: Readonly<Record<string, string>> = new Proxy({}, { get: () => "placeholder-for-validation" });
@@ -54,6 +55,16 @@ export function scheduleJson(s: Services, d: ScheduleDefinition, nextRuns = 3): 
     config: load(serializeLoadConfig(config, { redact: true })),
     config_diff: cursor?.configDiff ?? null,
     next_runs: next.map((slot) => new Date(slot).toISOString()),
+    last_run: lastRunJson(s, d),
+  };
+}
+
+function lastRunJson(s: Services, d: ScheduleDefinition): Record<string, unknown> | null {
+  const last = s.store.jobs.listJobs({ scheduleId: d.id, limit: 1 })[0];
+  if (last === undefined) return null;
+  return {
+    job_id: last.id, status: last.status, records: last.records, skipped_records: last.skippedRecords,
+    present_records: last.presentRecords, updated_records: last.updatedRecords,
   };
 }
 
@@ -83,6 +94,9 @@ export function dumpSchedule(s: Services, d: ScheduleDefinition, options: { next
   ];
   const n = options.nextRuns ?? 0;
   if (n > 0) {
+    // connector:show: the last run, with what the table's key did to its records (issue 15).
+    const last = s.store.jobs.listJobs({ scheduleId: d.id, limit: 1 })[0];
+    lines.push("", `Last run : ${last === undefined ? "(none yet)" : `job ${last.id} ${last.status}, records ${recordsText(last)}`}`);
     lines.push("", "Next runs");
     if (d.cron === "") lines.push("  (no schedule: runs only with connector:run)");
     else if (d.paused) lines.push("  (paused)");

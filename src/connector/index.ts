@@ -43,6 +43,7 @@ export {
 export { toCompactYaml } from "./compact-yaml.js";
 export { columnName, legacyColumnName, uniqueNames, MAX_COLUMN_NAME_LENGTH } from "./naming.js";
 export { guessColumns, findNewFields, type GuessOptions } from "./guess.js";
+export { columnForField, defaultDedupKey, describeMatch, proposedOut, requiredColumnsOf, rowMatchOf } from "./keys.js";
 export { createRowConverter, type RowConverter, type RowConverterOptions } from "./convert.js";
 export { planExportWindows, configDiffFor, type PlanInput, type ExportPlan } from "./plan.js";
 export {

@@ -134,3 +134,19 @@ export function describeMatch(match: RowMatch): string | undefined {
   if (match.kind === "upsert") return `one row per (${match.key.join(", ")}): new keys added, existing rows updated when newer`;
   return undefined;
 }
+
+/**
+ * What guess writes in `out` (issue 15): the user export, unless the seed
+ * chose a mode, becomes an upsert by email (or by user_id when the sample's
+ * profiles have no email) — most people want one row per user, not a log of
+ * profile versions. Other seeds keep their mode.
+ */
+export function proposedOut(seed: LoadConfig, columns: readonly LoadColumn[], records: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const chosen = seed.raw.out.mode !== undefined;
+  if (chosen || seed.in.data_type !== "export_data" || seed.in.export_data_type !== "user") return { mode: seed.out.mode };
+  const everyone = (field: string): boolean => records.length > 0 && records.every((r) => r[field] !== null && r[field] !== undefined && r[field] !== "");
+  const field = everyone("email") ? "email" : everyone("userId") ? "userId" : undefined;
+  const column = field === undefined ? undefined : columnForField(columns, field);
+  if (column === undefined) return { mode: seed.out.mode };
+  return { mode: "upsert", primary_keys: [column.name] };
+}

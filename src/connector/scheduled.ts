@@ -69,11 +69,13 @@ export async function underLease<T>(
 }
 
 /** A load's outcome as the job's end. */
-export function jobEnd(o: Pick<LoadOutcome, "status" | "records" | "skipped" | "bytes" | "configDiff"> & { error?: string | undefined }) {
+export function jobEnd(o: Pick<LoadOutcome, "status" | "records" | "skipped" | "present" | "updated" | "bytes" | "configDiff"> & { error?: string | undefined }) {
   return {
     status: o.status,
     records: o.records,
     skippedRecords: o.skipped,
+    presentRecords: o.present,
+    updatedRecords: o.updated,
     bytes: o.bytes,
     error: o.error ?? null,
     configDiff: o.configDiff === null ? null : JSON.stringify(o.configDiff),

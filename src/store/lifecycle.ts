@@ -47,6 +47,9 @@ export interface JobEnd {
   status: "success" | "error" | "killed";
   records: number;
   skippedRecords: number;
+  /** Issue 15's counts; left as progress recorded them when not given. */
+  presentRecords?: number | undefined;
+  updatedRecords?: number | undefined;
   bytes: number;
   error?: string | null;
   configDiff?: string | null;

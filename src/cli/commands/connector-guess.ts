@@ -1,6 +1,6 @@
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { guessColumns, readLoadConfigFile, readSample, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
+import { guessColumns, proposedOut, readLoadConfigFile, readSample, serializeLoadConfig, setConfigKeys } from "../../connector/index.js";
 import { ItdError } from "../../errors.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
@@ -39,7 +39,7 @@ export const connectorGuessCommand: CommandImpl = {
         throw new ItdError("data", `guess read no records from Iterable (${source.description}); widen start_time/end_time or check the data type`);
       }
       const columns = guessColumns(records, { epochMillisFields: source.epochMillisFields, doubleFields: source.doubleFields });
-      const guessed = setConfigKeys(seed, { in: { columns }, out: { mode: seed.out.mode } }, ctx.env);
+      const guessed = setConfigKeys(seed, { in: { columns }, out: proposedOut(seed, columns, records) }, ctx.env);
       const fullPath = resolve(ctx.cwd, outPath);
       const format = outPath.endsWith(".json") ? "json" : "yaml";
       const backup = keepExisting(fullPath);

@@ -6,7 +6,7 @@ import { checkDatabaseName, checkTableName } from "../../warehouse/index.js";
 import { parseCommandArgs } from "../args.js";
 import type { CommandImpl } from "../command.js";
 import { formatBytes } from "../format-time.js";
-import { durationSeconds } from "./job.js";
+import { durationSeconds, recordsText } from "./job.js";
 import { parseFormat } from "../output.js";
 import { ProgressLine } from "../progress.js";
 import { withServices, type Services } from "../services.js";
@@ -125,13 +125,13 @@ export const connectorIssueCommand: CommandImpl = {
       const seconds = durationSeconds(done, s.clock.now());
       if (quiet) {
         ctx.stdout.write(
-          JSON.stringify({ job_id: done.id, status: done.status, records: done.records, skipped_records: done.skippedRecords, bytes: done.bytes, duration: seconds, error: done.error, config_diff: outcome.configDiff }, null, 2) + "\n",
+          JSON.stringify({ job_id: done.id, status: done.status, records: done.records, skipped_records: done.skippedRecords, present_records: done.presentRecords, updated_records: done.updatedRecords, bytes: done.bytes, duration: seconds, error: done.error, config_diff: outcome.configDiff }, null, 2) + "\n",
         );
       } else {
         ctx.stdout.write(
           [
             `Status     : ${done.status}`,
-            `Records    : ${done.records}${done.skippedRecords ? ` (${done.skippedRecords} invalid skipped)` : ""}`,
+            `Records    : ${recordsText(done)}`,
             `Received   : ${formatBytes(done.bytes)}`,
             `Duration   : ${seconds ?? ""}`,
             ...(done.error ? [`Error      : ${done.error}`] : []),

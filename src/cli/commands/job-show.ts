@@ -7,7 +7,7 @@ import { withServices } from "../services.js";
 import { waitForJob } from "../wait-job.js";
 import { UsageError } from "../../errors.js";
 import type { Job, JobLogLine } from "../../store/index.js";
-import { durationSeconds, jobIdArg } from "./job.js";
+import { durationSeconds, jobIdArg, recordsText } from "./job.js";
 
 function logLine(l: JobLogLine): string {
   return `  ${formatTdTime(l.at)} ${l.level.toUpperCase().padEnd(5)} ${l.message}\n`;
@@ -16,7 +16,8 @@ function logLine(l: JobLogLine): string {
 function jobFields(job: Job, now: number): Record<string, unknown> {
   return {
     job_id: job.id, status: job.status, type: "bulkload", kind: job.kind, schedule: job.schedule, database: job.database, table: job.table,
-    records: job.records, skipped_records: job.skippedRecords, bytes: job.bytes, priority: job.priority,
+    records: job.records, skipped_records: job.skippedRecords,
+    present_records: job.presentRecords, updated_records: job.updatedRecords, bytes: job.bytes, priority: job.priority,
     scheduled: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(), catchup: job.catchup,
     start_at: job.startAt === null ? null : new Date(job.startAt).toISOString(),
     end_at: job.endAt === null ? null : new Date(job.endAt).toISOString(),
@@ -33,7 +34,7 @@ function dumpJob(job: Job, now: number): string {
     `Kind        : ${job.kind}${job.schedule ? ` (schedule ${job.schedule})` : ""}`,
     `Database    : ${job.database}`,
     `Table       : ${job.table}`,
-    `Records     : ${job.records}${job.skippedRecords ? ` (${job.skippedRecords} invalid skipped)` : ""}`,
+    `Records     : ${recordsText(job)}`,
     `Received    : ${formatBytes(job.bytes)}`,
     `Priority    : ${job.priority}`,
     ...(job.scheduledTime !== null ? [`Scheduled   : ${formatTdTime(job.scheduledTime)}${job.catchup ? " (missed, run late by catch-up)" : ""}`] : []),

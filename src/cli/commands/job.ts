@@ -7,6 +7,16 @@ import { JOB_STATUSES } from "../defaults.js";
 import { UsageError } from "../../errors.js";
 import type { Job, JobStatus } from "../../store/index.js";
 
+/** `1234 (5 invalid skipped, 100 already in the table, 7 updated a row)`: a job's records and what became of them. */
+export function recordsText(job: Pick<Job, "records" | "skippedRecords" | "presentRecords" | "updatedRecords">): string {
+  const notes = [
+    job.skippedRecords ? `${job.skippedRecords} invalid skipped` : "",
+    job.presentRecords ? `${job.presentRecords} already in the table` : "",
+    job.updatedRecords ? `${job.updatedRecords} updated a row` : "",
+  ].filter((n) => n !== "");
+  return `${job.records}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`;
+}
+
 /** A job's duration in whole seconds (td's), running ones up to now; blank before it starts. */
 export function durationSeconds(job: Job, now: number): number | null {
   if (job.startAt === null) return null;
