@@ -322,7 +322,7 @@ Examples:
     finishesOnClosedPipe: true,
     summary: "Run the bundled fake Iterable API server (for demos, tests and reproducing problems)",
     usage: `itd fake-iterable [--host 127.0.0.1] [--port 0] [--api-key KEY] [--seed N] [--events-per-day N] [--users N]
-                     [--campaigns N] [--lists N] [--now TIME] [--data-start TIME] [--no-rate-limits]
+                     [--user-updates N] [--campaigns N] [--lists N] [--now TIME] [--data-start TIME] [--no-rate-limits]
                      [--late-share P --late-by DURATION] [--rate-limit ENDPOINT=N/WINDOW]… [--fault SPEC]…
 
 Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT/SIGTERM.
@@ -336,6 +336,8 @@ Prints 'listening on http://HOST:PORT' as its first line and serves until SIGINT
   --late-share P      hold back this share of event records (0.05 or 5%; default 0), as Iterable does with
                       events sent with a past createdAt: each is served only once now ≥ its createdAt + its delay
   --late-by DURATION  the longest delay of a late record (90s, 30m, 2h, 1d); delays are whole seconds in (0, DURATION]
+  --user-updates N    profile versions per user (1 to 1000; default 1): the user export holds N versions of each
+                      user (same email and userId, other fields changed) at rising profileUpdatedAt over the year
 
 Control endpoints (no Api-Key): GET /_fake/stats; GET|POST|DELETE /_fake/faults {"faults": [SPEC, …]};
 GET /_fake/now; POST /_fake/now {"now": EPOCH_MS} or {"advanceMs": MS} freezes now there (late records arrive).
@@ -344,7 +346,8 @@ Examples:
   itd fake-iterable --port 8080 --api-key demo-key
   itd fake-iterable --events-per-day 1000000 --no-rate-limits
   itd fake-iterable --fault export:503@2 --fault 'getUsers:cut=100@10%'
-  itd fake-iterable --now 2026-06-02T00:00:00Z --late-share 5% --late-by 2h`,
+  itd fake-iterable --now 2026-06-02T00:00:00Z --late-share 5% --late-by 2h
+  itd fake-iterable --users 200 --user-updates 3`,
     load: async () => (await import("./commands/fake-iterable.js")).fakeIterableCommand,
   },
   {

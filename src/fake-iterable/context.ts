@@ -31,6 +31,10 @@ export class RecordContext {
   /** The record time in export form, computed once per record. */
   ts = "";
   user = 0;
+  /** Users: which profile version of `user` the record is (0 = the first). */
+  version = 0;
+  /** Users: when the user's first profile version was written, epoch ms (its signup date derives from it). */
+  firstT = 0;
   campaign: FakeCampaign | undefined;
   /** Variant of a custom event (index into the event catalogue). */
   variant = 0;

@@ -2,10 +2,10 @@
  * Where records live in time. Events: UTC hour buckets per type; bucket h
  * holds about eventsPerDay/24 records whose times rise with their index, so a
  * window maps to an index range per hour (binary search, no generation).
- * Users: `users` slots spread over the year after dataStart, slot s updated
- * at a rising time and holding user perm(s). A cursor walks the window and
- * generates only the records inside it. With a lateShare, event records that
- * have not arrived by `now` (late.ts) are skipped.
+ * Users: profile versions in update slots at rising times (user-versions.ts).
+ * A cursor walks the window and generates only the records inside it. With a
+ * lateShare, event records that have not arrived by `now` (late.ts) are
+ * skipped.
  */
 import type { TimeWindow } from "../iterable/types.js";
 import { RecordContext } from "./context.js";
@@ -14,15 +14,13 @@ import type { GeneratorConfig } from "./options.js";
 import { hash32, unit } from "./prng.js";
 import { prepareUser } from "./fields-user.js";
 import { fillRecord, type FieldDef, type Shape } from "./shapes.js";
-import { DAY_MS, exportTime, HOUR_MS } from "./time.js";
+import { dataWindow, exportTime, HOUR_MS, lowerBound } from "./time.js";
+import { UserSlots } from "./user-versions.js";
 import { worldFor } from "./world.js";
 import type { FakeCampaign } from "./campaigns.js";
 
 const COUNT_SALT = 0xc0;
 const BUCKET_SALT = 0xb0;
-/** Users' profile updates spread over this span after dataStart. */
-export const USER_SPAN_MS = 365 * DAY_MS;
-
 /** A window `[start, end)` in epoch ms. */
 export type Window = TimeWindow;
 
@@ -35,23 +33,6 @@ export function bucketCount(cfg: GeneratorConfig, typeIndex: number, h: number):
 
 function eventTime(h: number, bucketSeed: number, n: number, k: number): number {
   return h * HOUR_MS + 1000 * Math.floor(((k + unit(hash32(bucketSeed, k))) * 3600) / n);
-}
-
-/** The first index in [0, n) whose time is ≥ t (n when none). */
-function lowerBound(n: number, t: number, timeOf: (k: number) => number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (timeOf(mid) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The effective bounds of a window: clipped to [dataStart, now). */
-function bounds(cfg: GeneratorConfig, w: Window): Window {
-  return { start: Math.max(w.start, cfg.dataStart), end: Math.min(w.end, cfg.now ?? Number.POSITIVE_INFINITY) };
 }
 
 export interface Cursor {
@@ -111,7 +92,7 @@ class EventCursor implements Cursor {
     this.values = new Array<unknown>(shape.fields.length);
     this.campaignId = this.campaignIndex >= 0 ? campaignId : undefined;
     this.c = new RecordContext(cfg, worldFor(cfg), shape.typeIndex);
-    const b = bounds(cfg, window);
+    const b = dataWindow(cfg, window);
     this.lo = b.start;
     this.hi = b.end;
     this.hour = Math.floor(b.start / HOUR_MS) - 1;
@@ -202,62 +183,51 @@ class EventCursor implements Cursor {
   }
 }
 
-/** The slot-to-user bijection: u = (a·s + b) mod users, with a coprime to users. */
-function permutation(cfg: GeneratorConfig): (s: number) => number {
-  const n = cfg.users;
-  if (n <= 1) return (s) => s;
-  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
-  let a = 1 + (hash32(cfg.seed, 0xa) % Math.min(n, 1 << 20));
-  while (gcd(a, n) !== 1) a++;
-  const b = hash32(cfg.seed, 0xb) % n;
-  return (s) => (a * s + b) % n;
-}
-
-/** When slot `s`'s profile was last updated: rising with s, whole seconds. */
-export function slotTime(cfg: GeneratorConfig, s: number): number {
-  const offset = ((s + unit(hash32(cfg.seed, 0x51, s))) * USER_SPAN_MS) / cfg.users;
-  return cfg.dataStart + Math.floor(offset / 1000) * 1000;
-}
-
+/** A cursor over the user records of some update slots, in the order given. */
 class UserCursor implements Cursor {
   private readonly c: RecordContext;
   private readonly values: unknown[];
-  private readonly perm: (s: number) => number;
-  private s: number;
-  private readonly sEnd: number;
+  private i: number;
 
+  /** Slots `slotAt(i)` for i in [from, to). */
   constructor(
-    private readonly cfg: GeneratorConfig,
+    cfg: GeneratorConfig,
     readonly shape: Shape,
-    window: Window,
+    private readonly slots: UserSlots,
+    from: number,
+    private readonly to: number,
+    private readonly slotAt: (i: number) => number = (i) => i,
   ) {
     this.c = new RecordContext(cfg, worldFor(cfg), shape.typeIndex);
-    this.perm = permutation(cfg);
     this.values = new Array<unknown>(shape.fields.length);
-    const b = bounds(cfg, window);
-    const timeOf = (s: number): number => slotTime(cfg, s);
-    this.s = lowerBound(cfg.users, b.start, timeOf);
-    this.sEnd = b.end > b.start ? lowerBound(cfg.users, b.end, timeOf) : this.s;
+    this.i = from;
+  }
+
+  static ofWindow(cfg: GeneratorConfig, shape: Shape, window: Window): UserCursor {
+    const slots = new UserSlots(cfg);
+    const { from, to } = slots.range(dataWindow(cfg, window));
+    return new UserCursor(cfg, shape, slots, from, to);
   }
 
   count(): number {
-    return Math.max(0, this.sEnd - this.s);
+    return Math.max(0, this.to - this.i);
   }
 
   next(): unknown[] | undefined {
-    if (this.s >= this.sEnd) return undefined;
-    const s = this.s++;
+    if (this.i >= this.to) return undefined;
+    const s = this.slotAt(this.i++);
     const c = this.c;
+    const slots = this.slots;
     c.hour = 0;
     c.index = s;
-    prepareUser(c, this.perm(s), slotTime(this.cfg, s));
+    prepareUser(c, slots.user(s), slots.version(s), slots.time(s), slots.firstTime(s));
     return fillRecord(this.shape, c, this.values);
   }
 }
 
 /** A cursor over the records of `shape` in `window` (clipped to [dataStart, now)), optionally of one campaign. */
 export function openCursor(cfg: GeneratorConfig, shape: Shape, window: Window, campaignId?: number): Cursor {
-  if (shape.type === "user") return new UserCursor(cfg, shape, window);
+  if (shape.type === "user") return UserCursor.ofWindow(cfg, shape, window);
   return new EventCursor(cfg, shape, window, campaignId);
 }
 
@@ -273,5 +243,15 @@ export function eventIdentities(cfg: GeneratorConfig, shape: Shape, window: Wind
 
 /** How many records `window` holds for `shape` (before any campaign filter), computed without generating them. */
 export function countRecords(cfg: GeneratorConfig, shape: Shape, window: Window): number {
-  return shape.type === "user" ? new UserCursor(cfg, shape, window).count() : new EventCursor(cfg, shape, window, undefined).count();
+  return shape.type === "user" ? UserCursor.ofWindow(cfg, shape, window).count() : new EventCursor(cfg, shape, window, undefined).count();
+}
+
+/**
+ * A cursor over each user's newest profile version written before `asOf`
+ * (`shape` is the user shape), in the order the export serves them.
+ */
+export function openLatestUsersCursor(cfg: GeneratorConfig, shape: Shape, asOf: number): Cursor {
+  const slots = new UserSlots(cfg);
+  const newest = slots.newestBefore(asOf);
+  return new UserCursor(cfg, shape, slots, 0, newest.length, (i) => newest[i] as number);
 }

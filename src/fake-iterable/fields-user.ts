@@ -2,26 +2,34 @@
  * Generators of the user export's fields: identity from the user index,
  * nested objects flattened to dotted keys (`itblInternal.emailDomain`),
  * int arrays, list memberships that agree with getUsers, and custom fields
- * at the top level.
+ * at the top level. A user's later profile versions keep its identity,
+ * signup, phone and lists; they move to the next place, gain loyalty points
+ * and redraw the other random fields.
  */
 import { CHANNEL_IDS } from "./campaigns.js";
 import type { RecordContext } from "./context.js";
 import type { Gen } from "./fields-event.js";
 import { hex8 } from "./ids.js";
 import { isMember } from "./lists.js";
-import { emailDomain, firstName, lastName, phoneOf, placeOf, userEmail, userIdOf } from "./people.js";
+import { emailDomain, firstName, lastName, phoneOf, placeAt, placeOf, userEmail, userIdOf } from "./people.js";
 import { hash32 } from "./prng.js";
 import { exportTime } from "./time.js";
-import { SIGNUP_SOURCES } from "./vocab.js";
+import { SIGNUP_SOURCES, type Place } from "./vocab.js";
 
 const USER_SALT = 0x05e4;
+const VERSION_SALT = 0x7e0000;
 
-/** Seeds the context for user `u` whose profile was updated at `t`. */
-export function prepareUser(c: RecordContext, u: number, t: number): void {
+/**
+ * Seeds the context for profile version `version` of user `u`, written at
+ * `t`; the user's first version was written at `firstT` (= t for version 0).
+ */
+export function prepareUser(c: RecordContext, u: number, version: number, t: number, firstT: number): void {
   c.user = u;
+  c.version = version;
   c.t = t;
+  c.firstT = firstT;
   c.ts = exportTime(t);
-  c.rng.reset(hash32(c.cfg.seed, USER_SALT, u));
+  c.rng.reset(version === 0 ? hash32(c.cfg.seed, USER_SALT, u) : hash32(c.cfg.seed, USER_SALT, u, VERSION_SALT + version));
   c.campaign = undefined;
 }
 
@@ -31,10 +39,13 @@ function memberships(c: RecordContext): number[] {
   return ids;
 }
 
+/** The user's signup: before its first profile version (the same for every version). */
 const signup = (c: RecordContext): number => {
-  const span = Math.max(0, c.t - c.cfg.dataStart);
-  return c.t - Math.floor((hash32(c.cfg.seed, USER_SALT, c.user, 3) % 1000) / 1000 * span / 1000) * 1000;
+  const span = Math.max(0, c.firstT - c.cfg.dataStart);
+  return c.firstT - Math.floor((hash32(c.cfg.seed, USER_SALT, c.user, 3) % 1000) / 1000 * span / 1000) * 1000;
 };
+
+const place = (c: RecordContext): Place => placeAt(c.cfg.seed, c.user, c.version);
 
 export const USER_CUSTOM_FIELDS: readonly string[] = ["plan", "isVip", "loyaltyPoints", "favoriteCategories", "someDate", "itblDS.predictiveGoals.purchase", "nickname"];
 
@@ -53,18 +64,18 @@ export const USER_FIELDS: Record<string, Gen> = {
   phoneNumber: (c) => phoneOf(c.cfg.seed, c.user),
   whatsAppPhoneNumber: (c) => (c.rng.chance(0.3) ? phoneOf(c.cfg.seed, c.user) : undefined),
   phoneNumberDetails: (c) => ({ carrier: c.rng.pick(["Verizon", "NTT docomo", "Vodafone"]), countryCodeISO: "US", lineType: "MOBILE" }),
-  locale: (c) => placeOf(c.cfg.seed, c.user).locale,
-  timeZone: (c) => placeOf(c.cfg.seed, c.user).timeZone,
-  country: (c) => placeOf(c.cfg.seed, c.user).country,
-  region: (c) => placeOf(c.cfg.seed, c.user).region,
-  city: (c) => placeOf(c.cfg.seed, c.user).city,
+  locale: (c) => place(c).locale,
+  timeZone: (c) => place(c).timeZone,
+  country: (c) => place(c).country,
+  region: (c) => place(c).region,
+  city: (c) => place(c).city,
   ip: (c) => `${10 + c.rng.int(200)}.${c.rng.int(256)}.${c.rng.int(256)}.${1 + c.rng.int(254)}`,
   devices: (c) =>
     c.rng.chance(0.6)
       ? [{ token: hex8(hash32(c.cfg.seed, c.user, 11)) + hex8(hash32(c.cfg.seed, c.user, 12)), platform: c.rng.pick(["APNS", "GCM"]), applicationName: "com.example.app", endpointEnabled: true }]
       : [],
   receivedSMSDisclaimer: (c) => c.rng.chance(0.4),
-  profile: (c) => ({ tier: c.rng.pick(["bronze", "silver", "gold"]), interests: ["running", "café"], address: { city: placeOf(c.cfg.seed, c.user).city, zip: null } }),
+  profile: (c) => ({ tier: c.rng.pick(["bronze", "silver", "gold"]), interests: ["running", "café"], address: { city: place(c).city, zip: null } }),
   "itblInternal.emailDomain": (c) => emailDomain(c.cfg.seed, c.user),
   "itblInternal.documentCreatedAt": (c) => exportTime(signup(c)),
   "itblInternal.documentUpdatedAt": (c) => c.ts,
@@ -76,7 +87,8 @@ export const USER_FIELDS: Record<string, Gen> = {
   lastName: (c) => lastName(c.cfg.seed, c.user).display,
   plan: (c) => c.rng.pick(["free", "pro", "enterprise"]),
   isVip: (c) => (c.rng.chance(0.7) ? c.rng.chance(0.1) : undefined),
-  loyaltyPoints: (c) => c.rng.int(50_000),
+  // Points only grow: version v holds [50 000·v, 50 000·(v + 1)).
+  loyaltyPoints: (c) => c.rng.int(50_000) + 50_000 * c.version,
   favoriteCategories: (c) => (c.rng.chance(0.5) ? ["apparel", "home"] : []),
   someDate: (c) => (c.rng.chance(0.5) ? "2015-11-13" : undefined),
   "itblDS.predictiveGoals.purchase": (c) => (c.rng.chance(0.4) ? Math.round(c.rng.float() * 100) / 100 : undefined),

@@ -3,10 +3,11 @@
  * objects with the same keys, order and values the server writes, computed
  * without HTTP (for tests, oracles and benchmarks).
  */
-import { countRecords, eventIdentities as identitiesOf, openCursor, type EventIdentity, type Window } from "./events.js";
+import { countRecords, eventIdentities as identitiesOf, openCursor, openLatestUsersCursor, type EventIdentity, type Window } from "./events.js";
 import type { GeneratorConfig } from "./options.js";
 import { fieldMask, toObject } from "./serialize.js";
 import { shapeOf, type Shape } from "./shapes.js";
+import { userVersionsIn, type UserVersion } from "./user-versions.js";
 
 export interface ExportFilter {
   campaignId?: number;
@@ -53,16 +54,29 @@ export function eventIdentities(cfg: GeneratorConfig, dataTypeName: string, wind
 }
 
 /**
- * Each user's newest profile as the user export serves it at `asOf` (its
- * newest version updated before asOf, every field as served), by email;
- * users first updated at or after asOf are absent. In today's fake each user
- * has one profile version (slot s holds user perm(s)), so this is the export
- * of range=All at asOf keyed by email.
+ * Each user's newest profile as the user export serves it at `asOf`: its
+ * newest version with profileUpdatedAt < asOf, every field as served, by
+ * email, in the order the export serves them; users first updated at or
+ * after asOf are absent. Computed per user (a binary search over its
+ * versions), not by reading the export, so it checks the export.
  */
 export function latestUserProfiles(cfg: GeneratorConfig, asOf: number): Map<string, Record<string, unknown>> {
+  const shape = requireShape("user");
   const profiles = new Map<string, Record<string, unknown>>();
-  for (const record of exportRecords({ ...cfg, now: asOf }, "user", { start: Math.min(cfg.dataStart, asOf), end: asOf })) {
+  const cursor = openLatestUsersCursor(cfg, shape, asOf);
+  for (let values = cursor.next(); values !== undefined; values = cursor.next()) {
+    const record = toObject(shape, values);
     profiles.set(String(record["email"]), record);
   }
   return profiles;
+}
+
+/**
+ * The user profile versions the export serves for `window` (profileUpdatedAt
+ * in window ∩ [cfg.dataStart, cfg.now)), in the order served: email, version
+ * (0 = the user's first profile) and profileUpdatedAt, without generating the
+ * records. A version above 0 updates a row an earlier window brought.
+ */
+export function userVersions(cfg: GeneratorConfig, window: Window): Generator<UserVersion> {
+  return userVersionsIn(cfg, window);
 }

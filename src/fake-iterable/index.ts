@@ -5,7 +5,7 @@
  * functions that say exactly what it serves.
  */
 export { startFakeIterable, type FakeIterable } from "./server.js";
-export { generatorConfig, dataStartBefore, DEFAULTS, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
+export { generatorConfig, dataStartBefore, DEFAULTS, MAX_USER_UPDATES, type FakeIterableOptions, type GeneratorConfig } from "./options.js";
 export { parseFaultSpec, formatFault, FAULT_KINDS, type FaultSpec, type FaultKind, type FaultTarget } from "./faults.js";
 export {
   parseRateLimit,
@@ -17,7 +17,8 @@ export {
 } from "./rate-limit.js";
 export { FAKE_ENDPOINTS, ENDPOINT_PATHS, type FakeEndpoint } from "./endpoints.js";
 export type { FakeStats } from "./stats.js";
-export { exportRecords, countExportRecords, eventIdentities, latestUserProfiles, type ExportFilter } from "./generator.js";
+export { exportRecords, countExportRecords, eventIdentities, latestUserProfiles, userVersions, type ExportFilter } from "./generator.js";
+export type { UserVersion } from "./user-versions.js";
 export { servedAt } from "./late.js";
 export { campaignsFor, listsFor } from "./world.js";
 export { listMembers } from "./members.js";

@@ -20,6 +20,14 @@ export interface FakeIterableOptions {
   eventsPerDay?: number;
   /** User profiles; default 1000. */
   users?: number;
+  /**
+   * Profile versions per user (1 to MAX_USER_UPDATES); default 1. With N, the
+   * user export holds N versions of each user at rising profileUpdatedAt over
+   * the year after dataStart (users × N records), each differing from the
+   * previous one in place, loyaltyPoints and other fields, with the same
+   * email and userId: what an upsert import keyed by email has to update.
+   */
+  userUpdates?: number;
   /** Campaigns; default 50. */
   campaigns?: number;
   /** Lists; default 5. */
@@ -51,6 +59,8 @@ export interface GeneratorConfig {
   seed: number;
   eventsPerDay: number;
   users: number;
+  /** Profile versions per user (see FakeIterableOptions.userUpdates). */
+  userUpdates: number;
   campaigns: number;
   lists: number;
   dataStart: number;
@@ -69,6 +79,7 @@ export const DEFAULTS = {
   seed: 1,
   eventsPerDay: 1000,
   users: 1000,
+  userUpdates: 1,
   campaigns: 50,
   lists: 5,
   dataStart: Date.UTC(2025, 0, 1),
@@ -93,6 +104,17 @@ function count(name: string, value: number | undefined, fallback: number): numbe
   return v;
 }
 
+/** The most profile versions a user can have. */
+export const MAX_USER_UPDATES = 1000;
+
+function userUpdates(value: number | undefined): number {
+  const v = value ?? DEFAULTS.userUpdates;
+  if (!Number.isSafeInteger(v) || v < 1 || v > MAX_USER_UPDATES) {
+    throw new Error(`fake-iterable: userUpdates must be a whole number from 1 to ${MAX_USER_UPDATES}; got ${String(value)}`);
+  }
+  return v;
+}
+
 function lateness(opts: FakeIterableOptions): { lateShare: number; lateByMs: number } {
   const lateShare = opts.lateShare ?? DEFAULTS.lateShare;
   const lateByMs = opts.lateByMs ?? DEFAULTS.lateByMs;
@@ -110,6 +132,7 @@ export function generatorConfig(opts: FakeIterableOptions = {}): GeneratorConfig
     seed: count("seed", opts.seed, DEFAULTS.seed),
     eventsPerDay: count("eventsPerDay", opts.eventsPerDay, DEFAULTS.eventsPerDay),
     users: count("users", opts.users, DEFAULTS.users),
+    userUpdates: userUpdates(opts.userUpdates),
     campaigns: count("campaigns", opts.campaigns, DEFAULTS.campaigns),
     lists: count("lists", opts.lists, DEFAULTS.lists),
     dataStart,

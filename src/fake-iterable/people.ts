@@ -42,6 +42,11 @@ export function placeOf(seed: number, u: number): Place {
   return PLACES[(personHash(seed, u) >>> 20) % PLACES.length] as Place;
 }
 
+/** Where user `u` lives at profile version `version`: placeOf at 0, then the next place at each update (a move). */
+export function placeAt(seed: number, u: number, version: number): Place {
+  return PLACES[(((personHash(seed, u) >>> 20) % PLACES.length) + version) % PLACES.length] as Place;
+}
+
 /** An E.164 phone number for user `u` (fictional ranges). */
 export function phoneOf(seed: number, u: number): string {
   const place = placeOf(seed, u);

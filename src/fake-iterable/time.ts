@@ -1,7 +1,10 @@
 /**
  * Time for the fake: Iterable's export timestamp strings (fast, cached per
- * day), the date parameters it accepts, and the `range` windows.
+ * day), the date parameters it accepts, the `range` windows, and the search
+ * that maps a time to an index among records whose times rise.
  */
+import type { TimeWindow } from "../iterable/types.js";
+import type { GeneratorConfig } from "./options.js";
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -95,4 +98,21 @@ export function rangeWindow(range: RangeName, now: number, dataStart: number): {
       throw new Error(`unknown range ${String(never)}`);
     }
   }
+}
+
+/** The first index in [0, n) whose time is ≥ t (n when none); `timeOf` must not decrease. */
+export function lowerBound(n: number, t: number, timeOf: (k: number) => number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (timeOf(mid) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The part of a window that holds data: clipped to [dataStart, now). */
+export function dataWindow(cfg: GeneratorConfig, w: TimeWindow): TimeWindow {
+  return { start: Math.max(w.start, cfg.dataStart), end: Math.min(w.end, cfg.now ?? Number.POSITIVE_INFINITY) };
 }

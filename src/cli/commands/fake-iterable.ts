@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { dataStartBefore, parseFaultSpec, parseRateLimit, startFakeIterable, type FakeIterableOptions } from "../../fake-iterable/index.js";
+import { dataStartBefore, MAX_USER_UPDATES, parseFaultSpec, parseRateLimit, startFakeIterable, type FakeIterableOptions } from "../../fake-iterable/index.js";
 import { parseDuration } from "../../config/duration.js";
 import { UsageError } from "../../errors.js";
 import { intFlag, parseCommandArgs } from "../args.js";
@@ -41,6 +41,7 @@ export const fakeIterableCommand: CommandImpl = {
         seed: { type: "string" },
         "events-per-day": { type: "string" },
         users: { type: "string" },
+        "user-updates": { type: "string" },
         campaigns: { type: "string" },
         lists: { type: "string" },
         now: { type: "string" },
@@ -69,6 +70,8 @@ export const fakeIterableCommand: CommandImpl = {
       const n = intFlag(flag, values[flag]);
       if (n !== undefined) opts[key] = n;
     }
+    const userUpdates = intFlag("user-updates", values["user-updates"], 1, MAX_USER_UPDATES);
+    if (userUpdates !== undefined) opts.userUpdates = userUpdates;
     if (values.now !== undefined) opts.now = parseInstant("--now", values.now);
     if (values["data-start"] !== undefined) opts.dataStart = parseInstant("--data-start", values["data-start"]);
     else if (opts.now !== undefined) opts.dataStart = dataStartBefore(opts.now);

@@ -2,7 +2,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { fakeIterableCommand } from "../../../src/cli/commands/fake-iterable.js";
-import { dataStartBefore, eventIdentities, generatorConfig, servedAt } from "../../../src/fake-iterable/index.js";
+import { dataStartBefore, eventIdentities, generatorConfig, servedAt, userVersions } from "../../../src/fake-iterable/index.js";
 
 const KEY = "cli-key";
 
@@ -116,5 +116,29 @@ describe("itd fake-iterable --late-share --late-by", () => {
     expect(await refusal(["--late-share", "5%", "--late-by", "2"])).toMatch(/^--late-by: expected a duration .*; got "2"$/);
     expect(await refusal(["--late-share", "5%", "--late-by", "500ms"])).toBe('--late-by: expected at least 1s when --late-share is above 0; got "500ms"');
     expect(await refusal(["--late-share", "5%"])).toMatch(/^--late-share 5% needs --late-by DURATION/);
+  });
+});
+
+describe("itd fake-iterable --user-updates", () => {
+  it("serves N profile versions of each user, as userUpdates does", async () => {
+    const now = "2026-06-02T00:00:00Z";
+    const cfg = { ...generatorConfig({ users: 40, userUpdates: 3, dataStart: dataStartBefore(Date.parse(now)) }), now: Date.parse(now) };
+    const expected = [...userVersions(cfg, { start: 0, end: cfg.now })].map((v) => v.email);
+    expect(expected.length).toBe(120);
+    await withCommand(["--now", now, "--users", "40", "--user-updates", "3"], async (url) => {
+      const emails = (await exportLines(url, { dataTypeName: "user", range: "All", onlyFields: "email" })).map((l) => (JSON.parse(l) as { email: string }).email);
+      expect(emails).toEqual(expected);
+      expect(new Set(emails).size).toBe(40);
+    });
+    await withCommand(["--now", now, "--users", "40"], async (url) => {
+      expect((await exportLines(url, { dataTypeName: "user", range: "All", onlyFields: "email" })).length).toBe(40);
+    });
+  });
+
+  it("refuses a count that is not a whole number from 1 to 1000, naming the flag and the value", async () => {
+    expect(await refusal(["--user-updates", "0"])).toBe("--user-updates: expected a number from 1 to 1000; got 0");
+    expect(await refusal(["--user-updates", "1001"])).toBe("--user-updates: expected a number from 1 to 1000; got 1001");
+    expect(await refusal(["--user-updates", "2.5"])).toBe('--user-updates: expected a whole number; got "2.5"');
+    expect(await refusal(["--user-updates", "many"])).toBe('--user-updates: expected a whole number; got "many"');
   });
 });
