@@ -5,11 +5,14 @@
  * columns; `in.dedup_keys` and `out.primary_keys` name columns directly.
  *
  * The default keys, from the record shapes (../shared/iterable-fields.json):
- * - a message's one-per-message events (sends, send skips, bounces,
- *   complaints, deliveries, uninstalls, usage infos, recalls): `messageId`;
- * - events a message can have many of (opens, clicks, closes, impressions,
- *   unsubscribes …): `messageId, createdAt`, plus the link for clicks (a
- *   scanner clicks every link in one second);
+ * - one-per-message events whose messageId is never null (sends,
+ *   deliveries): `messageId`;
+ * - events a message can have many of (opens, closes): `messageId,
+ *   createdAt`, plus the link for clicks (a scanner clicks every link in one
+ *   second);
+ * - events whose messageId may be null (bounces, send skips, complaints,
+ *   impressions, usage infos …): `messageId, createdAt, email, userId`, so
+ *   two of them without a messageId are not taken for one;
  * - events without a messageId: their own id where they have one, the
  *   event's time, the user (`email`, `userId`) and what tells two of them
  *   apart (`eventName`, phone numbers, the list ids …);
@@ -28,23 +31,24 @@ import { columnName, legacyColumnName } from "./naming.js";
 /** A key part: an Iterable field, optional when it ends in `?`. */
 type KeyPart = string;
 
-const ONE_PER_MESSAGE = [
-  "emailSend", "emailSendSkip", "emailBounce", "emailComplaint",
-  "pushSend", "pushSendSkip", "pushBounce", "pushUninstall",
-  "inAppSend", "inAppSendSkip", "inAppDelivery", "inAppRecall",
-  "smsSend", "smsSendSkip", "smsBounce", "smsUsageInfo",
-  "webPushSend", "webPushSendSkip", "rcsSend", "rcsSendSkip",
-  "embeddedSend", "embeddedSendSkip", "whatsAppSend", "whatsAppSendSkip", "whatsAppBounce", "whatsAppUsageInfo",
-]; // prettier-ignore
+/** One per message, their messageId never null (iterable-fields.json). */
+const ONE_PER_MESSAGE = ["emailSend", "pushSend", "inAppSend", "inAppSendSkip", "inAppDelivery", "smsSend", "webPushSend", "whatsAppSend"];
+
+/** Many per message (a message is opened, closed … many times), their messageId never null. */
+const MANY_PER_MESSAGE = ["emailOpen", "pushOpen", "inAppOpen", "inAppClose", "inAppDelete", "webPushClick", "embeddedReceived"];
+
+/** A messageId that may be null: with the event's time and user, so two events without one stay two. */
+const MAYBE_MESSAGE: readonly KeyPart[] = ["messageId?", "createdAt", "email?", "userId?"];
 
 const BY_TYPE: Readonly<Record<string, readonly KeyPart[]>> = {
+  // Clicks: a scanner clicks every link of a message in one second.
   emailClick: ["messageId", "createdAt", "url?", "hrefIndex?"],
   inAppClick: ["messageId", "createdAt", "clickedUrl?"],
   smsClick: ["messageId", "createdAt", "clickedUrl?"],
-  whatsAppClick: ["messageId", "createdAt", "clickedUrl?"],
   embeddedClick: ["messageId", "createdAt", "embeddedButtonId?", "embeddedTargetUrl?"],
+  whatsAppClick: [...MAYBE_MESSAGE, "clickedUrl?"],
   emailSubscribe: ["createdAt", "email?", "userId?", "emailListIds?", "emailListId?"],
-  emailUnSubscribe: ["messageId?", "createdAt", "email?", "userId?", "emailListIds?", "emailListId?", "channelId?"],
+  emailUnSubscribe: [...MAYBE_MESSAGE, "emailListIds?", "emailListId?", "channelId?"],
   purchase: ["id?", "createdAt", "email?", "userId?"],
   customEvent: ["id?", "eventName", "createdAt", "email?", "userId?"],
   inboxSession: ["inboxSessionId?", "createdAt", "email?", "userId?"],
@@ -55,14 +59,19 @@ const BY_TYPE: Readonly<Record<string, readonly KeyPart[]>> = {
   user: ["email?", "userId?", "profileUpdatedAt"],
 };
 
-/** Other events: a message's many-per-message events, and anything else by time and user. */
-const MANY_PER_MESSAGE: readonly KeyPart[] = ["messageId", "createdAt"];
+/** Anything else: by time and user. */
 const ANY_EVENT: readonly KeyPart[] = ["createdAt", "email?", "userId?", "itblUserId?"];
 
-/** The default de-duplication key of an export data type, as Iterable fields (`?`: optional). */
+/**
+ * The default de-duplication key of an export data type, as Iterable fields
+ * (`?`: left out when no column reads it). Types whose messageId may be null
+ * (bounces, send skips, complaints, usage infos, impressions …) and types itd
+ * does not know that carry one: messageId with the time and the user.
+ */
 export function defaultDedupKey(dataTypeName: string, hasMessageId: boolean): readonly KeyPart[] {
   if (ONE_PER_MESSAGE.includes(dataTypeName)) return ["messageId"];
-  return BY_TYPE[dataTypeName] ?? (hasMessageId ? MANY_PER_MESSAGE : ANY_EVENT);
+  if (MANY_PER_MESSAGE.includes(dataTypeName)) return ["messageId", "createdAt"];
+  return BY_TYPE[dataTypeName] ?? (hasMessageId ? MAYBE_MESSAGE : ANY_EVENT);
 }
 
 /** The load column that reads an Iterable field (its `src`, or its TD-style name), if any. */
