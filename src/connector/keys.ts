@@ -147,8 +147,9 @@ export function describeMatch(match: RowMatch): string | undefined {
 /**
  * What guess writes in `out` (issue 15): the user export, unless the seed
  * chose a mode, becomes an upsert by email (or by user_id when the sample's
- * profiles have no email) — most people want one row per user, not a log of
- * profile versions. Other seeds keep their mode.
+ * profiles have no email), its `time` the profile's update time — most
+ * people want one row per user, not a log of profile versions. Other seeds
+ * keep their mode.
  */
 export function proposedOut(seed: LoadConfig, columns: readonly LoadColumn[], records: readonly Record<string, unknown>[]): Record<string, unknown> {
   const chosen = seed.raw.out.mode !== undefined;
@@ -157,5 +158,7 @@ export function proposedOut(seed: LoadConfig, columns: readonly LoadColumn[], re
   const field = everyone("email") ? "email" : everyone("userId") ? "userId" : undefined;
   const column = field === undefined ? undefined : columnForField(columns, field);
   if (column === undefined) return { mode: seed.out.mode };
-  return { mode: "upsert", primary_keys: [column.name] };
+  // The newest version wins by `time`: a profile's update time, not the import's (a replay would win otherwise).
+  const updated = seed.out.time_column ?? columnForField(columns, "profileUpdatedAt")?.name;
+  return { mode: "upsert", primary_keys: [column.name], ...(updated === undefined ? {} : { time_column: updated }) };
 }

@@ -128,6 +128,10 @@ describe("guess", () => {
     { name: "email", type: "string" as const },
     { name: "user_id", type: "string" as const },
   ];
+  it("takes the profile's update time as the upsert's time when the sample has it", () => {
+    const withTime = [...columns, { name: "profile_updated_at", type: "timestamp" as const }];
+    expect(proposedOut(seed(), withTime, [{ email: "a@x" }])).toEqual({ mode: "upsert", primary_keys: ["email"], time_column: "profile_updated_at" });
+  });
   it("proposes upsert by email for the user export, by user_id when profiles have no email, and keeps a mode the seed chose", () => {
     expect(proposedOut(seed(), columns, [{ email: "a@x", userId: "u1" }])).toEqual({ mode: "upsert", primary_keys: ["email"] });
     expect(proposedOut(seed(), columns, [{ email: null, userId: "u1" }, { email: "b@x", userId: "u2" }])).toEqual({ mode: "upsert", primary_keys: ["user_id"] });
