@@ -2,7 +2,8 @@
  * `npm run demo`: the TD Iterable workflow end to end against the bundled fake
  * Iterable, in a fresh home under .itd-demo/: seed.yml → guess → preview →
  * issue → table:show / query, an incremental re-run, a campaign and a list
- * import, schedules, the daemon, the job history, a query stopped by its time
+ * import, schedules, late events caught by a lookback and users kept one row
+ * each by upsert, the daemon, the job history, a query stopped by its time
  * limit, the same import into PostgreSQL, two daemons sharing a PostgreSQL
  * state, and a short chaos soak. Every step is a real `itd` command.
  */
@@ -12,6 +13,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { formatSummary, runSoak, soakPassed } from "../soak/soak.js";
+import { eventIdentities, generatorConfig, servedAt } from "../src/fake-iterable/index.js";
 import { startPostgres, withPg } from "./postgres-server.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -73,6 +75,91 @@ const day = (offset: number): string => {
   d.setUTCHours(0, 0, 0, 0);
   return new Date(d.getTime() + offset * 86_400_000).toISOString().replace(".000Z", "Z");
 };
+
+/** Starts `itd fake-iterable ARGS` (the API key and port set here); resolves with its URL and process. */
+async function startFake(args: string[]): Promise<{ url: string; child: ReturnType<typeof spawn> }> {
+  const child = spawn(process.execPath, [ITD, "fake-iterable", "--port", "0", "--api-key", KEY, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const found = await new Promise<string>((res, rej) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once("line", (l: string) => {
+      const m = /^listening on (\S+)$/.exec(l);
+      if (m?.[1]) res(m[1]);
+      else rej(new Error(l));
+    });
+    child.once("exit", (code) => rej(new Error(`fake-iterable exited with ${code}`)));
+  });
+  return { url: found, child };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** Step 8c: the late-event hole and lookback closing it, then one row per user by upsert (issue 15). */
+async function lateEvents(): Promise<void> {
+  const HOUR = 3_600_000;
+  const t0 = Date.UTC(2026, 5, 1);
+  const late = { seed: 8, eventsPerDay: 12_000, lateShare: 0.05, lateByMs: 2 * HOUR, dataStart: t0 - 30 * 24 * HOUR };
+  process.stdout.write(`${bold(`$ itd fake-iterable --events-per-day 12000 --late-share 5% --late-by 2h --now ${iso(t0)} --data-start ${iso(late.dataStart)} --no-rate-limits &`)}\n`);
+  const f = await startFake(["--seed", "8", "--events-per-day", "12000", "--late-share", "5%", "--late-by", "2h", "--now", iso(t0), "--data-start", iso(late.dataStart), "--no-rate-limits"]);
+  try {
+    const load = (name: string, extra: string[]): void =>
+      writeFileSync(
+        join(DIR, name),
+        [
+          "in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${f.url}`, "  data_type: export_data",
+          "  export_data_type: emailSend", "  incremental: true", `  start_time: '${iso(t0)}'`, ...extra,
+          "  columns:", "  - {name: created_at, type: timestamp}", "  - {name: message_id, type: string}", "",
+        ].join("\n"),
+      );
+    load("late-plain.yml", []);
+    load("late-lookback.yml", ["  lookback: 3h           # events may reach Iterable up to 2 h late"]);
+    show("late-lookback.yml");
+    itd("connector:create", "sends_plain", "0 * * * *", "late_db", "sends_plain", "late-plain.yml", "--auto-create-table");
+    itd("connector:create", "sends_lookback", "0 * * * *", "late_db", "sends_lookback", "late-lookback.yml", "--auto-create-table");
+    const hours = 8;
+    process.stdout.write(`(the fake's clock moves an hour per slot: POST /_fake/now; each slot runs both schedules)\n`);
+    for (let k = 1; k <= hours; k++) {
+      await fetch(`${f.url}/_fake/now`, { method: "POST", body: JSON.stringify({ now: t0 + k * HOUR }) });
+      for (const name of ["sends_plain", "sends_lookback"]) {
+        const r = spawnSync(process.execPath, [ITD, "connector:run", name, iso(t0 + k * HOUR), "--foreground"], { cwd: DIR, env, stdio: "ignore" });
+        if (r.status !== 0) throw new Error(`itd connector:run ${name} exited with ${r.status}`);
+      }
+    }
+    itd("connector:history", "sends_lookback");
+    // What Iterable holds for the first six hours by now (every late event of them visible at t0 + 8 h).
+    const cfg = generatorConfig({ ...late, now: t0 + hours * HOUR });
+    const held = [...eventIdentities(cfg, "emailSend", { start: t0, end: t0 + 6 * HOUR })].filter((e) => servedAt(e, t0 + hours * HOUR)).length;
+    process.stdout.write(`The fake's generator: ${held} emailSend events were created in the first 6 hours (some of them reached it up to 2 h late).\n`);
+    const six = iso(t0 + 6 * HOUR).replace("T", " ").replace("Z", "");
+    itd(
+      "query", "-d", "late_db",
+      `SELECT 'no lookback' AS schedule, count(*) AS first_6h, count(DISTINCT message_id) AS distinct_ids FROM sends_plain WHERE created_at < '${six}' ` +
+        `UNION ALL SELECT 'lookback: 3h', count(*), count(DISTINCT message_id) FROM sends_lookback WHERE created_at < '${six}'`,
+    );
+    itd("connector:show", "sends_lookback");
+  } finally {
+    f.child.kill("SIGTERM");
+  }
+
+  say("8d. One row per user: the user export by upsert (guess proposes it), profiles updated three times a year");
+  const u = await startFake(["--seed", "9", "--users", "500", "--user-updates", "3", "--now", "2025-07-01T00:00:00Z", "--data-start", "2025-01-01T00:00:00Z", "--no-rate-limits"]);
+  try {
+    writeFileSync(
+      join(DIR, "users-seed.yml"),
+      ["in:", "  type: iterable", "  api_key: ${ITERABLE_API_KEY}", `  base_url: ${u.url}`, "  data_type: export_data", "  export_data_type: user",
+        "  incremental: true", "  start_time: '2025-01-01T00:00:00Z'", ""].join("\n"),
+    );
+    itd("connector:guess", "users-seed.yml", "-o", "users.yml");
+    process.stdout.write(`${bold("$ grep -A3 '^out:' users.yml")}\n${/^out:(\n {2}.*)*/m.exec(readFileSync(join(DIR, "users.yml"), "utf8"))?.[0] ?? ""}\n`);
+    itd("connector:create", "crm_users", "0 0 1 */3 *", "crm", "users", "users.yml", "--auto-create-table");
+    for (const [slot, now] of [["2025-04-01T00:00:00Z", "2025-04-01T00:00:00Z"], ["2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z"], ["2025-10-01T00:00:00Z", "2025-10-01T00:00:00Z"]] as const) {
+      await fetch(`${u.url}/_fake/now`, { method: "POST", body: JSON.stringify({ now: Date.parse(now) }) });
+      itd("connector:run", "crm_users", slot, "--foreground");
+    }
+    itd("query", "-d", "crm", "SELECT count(*) AS rows, count(DISTINCT email) AS users, max(profile_updated_at) AS newest FROM users");
+    itd("connector:history", "crm_users");
+  } finally {
+    u.child.kill("SIGTERM");
+  }
+}
 
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
@@ -165,6 +252,9 @@ try {
   await new Promise((r) => first.once("exit", r));
   await fetch(`${url}/_fake/faults`, { method: "DELETE" });
   itd("query", "-d", "demo_db", "SELECT count(*) AS rows, count(DISTINCT message_id) AS distinct_messages FROM sends_6h");
+
+  say("8c. Late events: Iterable takes events with a past createdAt; without a lookback they are lost, with one they are not");
+  await lateEvents();
 
   say("9. The daemon: a schedule every 5 seconds (6-field cron), fired and imported incrementally");
   const live = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
