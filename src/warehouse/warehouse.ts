@@ -23,7 +23,7 @@ import { beginLoad } from "./load.js";
 import { checkDatabaseName, checkTableName, quoteIdent } from "./names.js";
 import { runQuery } from "./query.js";
 import { checkLoadColumns, createTableWith, readTableColumns, tableExistsIn, userTables } from "./schema.js";
-import { OUT_MODES } from "./types.js";
+import { checkLoadMode } from "./load-rules.js";
 import type {
   BeginLoadOptions,
   CommittedCursor,
@@ -169,12 +169,10 @@ class SqliteWarehouseImpl implements SqliteWarehouse {
   }
 
   beginLoad(options: BeginLoadOptions): SqliteLoad {
-    const { database, table, mode } = options;
+    const { database, table } = options;
     checkDatabaseName(database);
     checkTableName(table);
-    if (!(OUT_MODES as readonly string[]).includes(mode)) {
-      throw new ConfigError(`Unknown mode '${String(mode)}'. Supported modes are [${OUT_MODES.join(", ")}]`);
-    }
+    checkLoadMode(options);
     if (options.jobId.length === 0 || options.stream.length === 0) {
       throw new ConfigError("A load needs a job id and a stream");
     }

@@ -9,7 +9,7 @@ import { ItdError } from "../../errors.js";
 import { checkDatabaseName, checkTableName } from "../names.js";
 import type { BoundedQueryResult, DatabaseCheck, Load, QueryOptions, Warehouse } from "../port.js";
 import { checkLoadColumns, TIME_COLUMN } from "../schema.js";
-import { OUT_MODES } from "../types.js";
+import { checkLoadMode } from "../load-rules.js";
 import type { BeginLoadOptions, CommittedCursor, CreateOptions, DatabaseInfo, LedgerFilter, LedgerRow, TableDescription, TableInfo } from "../types.js";
 import { databaseNotFound, tableNotFound } from "../warehouse.js";
 import { ConfigError } from "../../errors.js";
@@ -195,12 +195,10 @@ class PostgresWarehouse implements Warehouse {
   }
 
   async beginLoad(options: BeginLoadOptions): Promise<Load> {
-    const { database, table, mode } = options;
+    const { database, table } = options;
     databaseName(database);
     tableName(table);
-    if (!(OUT_MODES as readonly string[]).includes(mode)) {
-      throw new ConfigError(`Unknown mode '${String(mode)}'. Supported modes are [${OUT_MODES.join(", ")}]`);
-    }
+    checkLoadMode(options);
     if (options.jobId.length === 0 || options.stream.length === 0) throw new ConfigError("A load needs a job id and a stream");
     checkLoadColumns(options.columns);
     if (!(await this.databaseExists(database))) throw databaseNotFound(database);

@@ -76,6 +76,7 @@ describe("load.yml keys and defaults", () => {
       initial_retry_wait: DEFAULT_RETRY.initialRetryWait,
       max_retry_wait: DEFAULT_RETRY.maxRetryWait,
       skip_invalid_records: false,
+      lookback: 0,
       max_slice_records: 1_000_000,
       max_slice_seconds: 600,
     });
@@ -451,8 +452,8 @@ describe("out, exec and filters", () => {
   });
 
   test("an unknown out.mode gets TD's message", () => {
-    expect(problems(yml("", "out:\n  mode: upsert\n"))).toEqual([
-      "load.yml: out.mode: Unknown mode 'upsert'. Supported modes are [append, replace, truncate, replace_on_new_data]",
+    expect(problems(yml("", "out:\n  mode: merge\n"))).toEqual([
+      "load.yml: out.mode: Unknown mode 'merge'. Supported modes are [append, replace, truncate, replace_on_new_data, upsert]",
     ]);
   });
 
@@ -465,7 +466,7 @@ describe("out, exec and filters", () => {
   });
 
   test("an unknown out key is refused", () => {
-    expect(problems(yml("", "out: {mdoe: append}\n"))[0]).toMatch(/^load\.yml: out\.mdoe: unknown key \(did you mean mode\?\); allowed keys: mode, time_column, type$/);
+    expect(problems(yml("", "out: {mdoe: append}\n"))[0]).toMatch(/^load\.yml: out\.mdoe: unknown key \(did you mean mode\?\); allowed keys: mode, primary_keys, time_column, type$/);
   });
 
   test("exec and filters are kept as written", () => {
@@ -534,14 +535,14 @@ describe("errors", () => {
   region: asia
   data_type: list
   number_of_ids_for_each_request: 50
-out: {mode: upsert}
+out: {mode: merge}
 `);
     expect(lines).toEqual([
       'load.yml: in.type: expected iterable; got "s3"',
       'load.yml: in.region: expected one of us, eu; got "asia"',
       "load.yml: in.number_of_ids_for_each_request: expected an integer from 1 to 20; got 50",
       "load.yml: in.list_id: required when data_type is list; expected a list id (a positive integer); got nothing",
-      "load.yml: out.mode: Unknown mode 'upsert'. Supported modes are [append, replace, truncate, replace_on_new_data]",
+      "load.yml: out.mode: Unknown mode 'merge'. Supported modes are [append, replace, truncate, replace_on_new_data, upsert]",
     ]);
   });
 

@@ -193,7 +193,11 @@ describe("load checks", () => {
     const { wh } = freshWarehouse();
     expect(() => wh.beginLoad(loadOpts({ columns: [{ name: "TIME", type: "long" }] }))).toThrow(/clashes with the time column/);
     expect(() => wh.beginLoad(loadOpts({ columns: [...COLS, { name: "ID", type: "long" }] }))).toThrow("Column 'ID' appears twice");
-    expect(() => wh.beginLoad(loadOpts({ mode: "upsert" as "append" }))).toThrow(ConfigError);
+    expect(() => wh.beginLoad(loadOpts({ mode: "merge" as "append" }))).toThrow(ConfigError);
+    // Issue 15: upsert needs its key, a key its mode, and a key names the load's columns.
+    expect(() => wh.beginLoad(loadOpts({ mode: "upsert" }))).toThrow("Mode upsert needs its primary keys (out.primary_keys)");
+    expect(() => wh.beginLoad(loadOpts({ mode: "replace", match: { kind: "skip_present", key: ["id"] } }))).toThrow("De-duplication keys are for mode append, not replace");
+    expect(() => wh.beginLoad(loadOpts({ mode: "upsert", match: { kind: "upsert", key: ["nope"] } }))).toThrow("A key must name columns of the load; nope is not");
     expect(wh.tableExists("db1", "events")).toBe(false);
   });
 
