@@ -8,6 +8,7 @@
  * state, and a short chaos soak. Every step is a real `itd` command.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -90,6 +91,22 @@ async function startFake(args: string[]): Promise<{ url: string; child: ReturnTy
   return { url: found, child };
 }
 
+/**
+ * POST /_fake/now on a connection of its own: the demo's commands run synchronously (spawnSync), so a kept-alive
+ * connection would be closed by the fake's idle timeout while the event loop cannot notice.
+ */
+function setFakeNow(base: string, now: number): Promise<void> {
+  return new Promise((res, rej) => {
+    const body = JSON.stringify({ now });
+    const req = httpRequest(`${base}/_fake/now`, { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (r) => {
+      r.resume();
+      r.once("end", () => (r.statusCode === 200 ? res() : rej(new Error(`POST /_fake/now: HTTP ${r.statusCode}`))));
+    });
+    req.once("error", rej);
+    req.end(body);
+  });
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** Step 8c: the late-event hole and lookback closing it, then one row per user by upsert (issue 15). */
@@ -117,7 +134,7 @@ async function lateEvents(): Promise<void> {
     const hours = 8;
     process.stdout.write(`(the fake's clock moves an hour per slot: POST /_fake/now; each slot runs both schedules)\n`);
     for (let k = 1; k <= hours; k++) {
-      await fetch(`${f.url}/_fake/now`, { method: "POST", body: JSON.stringify({ now: t0 + k * HOUR }) });
+      await setFakeNow(f.url, t0 + k * HOUR);
       for (const name of ["sends_plain", "sends_lookback"]) {
         const r = spawnSync(process.execPath, [ITD, "connector:run", name, iso(t0 + k * HOUR), "--foreground"], { cwd: DIR, env, stdio: "ignore" });
         if (r.status !== 0) throw new Error(`itd connector:run ${name} exited with ${r.status}`);
@@ -151,7 +168,7 @@ async function lateEvents(): Promise<void> {
     process.stdout.write(`${bold("$ grep -A3 '^out:' users.yml")}\n${/^out:(\n {2}.*)*/m.exec(readFileSync(join(DIR, "users.yml"), "utf8"))?.[0] ?? ""}\n`);
     itd("connector:create", "crm_users", "0 0 1 */3 *", "crm", "users", "users.yml", "--auto-create-table");
     for (const [slot, now] of [["2025-04-01T00:00:00Z", "2025-04-01T00:00:00Z"], ["2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z"], ["2025-10-01T00:00:00Z", "2025-10-01T00:00:00Z"]] as const) {
-      await fetch(`${u.url}/_fake/now`, { method: "POST", body: JSON.stringify({ now: Date.parse(now) }) });
+      await setFakeNow(u.url, Date.parse(now));
       itd("connector:run", "crm_users", slot, "--foreground");
     }
     itd("query", "-d", "crm", "SELECT count(*) AS rows, count(DISTINCT email) AS users, max(profile_updated_at) AS newest FROM users");
