@@ -95,17 +95,15 @@ function dayPart(dayOfMonth: readonly number[], month: readonly number[], dayOfW
  */
 export function describeCron(pattern: string, timezone: string): string {
   if (pattern.trim() === "") return "no schedule (runs only when asked)";
-  let fields;
-  let dayOr = false;
+  let spec;
   try {
-    const spec = parseCron(pattern);
-    fields = spec.fields;
-    dayOr = spec.dayOr;
+    spec = parseCron(pattern);
   } catch {
     return `cron "${pattern}" ${timezone}`;
   }
+  const fields = spec.fields;
   const time = timePart(fields.second, fields.minute, fields.hour);
-  const day = dayPart(fields.dayOfMonth, fields.month, fields.dayOfWeek, dayOr);
+  const day = dayPart(fields.dayOfMonth, fields.month, fields.dayOfWeek, spec.dayOr);
   if (time === undefined || day === undefined) return `cron "${pattern.trim()}" ${timezone}`;
   // "every 5 minutes every day" says "every day" once too often: intervals name the days only when restricted.
   const interval = time.startsWith("every");

@@ -44,7 +44,7 @@ export function instant(ms: number | null, zone = "UTC"): Safe {
   } catch {
     text = utc(ms);
   }
-  return html`<time datetime="${new Date(ms).toISOString()}" data-local>${text}</time>`;
+  return html`<time datetime="${new Date(ms).toISOString()}" data-zone="${zone}" data-local>${text}</time>`;
 }
 
 /** How long ago (or from now) `ms` is from `now`: `5 min ago`, `in 2 h 03 min`. */

@@ -6,7 +6,7 @@
  * followed while it runs. Without the script every page still reads whole.
  * No external resource: it works offline and behind any proxy.
  */
-import { count, duration, instant } from "./format.js";
+import { count, duration, utc } from "./format.js";
 import { html, raw, type Safe } from "./html.js";
 import type { HeaderFigures } from "./recorder.js";
 
@@ -49,8 +49,10 @@ form.filter input,form.filter select,form.filter button{font:inherit;padding:.3r
 /** The page's script: viewer-zone times, refresh of `main` while visible, a running job's log followed. No dependency. */
 const SCRIPT = `
 (function(){
+  var mine="";try{mine=Intl.DateTimeFormat().resolvedOptions().timeZone||"";}catch(e){}
   function localize(root){
     root.querySelectorAll("time[data-local]").forEach(function(t){
+      if(t.dataset.zone===mine||(mine==="Etc/UTC"&&t.dataset.zone==="UTC"))return;
       var d=new Date(t.getAttribute("datetime"));if(isNaN(d.getTime()))return;
       var s=d.toLocaleString(undefined,{year:"numeric",month:"short",day:"numeric",hour:"2-digit",minute:"2-digit",second:"2-digit",timeZoneName:"short"});
       var n=t.nextElementSibling;
@@ -94,7 +96,7 @@ export type Section = "schedules" | "tables" | "none";
 export function figures(f: HeaderFigures): Safe {
   const late = (ms: number | undefined): string => (ms === undefined ? "—" : ms < 1000 ? `${Math.round(ms)} ms` : duration(ms));
   return html`<div class="figures">
-<span>up <b>${duration(f.uptimeMs)}</b> (since ${instant(f.startedAt)})</span>
+<span title="since ${utc(f.startedAt)}">up <b>${duration(f.uptimeMs)}</b></span>
 <span><b>${count(f.running)}</b> running, <b>${count(f.queued)}</b> queued</span>
 <span title="over the last ${count(f.latenessSamples)} firings">firing lateness p50 <b>${late(f.latenessP50)}</b>, p99 <b>${late(f.latenessP99)}</b></span>
 <span>Iterable, last hour: <b>${count(f.requestsLastHour)}</b> requests, <b>${count(f.tooManyLastHour)}</b> 429s</span>
@@ -106,7 +108,7 @@ export function page(options: { title: string; section: Section; figures: Header
   const here = (s: Section): string => (s === options.section ? "here" : "");
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="color-scheme" content="light dark"><meta name="robots" content="noindex">
+<meta name="color-scheme" content="light dark"><meta name="robots" content="noindex"><link rel="icon" href="data:,">
 <title>${options.title} · itd</title><style>${raw(CSS)}</style></head>
 <body data-refresh="${options.refreshSeconds ?? 0}">
 <header><nav><a class="${here("schedules")}" href="/">Schedules</a><a class="${here("tables")}" href="/tables">Tables</a></nav>

@@ -22,8 +22,8 @@ export function logText(l: { at: number; level: string; message: string }): stri
   return `${new Date(l.at).toISOString().replace("T", " ").replace("Z", "")} ${l.level.toUpperCase().padEnd(5)} ${l.message}`;
 }
 
-/** Where the job's window ends and how far its cursor got: the slot, and the cursor it left. */
-function windowOf(j: JobSummary): Safe {
+/** How far the job's cursor got: the `in.start_time` of the config diff it left, if any. */
+function reachedOf(j: JobSummary): string | undefined {
   let reached: string | undefined;
   if (j.configDiff !== null) {
     try {
@@ -33,7 +33,7 @@ function windowOf(j: JobSummary): Safe {
       reached = undefined;
     }
   }
-  return html`${j.scheduledTime === null ? html`<span class="muted">no slot (a one-off run)</span>` : html`up to the slot ${instant(j.scheduledTime)}`}${reached === undefined ? "" : html`; cursor now at <code>${reached}</code>`}`;
+  return reached;
 }
 
 /** The page's HTML, or undefined when there is no such job. */
@@ -52,7 +52,8 @@ ${item("Status", badge(j.status, "job-status"))}
 ${item("Kind", j.kind)}${item("Schedule", schedule)}${item("Into", `${j.database}.${j.table}`)}
 ${item("Records", html`<span id="job-records">${count(j.records)}</span>${j.skippedRecords > 0 ? ` (${count(j.skippedRecords)} invalid skipped)` : ""}`)}
 ${item("Received", bytes(j.bytes))}
-${item("Window", windowOf(j))}
+${item("Window ends", j.scheduledTime === null ? html`<span class="muted">no slot (a one-off run)</span>` : html`at its slot ${instant(j.scheduledTime)}`)}
+${reachedOf(j) === undefined ? "" : item("Cursor left", html`<code>start_time: ${reachedOf(j)}</code>`)}
 ${j.catchup ? item("Catch-up", "a missed slot, run late") : ""}
 ${item("Queued", instant(j.createdAt))}${item("Started", instant(j.startAt))}${item("Ended", instant(j.endAt))}
 ${item("Duration", ms === undefined ? "" : duration(ms))}

@@ -32,7 +32,8 @@ export interface ListingQuery {
 
 /** The listing's query from a URL's parameters; anything unknown falls back to the default. */
 export function listingQuery(params: URLSearchParams): ListingQuery {
-  const status = (STATUS_FILTERS as readonly string[]).includes(params.get("status") ?? "") ? (params.get("status") as StatusFilter) : "";
+  const wanted = params.get("status") ?? "";
+  const status = STATUS_FILTERS.find((s) => s === wanted) ?? "";
   const int = (v: string | null, dflt: number, max: number): number => {
     const n = v !== null && /^\d{1,9}$/.test(v) ? Number(v) : dflt;
     return Math.min(max, Math.max(1, n));
