@@ -139,6 +139,7 @@ export const daemonCommand: CommandImpl = {
       throw err;
     }
     started.daemon = daemon;
+    if (http !== undefined) status.warm();
     const onHup = (): void => {
       logger.info("SIGHUP: reloading");
       try {

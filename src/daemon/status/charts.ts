@@ -13,9 +13,10 @@ export const STRIP_SLOTS = 30;
 const CELL = 8;
 const GAP = 2;
 
-/** What one strip cell says on hover. */
+/** What one strip cell says on hover: `job 9: success, 47 records (slot 2026-12-05 06:55 UTC)`. */
 function cellTitle(j: JobSummary): string {
-  const when = j.scheduledTime !== null ? `slot ${utc(j.scheduledTime)}` : `run ${utc(j.createdAt)}`;
+  const at = utc(j.scheduledTime ?? j.createdAt);
+  const when = `${j.scheduledTime !== null ? "slot" : "run"} ${at.slice(0, 16)} UTC`;
   const late = j.catchup ? ", missed: run late by catch-up" : "";
   const recs = j.status === "success" || j.records > 0 ? `, ${count(j.records)} records` : "";
   return `job ${j.id}: ${j.status}${late}${recs} (${when})`;
@@ -30,12 +31,14 @@ export function slotStrip(jobs: readonly JobSummary[]): Safe {
   const shown = jobs.slice(0, STRIP_SLOTS).reverse();
   const width = STRIP_SLOTS * (CELL + GAP) - GAP;
   const offset = STRIP_SLOTS - shown.length;
+  // A page of 50 schedules draws 1,500 cells: each is kept short (one rect, its link and its title).
   const cells = shown.map((j, i) => {
     const x = (offset + i) * (CELL + GAP);
     const mark = j.catchup ? html`<circle class="catchup" cx="${x + CELL / 2}" cy="2" r="2"/>` : "";
-    return html`<a href="/jobs/${j.id}"><rect class="s-${j.status}" data-status="${j.status}" data-job="${j.id}" x="${x}" y="5" width="${CELL}" height="16" rx="1"><title>${cellTitle(j)}</title></rect>${mark}</a>`;
+    return html`<a href="/jobs/${j.id}"><rect class="s-${j.status}" data-status="${j.status}" x="${x}" y="5" width="${CELL}" height="16"><title>${cellTitle(j)}</title></rect>${mark}</a>`;
   });
-  const empty = Array.from({ length: offset }, (_, i) => html`<rect class="s-none" x="${i * (CELL + GAP)}" y="5" width="${CELL}" height="16" rx="1"/>`);
+  // Slots not run yet (a young schedule): one empty band, not a cell each.
+  const empty = offset > 0 ? html`<rect class="s-none" x="0" y="5" width="${offset * (CELL + GAP) - GAP}" height="16"/>` : "";
   return html`<svg class="strip" role="img" aria-label="last ${shown.length} runs" viewBox="0 0 ${width} 22" width="${width}" height="22">${empty}${cells}</svg>`;
 }
 

@@ -6,9 +6,11 @@
 import { describeSlot } from "../../schedule/describe.js";
 import { html, type Safe } from "./html.js";
 
-/** `1,234,567`. */
+const COUNT = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** `1,234,567` (one formatter for all: toLocaleString makes one a call). */
 export function count(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  return COUNT.format(Math.round(n));
 }
 
 /** `0.4 s`, `12 s`, `3 min 05 s`, `2 h 01 min`. */

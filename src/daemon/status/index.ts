@@ -44,6 +44,14 @@ export class StatusPages {
     this.tables = deps.warehouse === undefined ? undefined : new TablesSource(deps.warehouse, deps.clock);
   }
 
+  /**
+   * Starts reading what the listing's order needs (the newest job of every schedule) in the background, so that
+   * the first visit does not wait for it. Failures are left to that visit.
+   */
+  warm(): void {
+    this.ctx.lastJobs.get().catch(() => undefined);
+  }
+
   /** The paths served here (for the 404's list). */
   static readonly PATHS = ["/", "/schedules/NAME", "/jobs/ID", "/tables"] as const;
 
