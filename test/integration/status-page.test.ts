@@ -73,7 +73,7 @@ describe.skipIf(why !== "")("the status pages in a browser", () => {
     const base = `http://127.0.0.1:${port}`;
     const text = async (path: string): Promise<string> => fetch(`${base}${path}`).then((r) => r.text(), () => "");
     const flakyRow = async (): Promise<string> => /<tr data-schedule="flaky">[\s\S]*?<\/tr>/.exec(await text("/"))?.[0] ?? "";
-    await until("two successful runs of flaky", async () => ((await flakyRow()).match(/data-status="success"/g)?.length ?? 0) >= 2 || undefined, 30_000, d.log);
+    await until("two successful runs of flaky", async () => ((await flakyRow()).match(/class="s-success"/g)?.length ?? 0) >= 2 || undefined, 30_000, d.log);
 
     let jobId = 0;
     const browser = await (playwright as Playwright).chromium.launch({ executablePath: CHROMIUM });
@@ -85,10 +85,10 @@ describe.skipIf(why !== "")("the status pages in a browser", () => {
 
       // A failure injected into the fake: the next run of flaky fails, and its cell in the strip is red.
       fake.addFaults(["export:500@1"]);
-      await until("a failed run of flaky", async () => /data-status="error"/.test(await flakyRow()) || undefined, 30_000, d.log);
+      await until("a failed run of flaky", async () => /<rect class="s-error"/.test(await flakyRow()) || undefined, 30_000, d.log);
       await page.goto(`${base}/`);
       // (Browser-side code as text: this project's TypeScript has no DOM types.)
-      const fill = String(await page.evaluate(`getComputedStyle(document.querySelector('tr[data-schedule="flaky"] svg.strip rect[data-status="error"]')).fill`));
+      const fill = String(await page.evaluate(`getComputedStyle(document.querySelector('tr[data-schedule="flaky"] svg.strip rect.s-error')).fill`));
       const [r = 0, g = 0, b = 0] = (fill.match(/\d+/g) ?? []).map(Number);
       expect(r, fill).toBeGreaterThan(150);
       expect(g, fill).toBeLessThan(100);

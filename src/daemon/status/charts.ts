@@ -7,39 +7,47 @@
  */
 import type { JobSummary } from "../../store/status.js";
 import { count, duration, utc } from "./format.js";
-import { html, type Safe } from "./html.js";
+import { escapeHtml, html, raw, type Safe } from "./html.js";
 
 export const STRIP_SLOTS = 30;
 const CELL = 8;
 const GAP = 2;
 
-/** What one strip cell says on hover: `job 9: success, 47 records (slot 2026-12-05 06:55 UTC)`. */
+/** What one strip cell says on hover: `job 9: success, 47 records, slot 2026-12-05 06:55 UTC`. No user data in it. */
 function cellTitle(j: JobSummary): string {
-  const at = utc(j.scheduledTime ?? j.createdAt);
-  const when = `${j.scheduledTime !== null ? "slot" : "run"} ${at.slice(0, 16)} UTC`;
+  const at = utc(j.scheduledTime ?? j.createdAt).slice(0, 16);
   const late = j.catchup ? ", missed: run late by catch-up" : "";
   const recs = j.status === "success" || j.records > 0 ? `, ${count(j.records)} records` : "";
-  return `job ${j.id}: ${j.status}${late}${recs} (${when})`;
+  return `job ${j.id}: ${j.status}${late}${recs}, ${j.scheduledTime !== null ? "slot" : "run"} ${at} UTC`;
 }
+
+const STATUSES: ReadonlySet<string> = new Set(["queued", "running", "success", "error", "killed", "skipped"]);
 
 /**
  * The last `STRIP_SLOTS` runs, oldest left, newest right, each a link to its
  * job; runs of missed slots (catch-up) carry a dot above, skipped slots are
- * hatched grey. `jobs` newest first, as the store gives them.
+ * grey. `jobs` newest first, as the store gives them.
+ *
+ * A page of 50 schedules draws 1,500 cells: they are written as plain text
+ * (numbers, a status of the store's six, our own dates — nothing a user
+ * wrote), not through `html`, and kept short.
  */
 export function slotStrip(jobs: readonly JobSummary[]): Safe {
   const shown = jobs.slice(0, STRIP_SLOTS).reverse();
   const width = STRIP_SLOTS * (CELL + GAP) - GAP;
   const offset = STRIP_SLOTS - shown.length;
-  // A page of 50 schedules draws 1,500 cells: each is kept short (one rect, its link and its title).
-  const cells = shown.map((j, i) => {
-    const x = (offset + i) * (CELL + GAP);
-    const mark = j.catchup ? html`<circle class="catchup" cx="${x + CELL / 2}" cy="2" r="2"/>` : "";
-    return html`<a href="/jobs/${j.id}"><rect class="s-${j.status}" data-status="${j.status}" x="${x}" y="5" width="${CELL}" height="16"><title>${cellTitle(j)}</title></rect>${mark}</a>`;
-  });
+  let out = `<svg class="strip" role="img" aria-label="last ${shown.length} runs" viewBox="0 0 ${width} 22" width="${width}" height="22">`;
   // Slots not run yet (a young schedule): one empty band, not a cell each.
-  const empty = offset > 0 ? html`<rect class="s-none" x="0" y="5" width="${offset * (CELL + GAP) - GAP}" height="16"/>` : "";
-  return html`<svg class="strip" role="img" aria-label="last ${shown.length} runs" viewBox="0 0 ${width} 22" width="${width}" height="22">${empty}${cells}</svg>`;
+  if (offset > 0) out += `<rect class="s-none" x="0" y="5" width="${offset * (CELL + GAP) - GAP}" height="16"/>`;
+  shown.forEach((j, i) => {
+    const x = (offset + i) * (CELL + GAP);
+    const status = STATUSES.has(j.status) ? j.status : "none";
+    const id = Math.trunc(j.id);
+    out += `<a href="/jobs/${id}"><rect class="s-${status}" x="${x}" y="5" width="${CELL}" height="16"><title>${escapeHtml(cellTitle(j))}</title></rect>`;
+    if (j.catchup) out += `<circle class="catchup" cx="${x + CELL / 2}" cy="2" r="2"/>`;
+    out += "</a>";
+  });
+  return raw(`${out}</svg>`);
 }
 
 /** A small bar chart of `values` (oldest left), each bar titled; `label` formats a value. */

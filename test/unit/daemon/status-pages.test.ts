@@ -130,7 +130,7 @@ describe("the slot strip", () => {
       createdAt: T0, startAt: T0, endAt: T0, error: null, schedule: "a", database: "d", table: "t", configDiff: null,
     });
     const svg = slotStrip([j(3, "error"), j(2, "success", true), j(1, "skipped")]).text;
-    const order = [...svg.matchAll(/data-status="(\w+)"/g)].map((m) => m[1]);
+    const order = [...svg.matchAll(/<rect class="s-(\w+)" x="\d+"/g)].map((m) => m[1]).filter((st) => st !== "none");
     expect(order).toEqual(["skipped", "success", "error"]);
     expect(svg).toMatch(/<rect class="s-none" x="0" y="5" width="268"/);
     expect(svg.match(/class="catchup"/g)).toHaveLength(1);
@@ -196,7 +196,7 @@ describe("the pages", () => {
     expect(order).toEqual(["bb_failing", "aa_ok", "cc_new"]);
     expect(page).toContain("every day at 00:10 Asia/Tokyo");
     expect(page).toContain("1,234");
-    expect(page).toMatch(/data-status="error"[^>]*>/);
+    expect(page).toMatch(/<rect class="s-error"/);
     expect(page).toContain('class="catchup"');
     // The next run in the schedule's zone (2026-01-06 00:10 JST is 2026-01-05 15:10 UTC), and as UTC for the viewer's script.
     expect(page).toContain('datetime="2026-01-05T15:10:00.000Z" data-zone="Asia/Tokyo" data-local>2026-01-06 00:10:00 (+09:00)');
