@@ -12,6 +12,7 @@ import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
 import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
+import { statusPageBench, statusPageBenchMarkdown } from "./statuspage.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -67,6 +68,11 @@ if (only === undefined || only === "slicing") {
 if (only === undefined || only === "cli") {
   const cli = await cliBench({ rounds: quick ? 3 : 5, schedules: 10_000, jobs: 1_000_000, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## CLI: whole commands against 10,000 schedules and 1,000,000 jobs", "", cliBenchMarkdown(cli), "");
+}
+
+if (only === undefined || only === "statuspage") {
+  const sp = await statusPageBench({ rounds: quick ? 3 : 7, log: (line) => process.stderr.write(`${line}\n`) });
+  out.push("## Status page: 10,000 schedules in a browser (`--only=statuspage`)", "", statusPageBenchMarkdown(sp), "");
 }
 
 const text = out.join("\n");

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { formatSummary, runSoak, soakPassed } from "../soak/soak.js";
 import { eventIdentities, generatorConfig, servedAt } from "../src/fake-iterable/index.js";
 import { startPostgres, withPg } from "./postgres-server.js";
+import { statusScreenshots } from "./status-shots.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const ITD = join(ROOT, "bin", "itd");
@@ -277,13 +278,19 @@ try {
   const live = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
   writeFileSync(join(DIR, "live.yml"), readFileSync(join(DIR, "hourly.yml"), "utf8").replace(/start_time: '[^']+'/, `start_time: '${live}'`));
   itd("connector:create", "every_5s", "*/5 * * * * *", "demo_db", "live_sends", "live.yml", "--auto-create-table");
+  // A schedule whose key Iterable refuses (401: not retried), for the status page to show a problem.
+  writeFileSync(join(DIR, "bad-key.yml"), readFileSync(join(DIR, "live.yml"), "utf8").replace("${ITERABLE_API_KEY}", "not-the-demo-key"));
+  itd("connector:create", "every_7s_bad_key", "*/7 * * * * *", "demo_db", "bad_key_sends", "bad-key.yml", "--auto-create-table");
   const port = 30000 + Math.floor(Math.random() * 20000);
   writeFileSync(join(DIR, "itd.yml"), `http_port: ${port}\nshutdown_grace: 10\n`);
-  process.stdout.write(`${bold("$ itd daemon --config itd.yml   # for 14 seconds, then SIGTERM")}\n`);
+  process.stdout.write(`${bold("$ itd daemon --config itd.yml   # for about 16 seconds, then SIGTERM")}\n`);
   const daemon = spawn(process.execPath, [ITD, "daemon", "--config", "itd.yml"], { cwd: DIR, env, stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
   createInterface({ input: daemon.stdout }).on("line", (l: string) => lines.push(l));
   await new Promise((r) => setTimeout(r, 14_000));
+  say("9b. The daemon's status page, http://127.0.0.1:PORT/ (screenshots into docs/)");
+  const shots = await statusScreenshots(`http://127.0.0.1:${port}`, "every_5s", join(ROOT, "docs")).catch((err: unknown) => ({ skipped: String(err) }));
+  process.stdout.write("files" in shots ? `${shots.files.map((f) => `wrote ${f.slice(ROOT.length + 1)}`).join("\n")}\n` : `screenshots skipped: ${shots.skipped}\n`);
   const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
   daemon.kill("SIGTERM");
   const code = await new Promise<number | null>((r) => daemon.once("exit", r));
@@ -292,6 +299,8 @@ try {
   process.stdout.write(`${bold(`$ curl -s 127.0.0.1:${port}/metrics | grep -E '^itd_(jobs_total|records_imported_total|firing_lateness_seconds_count)'`)}\n`);
   for (const l of metrics.split("\n").filter((x) => /^itd_(jobs_total|records_imported_total|firing_lateness_seconds_count)/.test(x))) process.stdout.write(`${l}\n`);
   itd("connector:history", "every_5s");
+  // The schedule with the refused key has done its part (a problem on the status page): doctor would flag it.
+  itd("connector:delete", "every_7s_bad_key");
 
   say("10. The job history, as a td user types it: global options first, td's aliases and flags");
   itd("--home", join(DIR, "home"), "jobs", "10");

@@ -160,6 +160,11 @@ export class Daemon {
     };
   }
 
+  /** The schedules it runs now (CLI and files; replaced, never changed, at each reload): the status pages read them. */
+  get schedules(): readonly ScheduleDefinition[] {
+    return this.defs;
+  }
+
   /** Last time the daemon's own loop ran (health). */
   get lastTick(): number {
     return this.lastPoll;

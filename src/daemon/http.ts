@@ -1,8 +1,9 @@
 /**
- * The daemon's HTTP endpoint (design §6): `GET /healthz` for liveness checks
- * and `GET /metrics` for Prometheus, on loopback by default. Nothing else is
- * served; it reads the daemon's state through two callbacks and changes
- * nothing, so it needs no authentication as long as it stays on loopback.
+ * The daemon's HTTP endpoint (design §6): `GET /healthz` for liveness checks,
+ * `GET /metrics` for Prometheus and, when given, the status pages (issue 16:
+ * status/index.ts), on loopback by default. It reads the daemon's state
+ * through callbacks and changes nothing (GET and HEAD only), so it needs no
+ * authentication as long as it stays on loopback.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,13 @@ export interface HealthServerOptions {
   health: () => Health;
   /** Told of server errors after start-up (they would otherwise go unseen); default: ignored. */
   onError?: (err: Error) => void;
+  /** The status pages (`/`, `/schedules/…`, `/jobs/…`, `/tables`); none: only /healthz and /metrics. */
+  status?: StatusRoutes;
+}
+
+/** What serves the status pages: an answer for a GET of `path`, or undefined when it is not one of theirs. */
+export interface StatusRoutes {
+  handle(path: string, params: URLSearchParams): Promise<{ status: number; type: string; body: string } | undefined>;
 }
 
 export interface HealthServer {
@@ -67,10 +75,27 @@ export function healthBody(h: Health): Record<string, unknown> {
   return Object.assign({ status, last_tick: lastTick }, h.detail ?? {}, { status, last_tick: lastTick });
 }
 
+/** Headers of every status page: nothing loads from elsewhere, nothing frames it, nothing sniffs it. */
+const PAGE_HEADERS = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
 async function handle(req: IncomingMessage, res: ServerResponse, opts: HealthServerOptions): Promise<void> {
-  const path = (req.url ?? "/").split("?")[0];
+  const [path = "/", search = ""] = (req.url ?? "/").split("?", 2);
   if (path !== "/healthz" && path !== "/metrics") {
-    sendJson(req, res, 404, { error: "not found", endpoints: ["/healthz", "/metrics"] });
+    if (opts.status !== undefined && req.method !== "GET" && req.method !== "HEAD") {
+      sendJson(req, res, 405, { error: "method not allowed: the status pages are read-only" }, { allow: "GET, HEAD" });
+      return;
+    }
+    const page = await opts.status?.handle(path, new URLSearchParams(search));
+    if (page !== undefined) {
+      send(req, res, page.status, page.type, page.body, PAGE_HEADERS);
+      return;
+    }
+    const endpoints = opts.status === undefined ? ["/healthz", "/metrics"] : ["/", "/schedules/NAME", "/jobs/ID", "/tables", "/healthz", "/metrics"];
+    sendJson(req, res, 404, { error: "not found", endpoints });
     return;
   }
   if (req.method !== "GET" && req.method !== "HEAD") {

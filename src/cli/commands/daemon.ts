@@ -17,6 +17,9 @@ import { checkConfigShape, readScheduleFilesChecked } from "../schedule-config.j
 import { makeBudgets, Services } from "../services.js";
 import { describeState } from "../../config/state.js";
 import { redactedConfigText } from "../../daemon/slot-store.js";
+import { StatusPages, StatusRecorder } from "../../daemon/status/index.js";
+import { secretsOf, urlSecrets } from "../../daemon/status/secrets.js";
+import { configDiffYaml } from "../config-diff.js";
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
@@ -66,10 +69,23 @@ export const daemonCommand: CommandImpl = {
       throw new ItdError("conflict", `another itd daemon (pid ${holder.pid} on ${holder.host}) is running on this home; stop it first`);
     }
     const started: { daemon?: Daemon } = {};
+    const store = services.store;
+    // The store's time: the database's clock on PostgreSQL, so daemons on hosts with skewed clocks agree on slots.
+    const clock = { now: () => store.now(), sleep: (ms: number, signal?: AbortSignal) => services.clock.sleep(ms, signal) };
+    const configText = redactedConfigText(checkConfigShape);
+    // What the status pages show of the daemon (uptime, lateness, requests of the last hour), heard from its metrics' events.
+    const recorder = new StatusRecorder(clock);
+    const schedules = () => started.daemon?.schedules ?? [];
+    const pgUrl = (s: { engine: string; target?: { url: string } }): string | undefined => (s.engine === "postgres" ? s.target?.url : undefined);
+    const status = new StatusPages({
+      schedules, store, clock, recorder, configText, cursorText: configDiffYaml, warehouse: services.warehouse,
+      secrets: secretsOf(schedules, env, [...urlSecrets(pgUrl(state.setting)), ...urlSecrets(pgUrl(services.warehouseSetting.setting))]),
+    });
     let http: HealthServer | undefined;
     if (config.http_port !== 0) {
       try {
         http = await startHealthServer({
+          status,
           host: config.http_host,
           port: config.http_port,
           metrics,
@@ -81,16 +97,14 @@ export const daemonCommand: CommandImpl = {
         await services.close();
         return 1;
       }
-      logger.info({ url: http.url }, "health and metrics listening");
+      logger.info({ url: http.url }, "status pages, health and metrics listening");
     }
     if (state.setting.engine === "postgres" && services.warehouseSetting.setting.engine === "sqlite") {
       logger.warn("the state is shared (PostgreSQL) but the warehouse is this host's SQLite files: with daemons on several hosts, each host's imports land in its own files; set warehouse: postgresql://… too");
     }
-    const store = services.store;
     const daemon = new Daemon({
       store,
-      // The store's time: the database's clock on PostgreSQL, so daemons on hosts with skewed clocks agree on slots.
-      clock: { now: () => store.now(), sleep: (ms, signal) => services.clock.sleep(ms, signal) },
+      clock,
       instance,
       logger,
       budgets,
@@ -104,10 +118,10 @@ export const daemonCommand: CommandImpl = {
         ...jobProcessSettings(config),
       },
       loadDefinitions: () => catalogWith(services, env, readScheduleFilesChecked),
-      configText: redactedConfigText(checkConfigShape),
+      configText,
       spawnJob: forkJob(process.argv[1] as string, env),
       spawnWorker: forkJobWorker(process.argv[1] as string, env),
-      metrics: metricsSink(metrics),
+      metrics: recorder.record(metricsSink(metrics)),
     });
     logger.info(
       {
@@ -125,6 +139,7 @@ export const daemonCommand: CommandImpl = {
       throw err;
     }
     started.daemon = daemon;
+    if (http !== undefined) status.warm();
     const onHup = (): void => {
       logger.info("SIGHUP: reloading");
       try {
