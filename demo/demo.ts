@@ -174,6 +174,8 @@ async function lateEvents(): Promise<void> {
     }
     itd("query", "-d", "crm", "SELECT count(*) AS rows, count(DISTINCT email) AS users, max(profile_updated_at) AS newest FROM users");
     itd("connector:history", "crm_users");
+    const shown = spawnSync(process.execPath, [ITD, "connector:show", "crm_users"], { cwd: DIR, env, encoding: "utf8" });
+    process.stdout.write(`${bold("$ itd connector:show crm_users | grep 'Last run'")}\n${/^Last run.*$/m.exec(shown.stdout)?.[0] ?? ""}\n`);
   } finally {
     u.child.kill("SIGTERM");
   }

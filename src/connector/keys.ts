@@ -128,7 +128,8 @@ export function rowMatchOf(config: LoadConfig, columns: readonly LoadColumn[]): 
   if (c.dedup_keys !== undefined && c.dedup_keys.length > 0) {
     return { kind: "skip_present", key: checkColumns(c.dedup_keys, columns, "in.dedup_keys") };
   }
-  if (c.lookback > 0) return { kind: "skip_present", key: defaultKeyColumns(config, columns) };
+  // A default key follows in.columns: a table already de-duplicated by an earlier one keeps it (its rows were checked by it).
+  if (c.lookback > 0) return { kind: "skip_present", key: defaultKeyColumns(config, columns), keep: true };
   return { kind: "insert" };
 }
 

@@ -15,7 +15,7 @@
  * lookback switched off — a plain append would otherwise fail on it).
  */
 import { createHash } from "node:crypto";
-import { DataError } from "../errors.js";
+import { DataError, StoreError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { quoteIdent } from "./names.js";
 import { TIME_COLUMN } from "./schema.js";
@@ -45,18 +45,41 @@ export function duplicateKeys(database: string, table: string, match: Exclude<Ro
 
 const nullEqual = (column: string): string => `ifnull(${quoteIdent(column)}, x'')`;
 
+/** The table's key as a load uses it: the index it relies on, and the match its rows are written by. */
+export interface TableKey {
+  /** The `itd_key_` index a keyed load relies on: every commit checks it is still there. */
+  index: string | undefined;
+  /** A plain load into a table that has a key de-duplicates by it (skip_present, whatever the key's columns). */
+  match: RowMatch;
+}
+
+/** A keyed slice whose index went away (another load changed the table's key, or replaced the table). */
+export function keyIndexGone(database: string, table: string, index: string): StoreError {
+  return new StoreError(
+    `The key of ${database}.${table} changed while this load ran (its index ${index} is gone: another load with another key, or a replacing load); nothing of this slice was committed`,
+  );
+}
+
 /**
- * Inside the caller's write transaction: the table has the index `match`
- * wants and no other `itd_key_` index. Throws a DataError naming the repeats
- * when the table's rows already break the key.
+ * Inside the caller's write transaction: the table's key for a load with
+ * `match`. A keyed load finds its index, or (a default key) the table's
+ * own de-duplication key, or replaces the table's key by its own — checked
+ * against the rows (a DataError naming the repeats). A plain load never
+ * drops a key: another load may rely on it.
  */
-export function reconcileKeyIndex(conn: Connection, database: string, table: string, match: RowMatch): void {
-  const wanted = keyIndexName(table, match);
-  const existing = conn
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND substr(name, 1, ?) = ?")
-    .all(table, KEY_INDEX_PREFIX.length, KEY_INDEX_PREFIX) as { name: string }[];
-  for (const { name } of existing) if (name !== wanted) conn.exec(`DROP INDEX ${quoteIdent(name)}`);
-  if (wanted === undefined || match.kind === "insert" || existing.some((e) => e.name === wanted)) return;
+export function reconcileKeyIndex(conn: Connection, database: string, table: string, match: RowMatch): TableKey {
+  const existing = (
+    conn
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND substr(name, 1, ?) = ?")
+      .all(table, KEY_INDEX_PREFIX.length, KEY_INDEX_PREFIX) as { name: string; sql: string | null }[]
+  ).map((e) => ({ name: e.name, skip: (e.sql ?? "").includes("ifnull(") }));
+  if (match.kind === "insert") return { index: undefined, match: existing.length > 0 ? { kind: "skip_present", key: [] } : match };
+  const wanted = keyIndexName(table, match) as string;
+  if (existing.some((e) => e.name === wanted)) return { index: wanted, match };
+  // A default key that gained or lost an optional column (in.columns changed) keeps the key the rows were checked by.
+  const kept = match.kind === "skip_present" && match.keep === true ? existing.find((e) => e.skip) : undefined;
+  if (kept !== undefined) return { index: kept.name, match };
+  for (const { name } of existing) conn.exec(`DROP INDEX ${quoteIdent(name)}`);
   const parts = match.kind === "skip_present" ? match.key.map(nullEqual) : match.key.map(quoteIdent);
   const list = parts.join(", ");
   const repeat = conn
@@ -64,6 +87,7 @@ export function reconcileKeyIndex(conn: Connection, database: string, table: str
     .get() as { n: number; example: string | null };
   if (repeat.n > 0) throw duplicateKeys(database, table, match, repeat.n, `${keyText(match.key)} = (${repeat.example ?? ""})`);
   conn.exec(`CREATE UNIQUE INDEX ${quoteIdent(wanted)} ON ${quoteIdent(table)} (${list})`);
+  return { index: wanted, match };
 }
 
 /**
@@ -86,10 +110,12 @@ export function insertForm(table: string, match: RowMatch | undefined, columns: 
   const target = quoteIdent(table);
   const rest = columns.filter((c) => !key.has(c));
   const set = rest.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(", ");
-  const differs = rest.map((c) => `${target}.${quoteIdent(c)} IS NOT excluded.${quoteIdent(c)}`).join(" OR ");
+  // A version differs by its data: a re-read with only a newer import time (no time_column) changes nothing.
+  const data = rest.filter((c) => c !== TIME_COLUMN);
+  const differs = data.map((c) => `${target}.${quoteIdent(c)} IS NOT excluded.${quoteIdent(c)}`).join(" OR ");
   const time = quoteIdent(TIME_COLUMN);
   const conflict =
-    rest.length === 0
+    data.length === 0
       ? ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO NOTHING`
       : ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO UPDATE SET ${set} WHERE excluded.${time} >= ${target}.${time} AND (${differs})`;
   return { verb: "INSERT INTO", conflict, selectWhere: " WHERE true" };
@@ -109,6 +135,8 @@ export class WriteCounter {
     private readonly conn: Connection,
     private readonly table: string,
     private readonly match: RowMatch | undefined,
+    /** The index a keyed load relies on (checked at each commit), and the database's name for messages. */
+    private readonly index?: { name: string; database: string },
   ) {}
 
   get counting(): boolean {
@@ -117,6 +145,10 @@ export class WriteCounter {
 
   begin(): void {
     this.changes = 0;
+    const index = this.index;
+    if (index !== undefined && this.conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(index.name) === undefined) {
+      throw keyIndexGone(index.database, this.table, index.name);
+    }
     if (this.match?.kind === "upsert") {
       const r = this.conn.prepare(`SELECT max(rowid) AS m FROM ${quoteIdent(this.table)}`).get() as { m: number | bigint | null };
       this.maxRowid = Number(r.m ?? 0);

@@ -5,7 +5,7 @@
  * so readers never see a half-written or empty table.
  */
 import type { Clock } from "../clock.js";
-import { insertForm, reconcileKeyIndex, WriteCounter, type InsertForm } from "./keys.js";
+import { insertForm, reconcileKeyIndex, WriteCounter, type InsertForm, type TableKey } from "./keys.js";
 import { replacesTable, sliceStillOpen, usesStaging } from "./load-rules.js";
 import { ItdError } from "../errors.js";
 import type { Connection } from "./connection.js";
@@ -72,6 +72,8 @@ interface Target {
   /** Staging modes: the table's columns after the swap. */
   columns: TableColumn[];
   warnings: string[];
+  /** Append and upsert: the table's key as this load uses it (issue 15). */
+  key?: TableKey;
 }
 
 interface Committed {
@@ -157,9 +159,10 @@ class LoadImpl implements SqliteLoad, SliceHost {
     }).immediate();
     if (usesStaging(opts.mode)) ctx.live.add(this.target.table);
     const columns = [...opts.columns.map((c) => c.name), TIME_COLUMN];
-    const match = usesStaging(opts.mode) ? undefined : opts.match;
+    const key = this.target.key;
+    const match = key?.match;
     this.form = insertForm(this.target.table, match, columns);
-    this.counter = new WriteCounter(conn, this.target.table, match);
+    this.counter = new WriteCounter(conn, this.target.table, match, key?.index === undefined ? undefined : { name: key.index, database: opts.database });
     try {
       this.writer = new RowWriter(conn, this.target.table, columns, undefined, this.form);
     } catch (err) {
@@ -181,8 +184,8 @@ class LoadImpl implements SqliteLoad, SliceHost {
       if (plan.added.length > 0) addColumns(conn, table, plan);
       warnings = plan.warnings;
     }
-    reconcileKeyIndex(conn, this.database, table, opts.match ?? { kind: "insert" });
-    return { table, columns: [], warnings };
+    const key = reconcileKeyIndex(conn, this.database, table, opts.match ?? { kind: "insert" });
+    return { table, columns: [], warnings, key };
   }
 
   /** Other modes: drop stale staging tables, create this load's. */

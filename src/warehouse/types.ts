@@ -36,14 +36,20 @@ export type OutMode = (typeof OUT_MODES)[number];
 /**
  * How a slice's rows meet the table's (issue 15), by a unique index on `key`
  * (columns of the load, or `time`) that the load creates with the table:
- * - `insert`: every row is added (no key);
+ * - `insert`: every row is added — except into a table that has a key
+ *   already (a lookback's or an upsert's): a row whose key is there is not
+ *   added again, so a backfill beside a lookback schedule doubles nothing;
  * - `skip_present`: a row whose key is already in the table is not added (a
  *   lookback re-reading records); key values compare null-equal;
  * - `upsert`: a row whose key is present replaces that row when its `time`
  *   is not older and it differs; key values are never null (the connector
  *   treats a record without them as invalid).
  */
-export type RowMatch = { kind: "insert" } | { kind: "skip_present"; key: readonly string[] } | { kind: "upsert"; key: readonly string[] };
+export type RowMatch =
+  | { kind: "insert" }
+  /** `keep`: a key chosen by default, not named by the user — a key the table already de-duplicates by wins over it. */
+  | { kind: "skip_present"; key: readonly string[]; keep?: boolean }
+  | { kind: "upsert"; key: readonly string[] };
 
 /** What a committed slice did beyond adding rows (issue 15). */
 export interface SliceCounts {

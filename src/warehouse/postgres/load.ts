@@ -24,7 +24,7 @@ import { TIME_COLUMN } from "../schema.js";
 import type { BeginLoadOptions, CommittedCursor, LoadResult, OutMode, Row, RowMatch, RunRef, SliceCounts, StreamPosition, TableColumn } from "../types.js";
 import { asPgError, type PgClient } from "./connect.js";
 import { copyKind, encodeCopyBuffer, type CopyKind } from "./copy.js";
-import { mergeSlice, reconcilePgKeyIndex, SLICE_TABLE, sliceTableSql } from "./keys.js";
+import { checkKeyIndex, dropKeyIndexes, mergeSlice, reconcilePgKeyIndex, SLICE_TABLE, sliceTableSql } from "./keys.js";
 import { ensureLedger, readColumns } from "./meta.js";
 import {
   columnDefinition,
@@ -79,7 +79,9 @@ export class PgLoad implements Load {
   private loadColumns: string[] = [];
   private loadTypes: string[] = [];
   /** Append and upsert with a key (issue 15): slices COPY into a temporary table, merged into the table at commit. */
-  private keyed: { match: Exclude<RowMatch, { kind: "insert" }>; key: string[] } | undefined;
+  private keyed: { match: Exclude<RowMatch, { kind: "insert" }>; key: string[]; index: string | undefined } | undefined;
+  /** A staging load's swap drops the table's key indexes (its rows may repeat a key). */
+  private dropKeys = false;
   private kinds: CopyKind[] = [];
   /** Staging modes: the columns the load adds to the table at the swap. */
   private stageColumns: TableColumn[] = [];
@@ -150,19 +152,19 @@ export class PgLoad implements Load {
       } else if (plan.added.length > 0) {
         await client.query(`ALTER TABLE ${this.tableSql} ${plan.added.map((c) => `ADD COLUMN ${columnDefinition(c)}`).join(", ")}`);
       }
-      await reconcilePgKeyIndex(client, this.database, this.table, match, key);
-      await client.query("COMMIT");
       const now = (await readColumns(client, this.database, this.table)) ?? [];
       const typeOf = new Map(now.map((c) => [c.name, c.pgType]));
+      const tableKey = await reconcilePgKeyIndex(client, this.database, this.table, match, key, typeOf);
+      await client.query("COMMIT");
       this.loadTypes = loadColumns.map((n) => typeOf.get(n) ?? "text");
       this.kinds = this.loadTypes.map(copyKind);
-      if (match.kind !== "insert") {
-        this.keyed = { match, key };
-        for (const sql of sliceTableSql(this.database, this.table)) await client.query(sql);
+      if (tableKey.match.kind !== "insert") {
+        this.keyed = { match: tableKey.match, key, index: tableKey.index };
+        for (const sql of sliceTableSql(loadColumns, this.loadTypes)) await client.query(sql);
       }
     } else {
-      // A key index left by an earlier lookback or upsert would refuse the swap's repeated keys: the table has none now.
-      if (existing !== undefined) await reconcilePgKeyIndex(client, this.database, this.table, match, key);
+      // A key index left by an earlier lookback or upsert would refuse the swap's repeated keys: the swap drops them.
+      this.dropKeys = existing !== undefined;
       await client.query("COMMIT");
       // The staged rows have the table's own types where it has the column, so the swap's INSERT needs no casts.
       const typeOf = new Map((existing ?? []).map((c) => [c.name, c.pgType]));
@@ -247,10 +249,12 @@ export class PgLoad implements Load {
   /** Slice internals, inside its transaction before COMMIT: a keyed slice's merge, the append slice's fence check and ledger row. */
   async beforeCommit(entry: Committed): Promise<SliceCounts> {
     if (usesStaging(this.mode)) return { present: 0, updated: 0 };
+    const keyed = this.keyed;
+    if (keyed?.index !== undefined) await checkKeyIndex(this.client, this.database, this.table, keyed.index);
     const counts =
-      this.keyed === undefined || entry.rows === 0
+      keyed === undefined || entry.rows === 0
         ? { present: 0, updated: 0 }
-        : await mergeSlice(this.client, this.database, this.table, this.keyed.match, this.keyed.key, this.loadColumns, this.loadTypes, entry.rows);
+        : await mergeSlice(this.client, this.database, this.table, keyed.match, keyed.key, this.loadColumns, this.loadTypes, entry.rows);
     await this.checkFence();
     await this.record(entry);
     return counts;
@@ -316,6 +320,7 @@ export class PgLoad implements Load {
       // DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a REPEATABLE READ reader whose snapshot is older than the
       // swap would find the table empty). The lock keeps writers out until the swap commits; readers read on.
       await client.query(`LOCK TABLE ${this.tableSql} IN SHARE ROW EXCLUSIVE MODE`);
+      if (this.dropKeys) await dropKeyIndexes(client, this.database, this.table);
       await client.query(`DELETE FROM ${this.tableSql}`);
       await client.query(`INSERT INTO ${this.tableSql} (${this.copyColumns}) SELECT ${this.copyColumns} FROM pg_temp.${STAGE}`);
     }

@@ -69,7 +69,7 @@ describe("load.yml: lookback, dedup_keys, upsert", () => {
   it("gives each load its key: the type's default for a lookback, dedup_keys over it, primary_keys for upsert", () => {
     const cols = (c: LoadConfig) => c.in.columns ?? [];
     const lookback = parse(yml([...EXPORT, "incremental: true", "lookback: 2h", ...COLUMNS]));
-    expect(rowMatchOf(lookback, cols(lookback))).toEqual({ kind: "skip_present", key: ["message_id", "created_at"] });
+    expect(rowMatchOf(lookback, cols(lookback))).toEqual({ kind: "skip_present", key: ["message_id", "created_at"], keep: true });
     const own = parse(yml([...EXPORT, "incremental: true", "lookback: 2h", "dedup_keys: [message_id]", ...COLUMNS]));
     expect(rowMatchOf(own, cols(own))).toEqual({ kind: "skip_present", key: ["message_id"] });
     const upsert = parse(yml([...EXPORT, ...COLUMNS], ["mode: upsert", "primary_keys: [email]"]));
