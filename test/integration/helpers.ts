@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const ITD = join(ROOT, "bin", "itd");
@@ -119,4 +121,37 @@ export function incrementalSendsLoad(baseUrl: string, start: string, extra: read
 /** This minute's start minus `minutes`, as an RFC 3339 UTC time without milliseconds. */
 export function minutesAgo(minutes: number): string {
   return new Date(Math.floor(Date.now() / 60_000) * 60_000 - minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * A home of its own under a temporary directory (ITD_HOME, the API key, an export budget the fake's tests need
+ * not wait for, an itd.yml with an ephemeral HTTP port) and `itd`, which runs a command there and returns its
+ * stdout, throwing with its output when it fails.
+ */
+export function itdHome(prefix: string, apiKey: string, rateLimits = "export=1000/1s") {
+  const dir = tempDir(prefix);
+  const home = join(dir, "home");
+  const env = { ITD_HOME: home, ITERABLE_API_KEY: apiKey, ITD_RATE_LIMITS: rateLimits, ITD_CONFIG: join(dir, "itd.yml") };
+  writeFileSync(env.ITD_CONFIG, "http_port: 0\n");
+  const itd = async (...args: string[]): Promise<string> => {
+    const r = await runItd(args, { cwd: dir, env });
+    if (r.code !== 0) throw new Error(`itd ${args.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  return { dir, home, env, itd };
+}
+
+/** One in-process fake Iterable for a test file: started before its tests, closed after them. */
+export function fakeForFile(options: FakeIterableOptions): () => FakeIterable {
+  let fake: FakeIterable | undefined;
+  beforeAll(async () => {
+    fake = await startFakeIterable(options);
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  return () => {
+    if (fake === undefined) throw new Error("the file's fake Iterable is not started (use it inside a test)");
+    return fake;
+  };
 }

@@ -6,9 +6,9 @@
 import Database from "better-sqlite3";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventIdentities, generatorConfig, listsFor, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { runItd, tempDir } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { eventIdentities, generatorConfig, listsFor, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
+import { fakeForFile, itdHome } from "./helpers.js";
 
 const KEY = "lookback-review-15";
 const HOUR = 3_600_000;
@@ -23,26 +23,13 @@ const FAKE: FakeIterableOptions = {
 };
 const cfg = generatorConfig(FAKE);
 
-let fake: FakeIterable;
-beforeAll(async () => {
-  fake = await startFakeIterable(FAKE);
-});
-afterAll(async () => {
-  await fake?.close();
-});
+const theFake = fakeForFile(FAKE);
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 function workspace(name: string) {
-  const dir = tempDir(`itd-lookback-review-${name}-`);
-  const home = join(dir, "home");
-  const env = { ITD_HOME: home, ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=1000/1s,getUsers=1000/1s", ITD_CONFIG: join(dir, "itd.yml") };
-  writeFileSync(env.ITD_CONFIG, "http_port: 0\n");
-  const itd = async (...args: string[]) => {
-    const r = await runItd(args, { cwd: dir, env });
-    if (r.code !== 0) throw new Error(`itd ${args.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    return r.stdout;
-  };
+  const { dir, home, env, itd } = itdHome(`itd-lookback-review-${name}-`, KEY, "export=1000/1s,getUsers=1000/1s");
+  const fake = theFake();
   const query = <T>(db: string, sql: string): T[] => {
     const conn = new Database(join(home, "warehouse", `${db}.db`), { readonly: true, fileMustExist: true });
     try {
@@ -71,7 +58,7 @@ describe("lookback and upsert, reviewed (issue 15)", () => {
     w.loadYml("load.yml", [...base, "columns:", "- {name: created_at, type: timestamp}", "- {name: message_id, type: string}", "- {name: email, type: string}", "out:", "  mode: append"]);
     await w.itd("connector:create", "clicks", "0 * * * *", "click_db", "clicks", "load.yml", "--auto-create-table");
     for (let k = 1; k <= 3; k++) {
-      fake.setNow(T0 + k * HOUR);
+      theFake().setNow(T0 + k * HOUR);
       await w.itd("connector:run", "clicks", iso(T0 + k * HOUR), "--foreground");
     }
     // connector:guess (or the user) adds the link's column: the default key of emailClick now has url in it.
@@ -82,7 +69,7 @@ describe("lookback and upsert, reviewed (issue 15)", () => {
     ]);
     await w.itd("connector:update", "clicks", "load.yml");
     for (let k = 4; k <= 5; k++) {
-      fake.setNow(T0 + k * HOUR);
+      theFake().setNow(T0 + k * HOUR);
       await w.itd("connector:run", "clicks", iso(T0 + k * HOUR), "--foreground");
     }
     const all = [...eventIdentities(cfg, "emailClick", { start: T0, end: T0 + 5 * HOUR })];

@@ -11,9 +11,9 @@ import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventIdentities, generatorConfig, servedAt, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { ITD, runItd, sleep, tempDir } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { eventIdentities, generatorConfig, servedAt, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
+import { fakeForFile, ITD, itdHome, sleep } from "./helpers.js";
 
 const KEY = "lookback-key-15";
 const HOUR = 3_600_000;
@@ -32,21 +32,13 @@ const FAKE: FakeIterableOptions = {
 };
 const cfg = generatorConfig(FAKE);
 
-let fake: FakeIterable;
-beforeAll(async () => {
-  fake = await startFakeIterable(FAKE);
-});
-afterAll(async () => {
-  await fake?.close();
-});
+const theFake = fakeForFile(FAKE);
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 function workspace(name: string, extra: string[]) {
-  const dir = tempDir(`itd-lookback-${name}-`);
-  const home = join(dir, "home");
-  const env = { ITD_HOME: home, ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=1000/1s", ITD_CONFIG: join(dir, "itd.yml") };
-  writeFileSync(env.ITD_CONFIG, "http_port: 0\n");
+  const { dir, home, env, itd } = itdHome(`itd-lookback-${name}-`, KEY);
+  const fake = theFake();
   writeFileSync(
     join(dir, "load.yml"),
     [
@@ -56,11 +48,6 @@ function workspace(name: string, extra: string[]) {
       "out:", "  mode: append", "",
     ].join("\n"),
   );
-  const itd = async (...args: string[]) => {
-    const r = await runItd(args, { cwd: dir, env });
-    if (r.code !== 0) throw new Error(`itd ${args.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-    return r.stdout;
-  };
   const messageIds = (): string[] => {
     const conn = new Database(join(home, "warehouse", "late_db.db"), { readonly: true, fileMustExist: true });
     try {
@@ -80,7 +67,7 @@ describe("late events (issue 15)", () => {
     const w = workspace("hole", []);
     await w.itd("connector:create", "sends", "0 * * * *", "late_db", "sends", "load.yml", "--auto-create-table");
     for (let k = 1; k <= SLOTS; k++) {
-      fake.setNow(T0 + k * HOUR);
+      theFake().setNow(T0 + k * HOUR);
       await w.itd("connector:run", "sends", iso(T0 + k * HOUR), "--foreground");
     }
     const all = identities(T0, T0 + SLOTS * HOUR);
@@ -99,7 +86,7 @@ describe("late events (issue 15)", () => {
     let kills = 0;
     // Two more slots than the data: by the last run every event of the first SLOTS hours is visible (late by ≤ 2 h).
     for (let k = 1; k <= SLOTS + 2; k++) {
-      fake.setNow(T0 + k * HOUR);
+      theFake().setNow(T0 + k * HOUR);
       if (k % 2 === 0) {
         // A run killed part-way (after some of its slices committed), then the slot run again to its end.
         const child = spawn(process.execPath, [ITD, "connector:run", "sends", iso(T0 + k * HOUR), "--foreground"], {

@@ -11,22 +11,16 @@ import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generatorConfig, latestUserProfiles, startFakeIterable, userVersions, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { ITD, runItd, sleep, tempDir } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { generatorConfig, latestUserProfiles, userVersions, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
+import { fakeForFile, ITD, itdHome, sleep } from "./helpers.js";
 
 const KEY = "upsert-key-15";
 const D = Date.UTC(2025, 0, 1);
 const FAKE: FakeIterableOptions = { apiKey: KEY, seed: 1516, users: 600, userUpdates: 3, rateLimits: false, dataStart: D, now: D };
 const cfg = generatorConfig(FAKE);
 
-let fake: FakeIterable;
-beforeAll(async () => {
-  fake = await startFakeIterable(FAKE);
-});
-afterAll(async () => {
-  await fake?.close();
-});
+const theFake = fakeForFile(FAKE);
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 /** The first of month `m` after D (m = 12: a year on). */
@@ -36,15 +30,8 @@ const stored = (t: string): string => `${t.slice(0, 19)}.000`;
 
 describe("mode: upsert (issue 15)", () => {
   it("keeps one row per user equal to the latest profile, through kills and a replay of the whole year", async () => {
-    const dir = tempDir("itd-upsert-");
-    const home = join(dir, "home");
-    const env = { ITD_HOME: home, ITERABLE_API_KEY: KEY, ITD_RATE_LIMITS: "export=1000/1s", ITD_CONFIG: join(dir, "itd.yml") };
-    writeFileSync(env.ITD_CONFIG, "http_port: 0\n");
-    const itd = async (...args: string[]) => {
-      const r = await runItd(args, { cwd: dir, env });
-      if (r.code !== 0) throw new Error(`itd ${args.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
+    const { dir, home, env, itd } = itdHome("itd-upsert-", KEY);
+    const fake = theFake();
     writeFileSync(
       join(dir, "seed.yml"),
       [

@@ -3,75 +3,12 @@
  * in the table are skipped (null key parts match), an upsert keeps one row
  * per key and the newest version, and each commit says what it did.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { FakeClock } from "../../../src/clock.js";
-import { parsePostgresUrl, type BeginLoadOptions, type ColumnSpec, type RowMatch, type Warehouse } from "../../../src/warehouse/index.js";
-import { openWarehouse } from "../../../src/warehouse/open.js";
-import { freshPgDatabase } from "../../support/postgres.js";
-import { tempHome } from "./helpers.js";
-
-const opened: Warehouse[] = [];
-afterEach(async () => {
-  for (const w of opened.splice(0)) await w.close();
-});
-
-type Engine = "sqlite" | "postgres";
-
-async function fresh(engine: Engine): Promise<Warehouse> {
-  const clock = new FakeClock(Date.UTC(2024, 0, 1));
-  const wh =
-    engine === "sqlite"
-      ? openWarehouse({ engine: "sqlite" }, tempHome(), clock)
-      : openWarehouse({ engine: "postgres", target: parsePostgresUrl(await freshPgDatabase(), {}, "test") }, "/nonexistent", clock);
-  opened.push(wh);
-  await wh.createDatabase("db1");
-  return wh;
-}
-
-const COLS: ColumnSpec[] = [
-  { name: "message_id", type: "string" },
-  { name: "created_at", type: "long" },
-  { name: "city", type: "string" },
-];
-
-const SKIP: RowMatch = { kind: "skip_present", key: ["message_id", "created_at"] };
-const UPSERT: RowMatch = { kind: "upsert", key: ["message_id"] };
-
-let job = 0;
-const opts = (match: RowMatch | undefined, over: Partial<BeginLoadOptions> = {}): BeginLoadOptions => ({
-  database: "db1",
-  table: "events",
-  mode: match?.kind === "upsert" ? "upsert" : "append",
-  columns: COLS,
-  jobId: `job${++job}`,
-  stream: "s1",
-  match,
-  ...over,
-});
-
-type Cell = string | number | null;
-
-/** One load of one slice per batch; returns each commit's counts. */
-async function load(wh: Warehouse, match: RowMatch | undefined, ...slices: Cell[][][]) {
-  const l = await wh.beginLoad(opts(match));
-  const counts = [];
-  let seq = 0;
-  for (const rows of slices) {
-    const s = await l.beginSlice(`w${seq}`);
-    await s.insert(rows);
-    counts.push(await s.commit({ seq }, { epoch: 0, seq: ++seq }));
-  }
-  await l.finish();
-  return counts;
-}
-
-async function rowsOf(wh: Warehouse, sql: string): Promise<unknown[][]> {
-  return (await wh.query("db1", sql, { timeoutMs: 10_000, maxRows: 0 })).rows;
-}
+import { describe, expect, it } from "vitest";
+import { fresh, load, opts, rowsOf, SKIP, UPSERT, type Cell, type Engine } from "./keyed.js";
 
 describe.each<Engine>(["sqlite", "postgres"])("a table's key on the %s engine", (engine) => {
   it("skip_present adds only the rows whose key is not in the table yet (a null key part matches null)", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     expect(await load(wh, SKIP, [["a", 1, "x", 1], ["b", 2, "x", 2], [null, 3, "x", 3]])).toEqual([{ present: 0, updated: 0 }]);
     // A re-read: two old rows (one with a null part), one new; and a repeat inside the slice itself.
     const counts = await load(wh, SKIP, [["a", 1, "changed", 1], [null, 3, "y", 3], ["c", 4, "x", 4], ["c", 4, "x", 4], ["a", 5, "x", 5]]);
@@ -86,7 +23,7 @@ describe.each<Engine>(["sqlite", "postgres"])("a table's key on the %s engine", 
   });
 
   it("skip_present holds for rows that waited in the load's scratch file (more than a slice buffers)", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     const rows = (from: number, n: number): Cell[][] => Array.from({ length: n }, (_, i) => [`m${from + i}`, from + i, "x", from + i]);
     await load(wh, SKIP, rows(0, 2_500));
     const l = await wh.beginLoad({ ...opts(SKIP), bufferRows: 100 });
@@ -98,7 +35,7 @@ describe.each<Engine>(["sqlite", "postgres"])("a table's key on the %s engine", 
   });
 
   it("upsert inserts new keys, replaces a row by a newer or equally new different version, and keeps it against an older one", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     expect(await load(wh, UPSERT, [["a", 1, "Oslo", 100], ["b", 2, "Rome", 100]])).toEqual([{ present: 0, updated: 0 }]);
     const counts = await load(
       wh,
@@ -125,7 +62,7 @@ describe.each<Engine>(["sqlite", "postgres"])("a table's key on the %s engine", 
   });
 
   it("a rolled-back slice leaves neither rows nor counts", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     await load(wh, UPSERT, [["a", 1, "Oslo", 100]]);
     const l = await wh.beginLoad(opts(UPSERT));
     const s = await l.beginSlice("w");
@@ -142,21 +79,21 @@ describe.each<Engine>(["sqlite", "postgres"])("a table's key on the %s engine", 
   });
 
   it("refuses a key the table's rows already repeat, naming the repeats", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     await load(wh, undefined, [["a", 1, "x", 1], ["a", 1, "y", 2], ["b", 2, "x", 3]]);
     await expect(wh.beginLoad(opts(SKIP))).rejects.toThrow(/Cannot de-duplicate db1\.events by \(message_id, created_at\): the table already holds 1 key more than once \(e\.g\. .*'a'.*\)/);
     await expect(wh.beginLoad(opts(UPSERT))).rejects.toThrow(/Cannot upsert into db1\.events by \(message_id\).*out\.primary_keys/);
   });
 
   it("keeps the key for a plain append into the table: a repeat is not added again, and counted present", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     await load(wh, SKIP, [["a", 1, "x", 1]]);
     expect(await load(wh, undefined, [["a", 1, "x", 1], ["b", 2, "x", 2]])).toEqual([{ present: 1, updated: 0 }]);
     expect(await rowsOf(wh, "SELECT count(*) FROM events")).toEqual([[2]]);
   });
 
   it("a replace load leaves no key index behind on the table", async () => {
-    const wh = await fresh(engine);
+    const { wh } = await fresh(engine);
     await load(wh, UPSERT, [["a", 1, "x", 1]]);
     const l = await wh.beginLoad({ ...opts(undefined), mode: "replace" });
     const s = await l.beginSlice("r");
