@@ -2,16 +2,20 @@
  * `npm run bench`: every benchmark, figures printed as markdown and saved to
  * bench-results/. Sized for a 2-core machine. `--quick` for a short run.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { importBench, importBenchMarkdown } from "./import.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { failoverBench, failoverBenchMarkdown } from "./failover.js";
 import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
+import { lookbackBench, lookbackBenchMarkdown } from "./lookback.js";
 import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
+import { upsertBench, upsertBenchMarkdown } from "./upsert.js";
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -67,6 +71,19 @@ if (only === undefined || only === "slicing") {
 if (only === undefined || only === "cli") {
   const cli = await cliBench({ rounds: quick ? 3 : 5, schedules: 10_000, jobs: 1_000_000, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## CLI: whole commands against 10,000 schedules and 1,000,000 jobs", "", cliBenchMarkdown(cli), "");
+}
+
+if (only === undefined || only === "lookback") {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const root = mkdtempSync(join(tmpdir(), "itd-bench-lookback-"));
+  try {
+    const lb = await lookbackBench({ root, quick, late: true, log });
+    out.push("## Late events: what a lookback of 10 % of the window costs", "", lookbackBenchMarkdown(lb), "");
+    const up = await upsertBench({ root, users: quick ? 200_000 : 1_000_000, rounds: quick ? 2 : 3, log });
+    out.push("## Upsert: one row per user against append", "", upsertBenchMarkdown(up), "");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 const text = out.join("\n");
