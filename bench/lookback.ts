@@ -1,16 +1,18 @@
 /**
  * Lookback benchmark (issue 15, its first target): what `in.lookback` of 10 %
- * of the window costs an incremental run. Two homes against the same fake
+ * of the window costs an incremental run. Homes against the same fake
  * Iterable (its own process, rate limits off, a frozen now), each with an
  * incremental emailSend schedule of 6-hour windows run in the foreground
  * (`connector:run NAME SLOT --foreground`, whole `itd` processes): one
- * load.yml without a lookback, one with `lookback: 36m`. Both tables are
- * warmed by an untimed first run; then each round times one run of each over
- * the same next window, the order alternating. The lookback run re-reads
+ * load.yml without a lookback, one with `lookback: 36m`, and (without late
+ * events) one with `lookback: 1s`, the key's index with next to no re-read,
+ * which tells the index's share of the cost from the re-read's. Every table
+ * is warmed by an untimed first run; then each round times one run of each
+ * over the same next window, the order rotating. The lookback run re-reads
  * 36 minutes before its cursor and inserts through the key's unique index
  * (INSERT OR IGNORE), so its extra time is the re-read plus the index.
  *
- * Two pairs: no late events (the cost alone), and 5 % of events late by up to
+ * Two sets: no late events (the cost alone), and 5 % of events late by up to
  * 30 minutes (the fake's now moved to each slot), where the lookback run also
  * picks up what the other misses. Every count is checked against the fake's
  * generator (the records each run read and found present, the rows each table
