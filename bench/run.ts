@@ -2,17 +2,24 @@
  * `npm run bench`: every benchmark, figures printed as markdown and saved to
  * bench-results/. Sized for a 2-core machine. `--quick` for a short run.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cliBench, cliBenchMarkdown } from "./cli.js";
 import { clientBench, clientBenchMarkdown } from "./client.js";
 import { importBench, importBenchMarkdown } from "./import.js";
 import { daemonBench, daemonBenchMarkdown, realDaemonIdle, realDaemonMarkdown } from "./daemon.js";
 import { failoverBench, failoverBenchMarkdown } from "./failover.js";
 import { jobsBench, jobsBenchMarkdown } from "./jobs.js";
+import { lookbackBench, lookbackBenchMarkdown } from "./lookback.js";
 import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
+<<<<<<< HEAD
 import { statusPageBench, statusPageBenchMarkdown } from "./statuspage.js";
+=======
+import { upsertBench, upsertBenchMarkdown } from "./upsert.js";
+>>>>>>> bench15
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -70,9 +77,23 @@ if (only === undefined || only === "cli") {
   out.push("## CLI: whole commands against 10,000 schedules and 1,000,000 jobs", "", cliBenchMarkdown(cli), "");
 }
 
+<<<<<<< HEAD
 if (only === undefined || only === "statuspage") {
   const sp = await statusPageBench({ rounds: quick ? 3 : 7, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## Status page: 10,000 schedules in a browser (`--only=statuspage`)", "", statusPageBenchMarkdown(sp), "");
+=======
+if (only === undefined || only === "lookback") {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const root = mkdtempSync(join(tmpdir(), "itd-bench-lookback-"));
+  try {
+    const lb = await lookbackBench({ root, quick, late: true, log });
+    out.push("## Late events: what a lookback of 10 % of the window costs", "", lookbackBenchMarkdown(lb), "");
+    const up = await upsertBench({ root, users: quick ? 200_000 : 1_000_000, rounds: quick ? 2 : 3, log });
+    out.push("## Upsert: one row per user against append", "", upsertBenchMarkdown(up), "");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+>>>>>>> bench15
 }
 
 const text = out.join("\n");

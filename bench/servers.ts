@@ -21,9 +21,9 @@ export function startServer(args: string[]): Promise<{ url: string; stop: () => 
   });
 }
 
-/** Saves an emailSend export of [start, end) to a file, timing the fake's own generation rate. */
-export async function recordExport(url: string, key: string, start: number, end: number, file: string): Promise<{ records: number; bytes: number; ms: number }> {
-  const q = new URLSearchParams({ dataTypeName: "emailSend", startDateTime: formatDateTime(start), endDateTime: formatDateTime(end) });
+/** Saves an export (emailSend unless said) of [start, end) to a file, timing the fake's own generation rate. */
+export async function recordExport(url: string, key: string, start: number, end: number, file: string, dataTypeName = "emailSend"): Promise<{ records: number; bytes: number; ms: number }> {
+  const q = new URLSearchParams({ dataTypeName, startDateTime: formatDateTime(start), endDateTime: formatDateTime(end) });
   const t0 = performance.now();
   const { body } = await request(`${url}/api/export/data.json?${q.toString()}`, { headers: { "Api-Key": key } });
   let bytes = 0;
