@@ -15,11 +15,8 @@ import { lookbackBench, lookbackBenchMarkdown } from "./lookback.js";
 import { postgresBench, postgresBenchMarkdown } from "./postgres.js";
 import { renderBench, renderBenchMarkdown } from "./render.js";
 import { slicingBench, slicingBenchMarkdown } from "./slicing.js";
-<<<<<<< HEAD
 import { statusPageBench, statusPageBenchMarkdown } from "./statuspage.js";
-=======
 import { upsertBench, upsertBenchMarkdown } from "./upsert.js";
->>>>>>> bench15
 import { warehouseBench, warehouseBenchMarkdown } from "./warehouse.js";
 
 const quick = process.argv.includes("--quick");
@@ -77,11 +74,11 @@ if (only === undefined || only === "cli") {
   out.push("## CLI: whole commands against 10,000 schedules and 1,000,000 jobs", "", cliBenchMarkdown(cli), "");
 }
 
-<<<<<<< HEAD
 if (only === undefined || only === "statuspage") {
   const sp = await statusPageBench({ rounds: quick ? 3 : 7, log: (line) => process.stderr.write(`${line}\n`) });
   out.push("## Status page: 10,000 schedules in a browser (`--only=statuspage`)", "", statusPageBenchMarkdown(sp), "");
-=======
+}
+
 if (only === undefined || only === "lookback") {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const root = mkdtempSync(join(tmpdir(), "itd-bench-lookback-"));
@@ -93,7 +90,6 @@ if (only === undefined || only === "lookback") {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
->>>>>>> bench15
 }
 
 const text = out.join("\n");

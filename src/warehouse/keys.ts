@@ -101,11 +101,16 @@ export interface InsertForm {
   conflict: string;
   /** An INSERT … SELECT needs `WHERE true` before an ON CONFLICT clause (SQLite's parser). */
   selectWhere: string;
+  /**
+   * The key's index expressions: an INSERT … SELECT orders its rows by them, so the index takes them in its own
+   * order (a page at a time) rather than at random — a lookback's commit took 3–4× longer unsorted. Empty: no key.
+   */
+  sortKey: string;
 }
 
 export function insertForm(table: string, match: RowMatch | undefined, columns: readonly string[]): InsertForm {
-  if (match === undefined || match.kind === "insert") return { verb: "INSERT INTO", conflict: "", selectWhere: "" };
-  if (match.kind === "skip_present") return { verb: "INSERT OR IGNORE INTO", conflict: "", selectWhere: "" };
+  if (match === undefined || match.kind === "insert") return { verb: "INSERT INTO", conflict: "", selectWhere: "", sortKey: "" };
+  if (match.kind === "skip_present") return { verb: "INSERT OR IGNORE INTO", conflict: "", selectWhere: "", sortKey: match.key.map(nullEqual).join(", ") };
   const key = new Set(match.key);
   const target = quoteIdent(table);
   const rest = columns.filter((c) => !key.has(c));
@@ -118,7 +123,7 @@ export function insertForm(table: string, match: RowMatch | undefined, columns: 
     data.length === 0
       ? ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO NOTHING`
       : ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO UPDATE SET ${set} WHERE excluded.${time} >= ${target}.${time} AND (${differs})`;
-  return { verb: "INSERT INTO", conflict, selectWhere: " WHERE true" };
+  return { verb: "INSERT INTO", conflict, selectWhere: " WHERE true", sortKey: match.key.map(quoteIdent).join(", ") };
 }
 
 /**
