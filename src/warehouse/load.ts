@@ -168,7 +168,7 @@ class LoadImpl implements SqliteLoad, SliceHost {
     const key = this.target.key;
     const match = key?.match;
     this.form = insertForm(this.target.table, match, columns);
-    if (this.form.sortKey !== "") conn.pragma(`main.cache_size = -${KEYED_CACHE_KB}`);
+    if (match !== undefined && match.kind !== "insert") conn.pragma(`main.cache_size = -${KEYED_CACHE_KB}`);
     this.counter = new WriteCounter(conn, this.target.table, match, key?.index === undefined ? undefined : { name: key.index, database: opts.database });
     try {
       this.writer = new RowWriter(conn, this.target.table, columns, undefined, this.form);
@@ -266,7 +266,7 @@ class LoadImpl implements SqliteLoad, SliceHost {
     this.conn.pragma("wal_autocheckpoint = 0");
     // The commit appends the runs' pages: a bigger cache than 2 MB only holds pages already written — unless the
     // table has a key, whose index takes rows all over it.
-    this.conn.pragma(`main.cache_size = -${this.form.sortKey === "" ? 2048 : KEYED_CACHE_KB}`);
+    this.conn.pragma(`main.cache_size = -${this.counter.counting ? KEYED_CACHE_KB : 2048}`);
     for (let i = 0; i < count; i++) {
       const file = createScratchFile(this.ctx.file);
       (runs.files as string[]).push(file);
@@ -308,8 +308,8 @@ class LoadImpl implements SqliteLoad, SliceHost {
   }
 
   /**
-   * A key's table (issue 15): the slice's runs, RUNS_PER_SORT at a time, in the key's order (a key's rows in the
-   * order they came: run, then row), so its index takes them a page at a time instead of at random.
+   * An upsert's table (issue 15): the slice's runs, RUNS_PER_SORT at a time, in the key's order (a key's rows in
+   * the order they came: run, then row), so its index takes them a page at a time instead of at random.
    */
   private copyRunsByKey(runs: readonly RunRef[], list: string): void {
     const form = this.form;

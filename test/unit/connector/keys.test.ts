@@ -69,7 +69,10 @@ describe("load.yml: lookback, dedup_keys, upsert", () => {
   it("gives each load its key: the type's default for a lookback, dedup_keys over it, primary_keys for upsert", () => {
     const cols = (c: LoadConfig) => c.in.columns ?? [];
     const lookback = parse(yml([...EXPORT, "incremental: true", "lookback: 2h", ...COLUMNS]));
-    expect(rowMatchOf(lookback, cols(lookback))).toEqual({ kind: "skip_present", key: ["message_id", "created_at"], keep: true });
+    expect(rowMatchOf(lookback, cols(lookback))).toEqual({ kind: "skip_present", key: ["created_at", "message_id"], keep: true });
+    // A key without the record's time gets it first (its index then grows at its end).
+    const sends = parse(yml(["data_type: export_data", "export_data_type: emailSend", "start_time: '2026-01-01T00:00:00Z'", "incremental: true", "lookback: 2h", ...COLUMNS]));
+    expect(rowMatchOf(sends, cols(sends))).toEqual({ kind: "skip_present", key: ["created_at", "message_id"], keep: true });
     const own = parse(yml([...EXPORT, "incremental: true", "lookback: 2h", "dedup_keys: [message_id]", ...COLUMNS]));
     expect(rowMatchOf(own, cols(own))).toEqual({ kind: "skip_present", key: ["message_id"] });
     const upsert = parse(yml([...EXPORT, ...COLUMNS], ["mode: upsert", "primary_keys: [email]"]));

@@ -1,7 +1,7 @@
 /**
  * A table's key (issue 15) on the parse threads' path: a slice's rows come as
  * run tables in the load's run files (written here as the threads write
- * them), sorted by the key at commit — more runs than one compound SELECT
+ * them), an upsert's sorted by the key at commit — more runs than one compound SELECT
  * takes — and still each key once, the newest version of an upsert winning.
  */
 import Database from "better-sqlite3";
@@ -45,7 +45,7 @@ function loadWith(match: RowMatch, job: string) {
 }
 
 describe("a key on the parse threads' path (runs)", () => {
-  it("skips rows already present across 150 runs (more than one sorted copy), counting them", () => {
+  it("skips rows already present across 150 runs, counting them", () => {
     const { wh, first, begin } = loadWith({ kind: "skip_present", key: ["message_id"] }, "j1");
     const batch = (from: number): Cell[][] => Array.from({ length: 4 }, (_, k) => [`m${(from * 4 + k) % 500}`, "x", 1]);
     // 150 runs of 4 rows over 500 distinct ids: 100 repeats inside the slice itself.
