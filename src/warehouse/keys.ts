@@ -101,18 +101,11 @@ export interface InsertForm {
   conflict: string;
   /** An INSERT … SELECT needs `WHERE true` before an ON CONFLICT clause (SQLite's parser). */
   selectWhere: string;
-  /**
-   * An upsert's key: an INSERT … SELECT orders its rows by it, so the index (on ids in no order: emails) takes them
-   * in its own order, a page at a time, rather than at random (a third less time, measured). Empty: in the order
-   * the rows came.
-   */
-  sortKey: string;
 }
 
 export function insertForm(table: string, match: RowMatch | undefined, columns: readonly string[]): InsertForm {
-  if (match === undefined || match.kind === "insert") return { verb: "INSERT INTO", conflict: "", selectWhere: "", sortKey: "" };
-  // A lookback's key starts with the record's time: its index grows at its end, unsorted (sorting cost more than it saved).
-  if (match.kind === "skip_present") return { verb: "INSERT OR IGNORE INTO", conflict: "", selectWhere: "", sortKey: "" };
+  if (match === undefined || match.kind === "insert") return { verb: "INSERT INTO", conflict: "", selectWhere: "" };
+  if (match.kind === "skip_present") return { verb: "INSERT OR IGNORE INTO", conflict: "", selectWhere: "" };
   const key = new Set(match.key);
   const target = quoteIdent(table);
   const rest = columns.filter((c) => !key.has(c));
@@ -125,7 +118,7 @@ export function insertForm(table: string, match: RowMatch | undefined, columns: 
     data.length === 0
       ? ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO NOTHING`
       : ` ON CONFLICT (${match.key.map(quoteIdent).join(", ")}) DO UPDATE SET ${set} WHERE excluded.${time} >= ${target}.${time} AND (${differs})`;
-  return { verb: "INSERT INTO", conflict, selectWhere: " WHERE true", sortKey: match.key.map(quoteIdent).join(", ") };
+  return { verb: "INSERT INTO", conflict, selectWhere: " WHERE true" };
 }
 
 /**

@@ -83,10 +83,11 @@ interface Committed {
   position: StreamPosition | undefined;
 }
 
-/** Runs sorted together by a key's commit (SQLite allows 500 SELECTs in one compound). */
-const RUNS_PER_SORT = 100;
-
-/** A key's load keeps this much of the table's pages (KB): its index takes rows all over it (about 40 bytes a row). */
+/**
+ * A key's load keeps this much of the table's pages (KB): an upsert's index (emails, ids in no order) takes rows
+ * all over it — a commit into a million-row table took 9.8 s with 2 MB, 3.2 s with 64 MB (sorting the rows by the
+ * key first saved little more, and cost more than it saved on a fresh table).
+ */
 const KEYED_CACHE_KB = 65_536;
 
 /** A run table's name (issue 12): `r` and digits, made by the load's parse threads. */
@@ -294,33 +295,11 @@ class LoadImpl implements SqliteLoad, SliceHost {
     const form = this.form;
     const whole = sameColumns(now, open.columns) && now.every((c) => c.pk === 0) && form.verb === "INSERT INTO" && form.conflict === "";
     const list = open.insertColumns.map(quoteIdent).join(", ");
-    if (form.sortKey !== "") {
-      this.copyRunsByKey(runs, list);
-      return;
-    }
     for (const run of runs) {
       const from = `${runSchema(run.file)}.${quoteIdent(run.table)}`;
       const sql = whole
         ? `INSERT INTO main.${target} SELECT * FROM ${from}`
         : `${form.verb} main.${target} (${list}) SELECT ${list} FROM ${from}${form.selectWhere}${form.conflict}`;
-      this.counter.add(this.conn.prepare(sql).run().changes);
-    }
-  }
-
-  /**
-   * An upsert's table (issue 15): the slice's runs, RUNS_PER_SORT at a time, in the key's order (a key's rows in
-   * the order they came: run, then row), so its index takes them a page at a time instead of at random.
-   */
-  private copyRunsByKey(runs: readonly RunRef[], list: string): void {
-    const form = this.form;
-    const target = quoteIdent(this.target.table);
-    for (let i = 0; i < runs.length; i += RUNS_PER_SORT) {
-      const parts = runs
-        .slice(i, i + RUNS_PER_SORT)
-        .map((run, j) => `SELECT ${list}, ${i + j} AS itd_run, rowid AS itd_row FROM ${runSchema(run.file)}.${quoteIdent(run.table)}`);
-      const sql =
-        `${form.verb} main.${target} (${list}) SELECT ${list} FROM (${parts.join(" UNION ALL ")})` +
-        ` WHERE true ORDER BY ${form.sortKey}, itd_run, itd_row${form.conflict}`;
       this.counter.add(this.conn.prepare(sql).run().changes);
     }
   }

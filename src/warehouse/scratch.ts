@@ -22,7 +22,7 @@ import { RowWriter } from "./writer.js";
 
 export const SCRATCH_SCHEMA = "itd_scratch";
 const SCRATCH_TABLE = "rows";
-const PLAIN_COPY = { verb: "INSERT INTO", conflict: "", selectWhere: "", sortKey: "" };
+const PLAIN_COPY = { verb: "INSERT INTO", conflict: "", selectWhere: "" };
 let serial = 0;
 
 function prefixOf(dbFile: string): string {
@@ -112,12 +112,10 @@ export class Scratch {
   /** Returns SQLite's count of changed rows (`form`: a key's OR IGNORE or ON CONFLICT, issue 15). */
   copyInto(table: string, form: InsertForm = PLAIN_COPY): number {
     if (this.spilled === 0) return 0;
-    // A key's rows in its order (rows of one key in theirs); otherwise in the order they came.
-    const order = form.sortKey === "" ? "rowid" : `${form.sortKey}, rowid`;
     const copied = this.conn
       .prepare(
         `${form.verb} main.${quoteIdent(table)} (${this.columnList}) SELECT ${this.columnList} FROM ${SCRATCH_SCHEMA}.${SCRATCH_TABLE}` +
-          `${form.selectWhere} ORDER BY ${order}${form.conflict}`,
+          `${form.selectWhere} ORDER BY rowid${form.conflict}`,
       )
       .run().changes;
     this.conn.exec(`DELETE FROM ${SCRATCH_SCHEMA}.${SCRATCH_TABLE}`);

@@ -1,8 +1,8 @@
 /**
  * A table's key (issue 15) on the parse threads' path: a slice's rows come as
  * run tables in the load's run files (written here as the threads write
- * them), an upsert's sorted by the key at commit — more runs than one compound SELECT
- * takes — and still each key once, the newest version of an upsert winning.
+ * them), copied at commit — still each key once, the newest version of an
+ * upsert winning whatever run it came in.
  */
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
