@@ -285,8 +285,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     altDatabase: ALT_DATABASE,
     switchable: ["opens_inc", ...plan.filter((s) => isKeyed(s.expect)).map((s) => s.name)],
     keyed: plan.filter((s) => isKeyed(s.expect)).map((s) => s.name),
-    // A rewind or re-creation needs runs after it: none in the last 45 s (the last 40 % of a short soak).
-    lastChange: deadline - Math.min(45_000, 0.4 * opts.minutes * 60_000),
+    // A rewind or re-creation needs runs after it: none in the last 45 s (the second half of a short soak).
+    lastChange: deadline - Math.min(45_000, 0.5 * opts.minutes * 60_000),
   });
 
   const progress = async (): Promise<void> => {
