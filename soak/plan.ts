@@ -70,6 +70,7 @@ export function lateFakeOptions(base: Pick<FakeIterableOptions, "apiKey" | "rate
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+const exportIn = (type: string, extra: Record<string, string | number | boolean>) => ({ data_type: "export_data", export_data_type: type, ...extra });
 
 /**
  * The soak's schedules for a run starting at `now` (`late`: the second fake's configuration). Crons fire every 15–50 s:
@@ -82,7 +83,6 @@ export function soakSchedules(cfg: GeneratorConfig, late: GeneratorConfig, now: 
   const list = listsFor(cfg).find((l) => l.listType === "Standard") ?? listsFor(cfg)[0];
   if (!list) throw new Error("soak: the fake has no lists");
   if (campaignsFor(cfg).length === 0) throw new Error("soak: the fake has no campaigns");
-  const exportIn = (type: string, extra: Record<string, string | number | boolean>) => ({ data_type: "export_data", export_data_type: type, ...extra });
   return [
     {
       name: "opens_inc", cron: "*/20 * * * * *", database: "soak_events", table: "opens", catchup: "all", mode: "append",
@@ -159,14 +159,11 @@ export function seedYaml(s: SoakSchedule, baseUrl: string): string {
   return lines.join("\n");
 }
 
-/** A transient schedule the CLI driver creates, updates and deletes while the daemon runs. */
-export function transientSeed(baseUrl: string, start: number): string {
-  return seedYaml(
-    {
-      name: "", cron: "", database: "", table: "", catchup: "all", mode: "append",
-      in: { data_type: "export_data", export_data_type: "smsSend", incremental: true, start_time: iso(start) },
-      expect: { kind: "incremental", type: "smsSend", start },
-    },
-    baseUrl,
-  );
+/** The transient schedules the CLI drivers create, update and delete while the daemon runs (their seed: `seedYaml`). */
+export function transientSchedule(start: number): SoakSchedule {
+  return {
+    name: "", cron: "", database: "", table: "", catchup: "all", mode: "append",
+    in: exportIn("smsSend", { incremental: true, start_time: iso(start) }),
+    expect: { kind: "incremental", type: "smsSend", start },
+  };
 }

@@ -29,7 +29,7 @@ import { CliDrivers, type CliResult, type Transient } from "./cli-driver.js";
 import { DaemonFleet, exited, isGone, itdCommand } from "./daemons.js";
 import { checkSlots, checkTable, postgresReader, sqliteReader, type JobRow, type SlotVerdict, type StateView, type TableVerdict } from "./oracle.js";
 import { checkKeyedTable, isKeyed, namesOf, slotsAcrossStreams } from "./oracle-keyed.js";
-import { lateFakeOptions, seedYaml, soakSchedules, transientSeed } from "./plan.js";
+import { lateFakeOptions, seedYaml, soakSchedules, transientSchedule, type SoakSchedule } from "./plan.js";
 import { postgresState, sqliteState, type SoakState } from "./state.js";
 import type { SoakSummary } from "./summary.js";
 
@@ -197,32 +197,44 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const archive = new Map<number, JobRow>();
   const soakState: SoakState = stateUrl === undefined ? sqliteState(home, archive) : postgresState(stateUrl, home, archive);
 
-  // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file.
+  // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file. Three
+  // commands at a time: the guesses only read the fakes (after the first, which makes the home), and the creates
+  // find their databases made (they only add a table each).
   const plan = soakSchedules(cfg, lateCfg, Date.now());
-  for (const s of plan) {
+  const threeAtATime = async <T>(items: readonly T[], f: (item: T) => Promise<void>): Promise<void> => {
+    const queue = [...items];
+    await Promise.all([0, 1, 2].map(async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
+    }));
+  };
+  const guess = async (s: SoakSchedule): Promise<void> => {
     writeFileSync(join(dir, `${s.name}.seed.yml`), seedYaml(s, s.late === true ? lateFake.url : fake.url));
     const g = await itd(["connector:guess", `${s.name}.seed.yml`, "-o", `${s.name}.yml`]);
     if (g.code !== 0) throw new Error(`soak set-up: guess ${s.name}: ${g.stderr}`);
     const guessed = readFileSync(join(dir, `${s.name}.yml`), "utf8");
     if (s.expect.kind === "lookback" && !/lookback:/.test(guessed)) throw new Error(`soak set-up: guess ${s.name} dropped in.lookback:\n${guessed}`);
     if (s.mode === "upsert" && !(/mode: upsert/.test(guessed) && /time_column: profile_updated_at/.test(guessed))) throw new Error(`soak set-up: guess ${s.name} changed out:\n${guessed}`);
+  };
+  // The transient schedules' load.yml is guessed like the plan's.
+  const transient: SoakSchedule = { ...transientSchedule(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000), name: "transient" };
+  const [first, ...rest] = plan;
+  if (first) await guess(first);
+  await threeAtATime([...rest, transient], guess);
+  // The databases (and the one the drivers switch schedules to and back: connector:update -d needs it to exist).
+  {
+    const w = openWarehouse(warehouseUrl === undefined ? { engine: "sqlite" } : { engine: "postgres", target: parsePostgresUrl(warehouseUrl, {}, "soak") }, home, new FakeClock(Date.now()));
+    for (const database of new Set([...plan.map((s) => s.database), ALT_DATABASE])) await w.createDatabase(database, { ifNotExists: true });
+    await w.close();
+  }
+  await threeAtATime(plan, async (s) => {
     if (s.file) {
       const text = `name: ${s.name}\ncron: "${s.cron}"\ndatabase: ${s.database}\ntable: ${s.table}\ncatchup: ${s.catchup}\nconfig: ../${s.name}.yml\n`;
       writeFileSync(join(schedulesDir, `${s.name}.yml`), text);
-    } else {
-      const c = await itd(["connector:create", s.name, s.cron, s.database, s.table, `${s.name}.yml`, "--catchup", s.catchup, "--auto-create-table"]);
-      if (c.code !== 0) throw new Error(`soak set-up: create ${s.name}: ${c.stderr}`);
+      return;
     }
-  }
-  // The database the drivers switch opens_inc to and back (connector:update -d needs it to exist).
-  {
-    const w = openWarehouse(warehouseUrl === undefined ? { engine: "sqlite" } : { engine: "postgres", target: parsePostgresUrl(warehouseUrl, {}, "soak") }, home, new FakeClock(Date.now()));
-    await w.createDatabase(ALT_DATABASE, { ifNotExists: true });
-    await w.close();
-  }
-  writeFileSync(join(dir, "transient.seed.yml"), transientSeed(fake.url, Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000));
-  const tg = await itd(["connector:guess", "transient.seed.yml", "-o", "transient.yml"]);
-  if (tg.code !== 0) throw new Error(`soak set-up: guess transient: ${tg.stderr}`);
+    const c = await itd(["connector:create", s.name, s.cron, s.database, s.table, `${s.name}.yml`, "--catchup", s.catchup, "--auto-create-table"]);
+    if (c.code !== 0) throw new Error(`soak set-up: create ${s.name}: ${c.stderr}`);
+  });
 
   // The daemons, each restarted after every kill.
   const multi = homes.length > 1;
