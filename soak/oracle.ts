@@ -23,6 +23,9 @@ export interface TableVerdict {
   /** Cursor problems (empty when consistent). */
   cursor: string[];
   notes: string[];
+  /** The schedule's jobs' records already in the table and records that updated a row (lookback and upsert schedules). */
+  present?: number;
+  updated?: number;
 }
 
 export interface SlotVerdict {
@@ -48,6 +51,9 @@ export interface JobRow {
   error: string | null;
   records: number;
   stream: string;
+  /** Of its records, those already in the table (a lookback's re-read) and those that updated a row (upsert). */
+  present_records: number;
+  updated_records: number;
 }
 
 /** What the oracle reads from the state store: either engine's jobs and cursors. */
@@ -56,9 +62,14 @@ export interface StateView {
   jobs(schedule?: string): JobRow[];
   /** A schedule's stream (its id's), from its latest job. */
   streamOf(schedule: string): string | undefined;
+  /** Every job queued under one of `names`, whatever its stream (a schedule deleted and created again has two). */
+  jobsNamed(names: readonly string[]): JobRow[];
   cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined;
   close(): void;
 }
+
+/** The jobs columns the oracle reads (either engine), and the prune keeps. */
+export const JOB_COLUMNS = "id, kind, schedule, scheduled_time, status, error, records, stream, present_records, updated_records";
 
 export class StateReader implements StateView {
   private readonly db: Database.Database;
@@ -74,11 +85,15 @@ export class StateReader implements StateView {
   }
   /** The jobs of the schedule now called `schedule` (all of its stream, across renames), or every job. */
   jobs(schedule?: string): JobRow[] {
-    const sql = "SELECT id, kind, schedule, scheduled_time, status, error, records, stream FROM jobs";
+    const sql = `SELECT ${JOB_COLUMNS} FROM jobs`;
     if (schedule === undefined) return this.withArchive(this.db.prepare(`${sql} ORDER BY id`).all() as JobRow[], () => true);
     const stream = this.streamOf(schedule);
     if (stream === undefined) return [];
     return this.withArchive(this.db.prepare(`${sql} WHERE stream = ? ORDER BY id`).all(stream) as JobRow[], (j) => j.stream === stream);
+  }
+  jobsNamed(names: readonly string[]): JobRow[] {
+    const rows = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE schedule IN (${names.map(() => "?").join(", ")}) ORDER BY id`).all(...names) as JobRow[];
+    return this.withArchive(rows, (j) => j.schedule !== null && names.includes(j.schedule));
   }
   /** A schedule's stream (its id's), from its latest job. */
   streamOf(schedule: string): string | undefined {
@@ -126,6 +141,10 @@ class PgStateSnapshot implements StateView {
     for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]?.schedule === schedule) return this.rows[i]?.stream;
     return [...this.archive.values()].filter((j) => j.schedule === schedule).sort((a, b) => b.id - a.id)[0]?.stream;
   }
+  jobsNamed(names: readonly string[]): JobRow[] {
+    const keep = (j: JobRow): boolean => j.schedule !== null && names.includes(j.schedule);
+    return withArchive(this.archive, this.rows.filter(keep), keep);
+  }
   cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined {
     return this.cursors.get(stream);
   }
@@ -139,13 +158,14 @@ export async function readPgState(url: string, archive: ReadonlyMap<number, JobR
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const jobs = await client.query<Record<keyof JobRow, string | null>>(
-      "SELECT id, kind, schedule, scheduled_time, status, error, records, stream FROM itd_state.jobs ORDER BY id",
+      `SELECT ${JOB_COLUMNS} FROM itd_state.jobs ORDER BY id`,
     );
     const cursors = await client.query<{ stream: string; config_diff: string; job_id: string | null }>("SELECT stream, config_diff, job_id FROM itd_state.cursors");
     await client.query("COMMIT");
     const rows: JobRow[] = jobs.rows.map((r) => ({
       id: Number(r.id), kind: String(r.kind), schedule: r.schedule, scheduled_time: r.scheduled_time === null ? null : Number(r.scheduled_time),
       status: String(r.status), error: r.error, records: Number(r.records), stream: String(r.stream),
+      present_records: Number(r.present_records), updated_records: Number(r.updated_records),
     }));
     const byStream = new Map(cursors.rows.map((c) => [c.stream, { configDiff: JSON.parse(c.config_diff) as unknown, jobId: c.job_id === null ? null : Number(c.job_id) }]));
     return new PgStateSnapshot(rows, byStream, archive);
@@ -154,7 +174,8 @@ export async function readPgState(url: string, archive: ReadonlyMap<number, JobR
   }
 }
 
-function startOf(diff: unknown): number | undefined {
+/** A cursor's (config diff's) start_time, epoch ms. */
+export function startOf(diff: unknown): number | undefined {
   const t = (diff as { in?: { start_time?: unknown } } | null | undefined)?.in?.start_time;
   return typeof t === "string" ? Date.parse(t) : undefined;
 }
@@ -195,7 +216,29 @@ function exportKeys(cfg: GeneratorConfig, type: string, start: number, end: numb
 export interface WarehouseReader {
   column(database: string, table: string, sql: string): Promise<string[] | undefined>;
   ledger(database: string, stream: string): Promise<{ cursor: unknown; jobId: number; epoch: number; seq: number } | undefined>;
+  /** The export windows committed into `table`, by every stream (its ledger rows whose slice is `FROM/TO`). */
+  windows(database: string, table: string): Promise<LedgerWindow[]>;
   close(): Promise<void>;
+}
+
+/** One committed slice of an export: the window `[start, end)` it read, when it committed, and whose it was. */
+export interface LedgerWindow {
+  start: number;
+  end: number;
+  committedAt: number;
+  stream: string;
+}
+
+/** Ledger rows as windows: a slice id of an export window is `2026-06-01T00:00:00Z/2026-06-01T00:15:00Z`. */
+function asWindows(rows: readonly { stream: string; slice: string; committed_at: number | string }[]): LedgerWindow[] {
+  const out: LedgerWindow[] = [];
+  for (const r of rows) {
+    const [from, to, more] = r.slice.split("/");
+    const start = Date.parse(from ?? "");
+    const end = Date.parse(to ?? "");
+    if (more === undefined && Number.isFinite(start) && Number.isFinite(end)) out.push({ start, end, committedAt: Number(r.committed_at), stream: r.stream });
+  }
+  return out;
 }
 
 /** The embedded warehouse's files under `<home>/warehouse/`. */
@@ -232,6 +275,17 @@ export function sqliteReader(home: string): WarehouseReader {
         db.close();
       }
     },
+    async windows(database, table) {
+      const db = open(database);
+      if (db === undefined) return [];
+      try {
+        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_itd_loads'").get();
+        if (!exists) return [];
+        return asWindows(db.prepare("SELECT stream, slice, committed_at FROM _itd_loads WHERE table_name = ? ORDER BY id").all(table) as { stream: string; slice: string; committed_at: number }[]);
+      } finally {
+        db.close();
+      }
+    },
     async close() {},
   };
 }
@@ -257,6 +311,11 @@ export async function postgresReader(url: string, homeId: string): Promise<Wareh
       const row = r.rows[0] as { job_id: string; cursor: string; epoch: string | null; seq: string | null } | undefined;
       return row && { cursor: JSON.parse(row.cursor) as unknown, jobId: Number(row.job_id), epoch: Number(row.epoch ?? 0), seq: Number(row.seq ?? 0) };
     },
+    async windows(database, table) {
+      if (!(await exists(database, "_itd_loads"))) return [];
+      const r = await client.query(`SELECT stream, slice, committed_at FROM "${database}"._itd_loads WHERE table_name = $1 ORDER BY id`, [table]);
+      return asWindows(r.rows as { stream: string; slice: string; committed_at: string }[]);
+    },
     async close() {
       await client.end();
     },
@@ -264,7 +323,7 @@ export async function postgresReader(url: string, homeId: string): Promise<Wareh
 }
 
 /** The stream's newest ledger row over `databases`, by commit position (epoch, then seq). */
-async function ledgerCursor(wh: WarehouseReader, databases: readonly string[], stream: string): Promise<{ cursor: unknown; jobId: number } | undefined> {
+export async function ledgerCursor(wh: WarehouseReader, databases: readonly string[], stream: string): Promise<{ cursor: unknown; jobId: number } | undefined> {
   let best: { cursor: unknown; jobId: number; epoch: number; seq: number } | undefined;
   for (const database of databases) {
     const r = await wh.ledger(database, stream);
@@ -389,12 +448,17 @@ export async function checkTable(
  * run again.
  */
 export function checkSlots(state: StateView, name: string, cron: string, timezone: string, from: number, through: number): SlotVerdict {
+  return slotVerdict(name, state.jobs(name), cron, timezone, from, through);
+}
+
+/** `checkSlots` over the given jobs (one stream's). */
+export function slotVerdict(name: string, jobs: readonly JobRow[], cron: string, timezone: string, from: number, through: number): SlotVerdict {
   const calc = new SlotCalculator();
   const slots = new Set<number>();
   for (let t = calc.next(cron, timezone, from); t !== undefined && t <= through; t = calc.next(cron, timezone, t)) slots.add(t);
   const v: SlotVerdict = { schedule: name, slots: slots.size, absent: [], twice: [], unfinished: [], offCron: [], byStatus: {} };
   const bySlot = new Map<number, JobRow[]>();
-  for (const j of state.jobs(name)) {
+  for (const j of jobs) {
     if (j.scheduled_time === null) continue;
     if (j.kind !== "scheduled") continue; // manual runs (connector:run) are checked by the tables
     if (!slots.has(j.scheduled_time)) {

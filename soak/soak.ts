@@ -9,21 +9,27 @@
  * state in a PostgreSQL the soak starts, and `daemons: N` runs N daemons on
  * it, each with a home of its own (a host), all sharing the schedules
  * directory, the state and a PostgreSQL warehouse.
+ *
+ * A second fake serves the two schedules kept by a key (issue 15): a lookback
+ * over events that arrive late on the real clock, and an upsert of users
+ * whose profiles keep changing (plan.ts `lateFakeOptions`).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hash32, Rng } from "../src/fake-iterable/prng.js";
-import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../src/fake-iterable/index.js";
+import { generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions, type FakeStats } from "../src/fake-iterable/index.js";
 import { FakeClock } from "../src/clock.js";
 import { openWarehouse, parsePostgresUrl } from "../src/warehouse/index.js";
 import { startPostgres, type PostgresServer } from "../demo/postgres-server.js";
 import { Chaos } from "./chaos.js";
+import { CliDrivers, type CliResult, type Transient } from "./cli-driver.js";
 import { DaemonFleet, exited, isGone, itdCommand } from "./daemons.js";
 import { checkSlots, checkTable, postgresReader, sqliteReader, type JobRow, type SlotVerdict, type StateView, type TableVerdict } from "./oracle.js";
-import { seedYaml, soakSchedules, transientSeed } from "./plan.js";
+import { checkKeyedTable, isKeyed, namesOf, slotsAcrossStreams } from "./oracle-keyed.js";
+import { lateFakeOptions, seedYaml, soakSchedules, transientSchedule, type SoakSchedule } from "./plan.js";
 import { postgresState, sqliteState, type SoakState } from "./state.js";
 import type { SoakSummary } from "./summary.js";
 
@@ -59,13 +65,7 @@ export interface SoakOptions {
 const KEY = "soak-api-key-5f1d0c";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Where the drivers move opens_inc for a while (and back). */
+/** Where the drivers move opens_inc, sends_lookback or users_upsert for a while (and back). */
 const ALT_DATABASE = "soak_events_alt";
 
 /** The soak's settings as given, checked: several daemons need a state and a warehouse they can share. */
@@ -83,6 +83,20 @@ export function soakTopology(opts: Pick<SoakOptions, "daemons" | "state" | "ware
   const hosts = opts.hosts ?? "same";
   if (hosts === "distinct" && daemons === 1) throw new Error("soak: --hosts distinct is for several daemons (--daemons N)");
   return { daemons, state, warehouse, hosts };
+}
+
+/** Both fakes' statistics as one. */
+function mergeStats(all: readonly FakeStats[]): Pick<FakeStats, "requests" | "faultsInjected" | "rateLimited"> {
+  const add = (into: Record<string, number>, from: Record<string, number>): void => {
+    for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+  };
+  const merged = { requests: {} as Record<string, Record<string, number>>, faultsInjected: {} as Record<string, number>, rateLimited: 0 };
+  for (const s of all) {
+    for (const [endpoint, by] of Object.entries(s.requests)) add((merged.requests[endpoint] ??= {}), by);
+    add(merged.faultsInjected, s.faultsInjected);
+    merged.rateLimited += s.rateLimited;
+  }
+  return merged;
 }
 
 export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
@@ -114,6 +128,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const stateUrl = postgres === undefined || topology.state !== "postgres" ? undefined : await postgres.createDatabase("itd_soak_state");
   if (stateUrl !== undefined) say(`soak: state ${stateUrl.replace(/:[^:@/]*@/, ":***@")}, ${topology.daemons} daemon(s)${topology.hosts === "distinct" ? " on hosts of their own" : ""}`);
   const fake: FakeIterable = await startFakeIterable(fakeOptions);
+  const lateOptions = lateFakeOptions({ apiKey: KEY, rateLimitOverrides: { ...fakeOptions.rateLimitOverrides } }, seed, Date.now());
+  const lateCfg = generatorConfig(lateOptions);
+  const lateFake: FakeIterable = await startFakeIterable(lateOptions);
+  const fakes = [fake, lateFake];
   const env: NodeJS.ProcessEnv = {
     ...process.env, NO_COLOR: "1", ITD_HOME: home, ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: schedulesDir, ITERABLE_API_KEY: KEY,
     // A little more than the fake allows (real 429s, answered with Retry-After); short timeouts so stalls end in seconds.
@@ -165,7 +183,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       cliCounts["killed by chaos: connector:run --foreground"] = (cliCounts["killed by chaos: connector:run --foreground"] ?? 0) + 1;
       return r;
     }
-    const label = args[0] === "connector:update" && (args.includes("-n") || args.includes("-d")) ? `connector:update ${args.includes("-n") ? "-n" : "-d"}` : args.includes("--foreground") ? "connector:run --foreground" : (args[0] as string);
+    const flag = ["-n", "-d", "--config-diff"].find((f) => args.includes(f));
+    const label = args[0] === "connector:update" && flag !== undefined ? `connector:update ${flag}` : args.includes("--foreground") ? "connector:run --foreground" : (args[0] as string);
     cliCounts[label] = (cliCounts[label] ?? 0) + 1;
     if (r.code !== 0 && !(allowed?.test(r.stderr) ?? false) && !(allowedOut?.test(r.stdout) ?? false)) {
       unexpected.push(`itd ${args.join(" ")} → exit ${String(r.code)}: ${r.stderr.trim().slice(0, 300)}`);
@@ -178,29 +197,44 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const archive = new Map<number, JobRow>();
   const soakState: SoakState = stateUrl === undefined ? sqliteState(home, archive) : postgresState(stateUrl, home, archive);
 
-  // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file.
-  const plan = soakSchedules(cfg, Date.now());
-  for (const s of plan) {
-    writeFileSync(join(dir, `${s.name}.seed.yml`), seedYaml(s, fake.url));
+  // Set-up: guess each schedule's columns through the real source, then create it (CLI) or write its file. Three
+  // commands at a time: the guesses only read the fakes (after the first, which makes the home), and the creates
+  // find their databases made (they only add a table each).
+  const plan = soakSchedules(cfg, lateCfg, Date.now());
+  const threeAtATime = async <T>(items: readonly T[], f: (item: T) => Promise<void>): Promise<void> => {
+    const queue = [...items];
+    await Promise.all([0, 1, 2].map(async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
+    }));
+  };
+  const guess = async (s: SoakSchedule): Promise<void> => {
+    writeFileSync(join(dir, `${s.name}.seed.yml`), seedYaml(s, s.late === true ? lateFake.url : fake.url));
     const g = await itd(["connector:guess", `${s.name}.seed.yml`, "-o", `${s.name}.yml`]);
     if (g.code !== 0) throw new Error(`soak set-up: guess ${s.name}: ${g.stderr}`);
+    const guessed = readFileSync(join(dir, `${s.name}.yml`), "utf8");
+    if (s.expect.kind === "lookback" && !/lookback:/.test(guessed)) throw new Error(`soak set-up: guess ${s.name} dropped in.lookback:\n${guessed}`);
+    if (s.mode === "upsert" && !(/mode: upsert/.test(guessed) && /time_column: profile_updated_at/.test(guessed))) throw new Error(`soak set-up: guess ${s.name} changed out:\n${guessed}`);
+  };
+  // The transient schedules' load.yml is guessed like the plan's.
+  const transient: SoakSchedule = { ...transientSchedule(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000), name: "transient" };
+  const [first, ...rest] = plan;
+  if (first) await guess(first);
+  await threeAtATime([...rest, transient], guess);
+  // The databases (and the one the drivers switch schedules to and back: connector:update -d needs it to exist).
+  {
+    const w = openWarehouse(warehouseUrl === undefined ? { engine: "sqlite" } : { engine: "postgres", target: parsePostgresUrl(warehouseUrl, {}, "soak") }, home, new FakeClock(Date.now()));
+    for (const database of new Set([...plan.map((s) => s.database), ALT_DATABASE])) await w.createDatabase(database, { ifNotExists: true });
+    await w.close();
+  }
+  await threeAtATime(plan, async (s) => {
     if (s.file) {
       const text = `name: ${s.name}\ncron: "${s.cron}"\ndatabase: ${s.database}\ntable: ${s.table}\ncatchup: ${s.catchup}\nconfig: ../${s.name}.yml\n`;
       writeFileSync(join(schedulesDir, `${s.name}.yml`), text);
-    } else {
-      const c = await itd(["connector:create", s.name, s.cron, s.database, s.table, `${s.name}.yml`, "--catchup", s.catchup, "--auto-create-table"]);
-      if (c.code !== 0) throw new Error(`soak set-up: create ${s.name}: ${c.stderr}`);
+      return;
     }
-  }
-  // The database the drivers switch opens_inc to and back (connector:update -d needs it to exist).
-  {
-    const w = openWarehouse(warehouseUrl === undefined ? { engine: "sqlite" } : { engine: "postgres", target: parsePostgresUrl(warehouseUrl, {}, "soak") }, home, new FakeClock(Date.now()));
-    await w.createDatabase(ALT_DATABASE, { ifNotExists: true });
-    await w.close();
-  }
-  writeFileSync(join(dir, "transient.seed.yml"), transientSeed(fake.url, Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000));
-  const tg = await itd(["connector:guess", "transient.seed.yml", "-o", "transient.yml"]);
-  if (tg.code !== 0) throw new Error(`soak set-up: guess transient: ${tg.stderr}`);
+    const c = await itd(["connector:create", s.name, s.cron, s.database, s.table, `${s.name}.yml`, "--catchup", s.catchup, "--auto-create-table"]);
+    if (c.code !== 0) throw new Error(`soak set-up: create ${s.name}: ${c.stderr}`);
+  });
 
   // The daemons, each restarted after every kill.
   const multi = homes.length > 1;
@@ -235,7 +269,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const TARGETS = ["export", "export.json", "campaigns", "metrics", "getUsers", "lists", "*"] as const;
   const faulter = async (): Promise<void> => {
     while (running) {
-      fake.clearFaults();
+      for (const f of fakes) f.clearFaults();
       if (rng.float() > 0.25) {
         const n = 1 + Math.floor(rng.float() * 3);
         const specs: string[] = [];
@@ -246,107 +280,26 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
           const share = [5, 10, 20, 40][Math.floor(rng.float() * 4)] as number;
           specs.push(`${target}:${kind}${arg}@${share}%`);
         }
-        fake.addFaults(specs);
+        for (const f of fakes) f.addFaults(specs);
       }
       await pause(8000 + rng.float() * 12_000);
     }
-    fake.clearFaults();
+    for (const f of fakes) f.clearFaults();
   };
 
-  const oracleNames = plan.filter((s) => !s.file).map((s) => s.name);
-  const transients: { name: string; table: string; created: number; deleting?: boolean; deleted?: number }[] = [];
-  /** Schedules one lane is renaming or moving: the other lane leaves them alone meanwhile. */
-  const busy = new Set<string>();
-  /** Prunes every finished job (`job:prune --older-than 0m`, the same store call) and keeps what it deleted for the oracle. */
-  const pruneToZero = (): number => soakState.pruneToZero();
-  const cliDriver = async (lane: number): Promise<void> => {
-    let n = 0;
-    while (running) {
-      await pause(1000 + rng.float() * 3000);
-      if (!running) break;
-      const name = oracleNames[Math.floor(rng.float() * oracleNames.length)] as string;
-      if (busy.has(name)) continue;
-      const roll = rng.float();
-      if (roll >= 0.5 && roll < 0.56) {
-        // Rename away and back, the daemon running meanwhile: the schedule keeps its stream and its place.
-        busy.add(name);
-        try {
-          await cli(["connector:update", name, "-n", `${name}_renamed`]);
-          await pause(1000 + rng.float() * 5000);
-          await cli(["connector:update", `${name}_renamed`, "-n", name]);
-        } finally {
-          busy.delete(name);
-        }
-        continue;
-      }
-      if (roll >= 0.56 && roll < 0.6) {
-        // Switch opens_inc to another database and back: each record once across the two.
-        if (busy.has("opens_inc")) continue;
-        busy.add("opens_inc");
-        try {
-          await cli(["connector:update", "opens_inc", "-d", ALT_DATABASE, "--auto-create-table"]);
-          await pause(15_000 + rng.float() * 25_000);
-          await cli(["connector:update", "opens_inc", "-d", "soak_events", "--auto-create-table"]);
-        } finally {
-          busy.delete("opens_inc");
-        }
-        continue;
-      }
-      if (roll >= 0.6 && roll < 0.63) {
-        cliCounts["job:prune (to zero)"] = (cliCounts["job:prune (to zero)"] ?? 0) + 1;
-        say(`soak: pruned ${pruneToZero()} jobs`);
-        continue;
-      }
-      if (roll >= 0.63 && roll < 0.7) {
-        // A foreground run beside the daemon: refused while the daemon runs the schedule, else a manual run here.
-        const at = Math.floor(Date.now() / 1000) * 1000 - Math.floor(rng.float() * 30) * 1000 - 500;
-        await cli(["connector:run", name, String(at), "--foreground"], /is running \(job \d+\)|already has job/, /Job \d+: (error|killed),/);
-        continue;
-      }
-      if (roll < 0.2) {
-        const r = await cli(["connector:history", name, "-n", "50", "-f", "json"]);
-        if (r.code === 0) {
-          try {
-            JSON.parse(r.stdout);
-          } catch {
-            unexpected.push(`connector:history ${name} -f json printed invalid JSON`);
-          }
-        }
-      } else if (roll < 0.3) await cli(["connector:list"]);
-      else if (roll < 0.36) await cli(["connector:show", name]);
-      else if (roll < 0.43) await cli(["job:list", "-l", "20"]);
-      else if (roll < 0.5) await cli(["connector:update", name, "--priority", String(Math.floor(rng.float() * 5) - 2)]);
-      else if (roll < 0.75) {
-        // A manual run at a half second: never a cron slot, so slot checks stay exact.
-        const at = Math.floor(Date.now() / 1000) * 1000 - Math.floor(rng.float() * 30) * 1000 - 500;
-        await cli(["connector:run", name, String(at)]);
-      } else if (roll < 0.82) {
-        const live = transients.filter((t) => t.deleted === undefined && t.deleting !== true);
-        if (live.length < 3) {
-          const t = { name: `tmp_${lane}_${n++}`, table: `t_${lane}_${n}`, created: Date.now() };
-          const r = await cli(["connector:create", t.name, "*/15 * * * * *", "soak_tmp", t.table, "transient.yml", "--auto-create-table"]);
-          if (r.code === 0) transients.push(t);
-        } else {
-          const t = live[Math.floor(rng.float() * live.length)] as (typeof live)[number];
-          // Claimed like a delete: the other lane does not delete it under this update.
-          t.deleting = true;
-          await cli(["connector:update", t.name, "-s", rng.float() < 0.5 ? "*/20 * * * * *" : "*/15 * * * * *"]);
-          t.deleting = false;
-        }
-      } else if (roll < 0.9) {
-        // Claimed before the command runs: the two drivers never delete the same schedule.
-        const t = transients.find((x) => x.deleted === undefined && x.deleting !== true);
-        if (t) {
-          t.deleting = true;
-          const r = await cli(["connector:delete", t.name]);
-          if (r.code === 0) t.deleted = Date.now();
-          else t.deleting = false;
-        }
-      } else {
-        await cli(["query", "-d", "soak_events", "SELECT count(*) FROM opens"], /does not exist|not found|no such/i);
-      }
-    }
-  };
+  const transients: Transient[] = [];
+  /** The keyed schedules the drivers deleted and created again. */
+  const recreated = new Set<string>();
+  const drivers = new CliDrivers({
+    rng, running: () => running, pause, say, cli, unexpected, state: soakState, plan: plan.filter((s) => !s.file), dir, transients, recreated,
+    count: (label) => void (cliCounts[label] = (cliCounts[label] ?? 0) + 1),
+    pruneToZero: () => soakState.pruneToZero(),
+    altDatabase: ALT_DATABASE,
+    switchable: ["opens_inc", ...plan.filter((s) => isKeyed(s.expect)).map((s) => s.name)],
+    keyed: plan.filter((s) => isKeyed(s.expect)).map((s) => s.name),
+    // A rewind or re-creation needs runs after it: none in the last 45 s (the second half of a short soak).
+    lastChange: deadline - Math.min(45_000, 0.5 * opts.minutes * 60_000),
+  });
 
   const progress = async (): Promise<void> => {
     while (running) {
@@ -367,9 +320,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     while (Date.now() < deadline) await sleep(Math.min(500, deadline - Date.now()));
     running = false;
   })();
-  await Promise.all([stopper, multi ? chaos.severalDaemons() : chaos.oneDaemon(), faulter(), cliDriver(0), cliDriver(1), progress()]);
+  await Promise.all([stopper, multi ? chaos.severalDaemons() : chaos.oneDaemon(), faulter(), drivers.lane(0), drivers.lane(1), progress()]);
   await chaos.settled();
-  fake.clearFaults();
+  for (const f of fakes) f.clearFaults();
 
   // Drain: live daemons run everything due up to now; then they stop gracefully.
   for (const d of fleet.daemons) if (!d.child || isGone(d.child)) fleet.start(d.index);
@@ -404,8 +357,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }),
   );
   fleet.closeLogs();
-  const fakeStats = fake.stats();
-  await fake.close();
+  const fakeStats = mergeStats(fakes.map((f) => f.stats()));
+  await Promise.all(fakes.map((f) => f.close()));
 
   // The oracle. Slots count from when the first daemon had started (and so first saw every schedule): a
   // schedule's slots start at its first sight (on a loaded machine a daemon takes a few seconds to start).
@@ -417,8 +370,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
   const slots: SlotVerdict[] = [];
   try {
     for (const s of plan) {
-      tables.push(await checkTable(cfg, wh, reader, s.name === "opens_inc" ? { ...s, alsoIn: [ALT_DATABASE] } : s));
-      slots.push(checkSlots(reader, s.name, s.cron, "UTC", slotsFrom, through));
+      const switchable = s.name === "opens_inc" || isKeyed(s.expect);
+      const e = s.expect;
+      tables.push(
+        isKeyed(e)
+          ? await checkKeyedTable(s.late === true ? lateCfg : cfg, wh, reader, { ...s, expect: e, alsoIn: [ALT_DATABASE] })
+          : await checkTable(cfg, wh, reader, switchable ? { ...s, alsoIn: [ALT_DATABASE] } : s),
+      );
+      // A schedule deleted and created again has a stream per life: each is checked from its first slot to its last.
+      slots.push(
+        recreated.has(s.name)
+          ? slotsAcrossStreams(s.name, reader.jobsNamed(namesOf(s.name)), s.cron, "UTC", slotsFrom, through)
+          : checkSlots(reader, s.name, s.cron, "UTC", slotsFrom, through),
+      );
     }
     for (const t of transients) {
       tables.push(await checkTable(cfg, wh, reader, { name: t.name, database: "soak_tmp", table: t.table, expect: { kind: "incremental", type: "smsSend", start: Math.floor(firstStart / 3_600_000) * 3_600_000 - 3_600_000 } }));

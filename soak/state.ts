@@ -14,7 +14,7 @@ import { JobStore, openStore } from "../src/store/index.js";
 import { sqliteDb } from "../src/store/db.js";
 import { parsePostgresUrl } from "../src/warehouse/index.js";
 import type { StateSetting } from "../src/config/state.js";
-import { readPgState, StateReader, type JobRow, type StateView } from "./oracle.js";
+import { JOB_COLUMNS, readPgState, StateReader, type JobRow, type StateView } from "./oracle.js";
 
 export interface SoakState {
   readonly engine: "sqlite" | "postgres";
@@ -27,8 +27,6 @@ export interface SoakState {
   /** The state's identity (the prefix of its streams in a PostgreSQL warehouse). */
   homeId(): string;
 }
-
-const JOB_COLUMNS = "id, kind, schedule, scheduled_time, status, error, records, stream";
 
 /** `home`'s state.db; `archive` gets every job the prune deletes. */
 export function sqliteState(home: string, archive: Map<number, JobRow>): SoakState {

@@ -71,7 +71,9 @@ export function formatSummary(s: SoakSummary): string {
   for (const u of s.cli.unexpected.slice(0, 10)) lines.push(`  ${u}`);
   lines.push("tables:");
   for (const t of s.tables) {
-    lines.push(`  ${t.schedule.padEnd(16)} ${t.table.padEnd(26)} rows ${String(t.rows).padStart(8)}  expected ${String(t.expected).padStart(8)}  missing ${t.missing}  duplicated ${t.duplicated}  extra ${t.extra}${t.notes.length ? `  (${t.notes.join("; ")})` : ""}`);
+    // A lookback's and an upsert's jobs say what their key did: records already in the table, rows updated.
+    const keyed = t.present !== undefined ? `  jobs: ${t.present} already present, ${t.updated ?? 0} updated a row` : "";
+    lines.push(`  ${t.schedule.padEnd(16)} ${t.table.padEnd(26)} rows ${String(t.rows).padStart(8)}  expected ${String(t.expected).padStart(8)}  missing ${t.missing}  duplicated ${t.duplicated}  extra ${t.extra}${keyed}${t.notes.length ? `  (${t.notes.join("; ")})` : ""}`);
   }
   lines.push("slots:");
   for (const v of s.slots) {

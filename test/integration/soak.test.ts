@@ -1,6 +1,7 @@
 /**
  * The short chaos soak (the long one is `npm run soak -- --minutes 30`): a real
- * daemon with every data type and mode, random Iterable faults, SIGKILLs of
+ * daemon with every data type and mode (a lookback over late events and an
+ * upsert of changing users among them), random Iterable faults, SIGKILLs of
  * the daemon and of job processes, concurrent CLI commands; then the oracle.
  */
 import { describe, expect, it } from "vitest";
@@ -27,6 +28,8 @@ describe("chaos soak (short)", () => {
     };
     expect(summary.tables.every((t) => t.expected > 0 || t.schedule.startsWith("tmp_") || allFailed(t.schedule)), text).toBe(true);
     expect(summary.tables.filter((t) => t.expected > 0).length, text).toBeGreaterThanOrEqual(summary.tables.length - 3);
+    // The lookback and upsert schedules (issue 15) were held to their rules, with their jobs' key counts.
+    expect(summary.tables.filter((t) => t.present !== undefined).map((t) => t.schedule).sort(), text).toEqual(["sends_lookback", "users_upsert"]);
     expect(soakPassed(summary), text).toBe(true);
   }, 420_000);
 });
