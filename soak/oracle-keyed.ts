@@ -230,17 +230,19 @@ async function checkUpsert(
 
 /**
  * The slots of a schedule deleted and created again: each of its streams (in order) is held to `checkSlots` from
- * its first scheduled job (the first stream: from `from`) to its last (the last stream: to `through`). Between a
- * stream's last job and the next one's first, the schedule was deleted or not yet seen by a daemon.
+ * its first scheduled job to its last (the last stream: to `through`). Between a stream's last job and the next
+ * one's first, the schedule was deleted or not yet seen by a daemon.
  */
-export function slotsAcrossStreams(name: string, jobs: readonly JobRow[], cron: string, timezone: string, from: number, through: number): SlotVerdict {
+export function slotsAcrossStreams(name: string, jobs: readonly JobRow[], cron: string, timezone: string, _from: number, through: number): SlotVerdict {
   const byStream = new Map<string, JobRow[]>();
   for (const j of jobs) byStream.set(j.stream, [...(byStream.get(j.stream) ?? []), j]);
   const groups = [...byStream.values()].filter((g) => g.some((j) => j.kind === "scheduled" && j.scheduled_time !== null));
   const v: SlotVerdict = { schedule: name, slots: 0, absent: [], twice: [], unfinished: [], offCron: [], byStatus: {} };
   groups.forEach((g, i) => {
     const times = g.filter((j) => j.kind === "scheduled" && j.scheduled_time !== null).map((j) => j.scheduled_time as number);
-    const one = slotVerdict(name, g, cron, timezone, i === 0 ? from : Math.min(...times) - 1, i === groups.length - 1 ? through : Math.max(...times));
+    // Each life from its own first job: a life deleted before it ran anything leaves no stream here, so the first
+    // one seen may have been created after `from` (a slot before it fell in the gap; seen as "absent" before).
+    const one = slotVerdict(name, g, cron, timezone, Math.min(...times) - 1, i === groups.length - 1 ? through : Math.max(...times));
     v.slots += one.slots;
     v.absent.push(...one.absent);
     v.twice.push(...one.twice);

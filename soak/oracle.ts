@@ -95,11 +95,15 @@ export class StateReader implements StateView {
     const rows = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE schedule IN (${names.map(() => "?").join(", ")}) ORDER BY id`).all(...names) as JobRow[];
     return this.withArchive(rows, (j) => j.schedule !== null && names.includes(j.schedule));
   }
-  /** A schedule's stream (its id's), from its latest job. */
+  /**
+   * A schedule's stream (its id's), from its latest job under either of its names: a schedule whose every job ran
+   * while the chaos had it renamed (`NAME_renamed`) has no job under its own name.
+   */
   streamOf(schedule: string): string | undefined {
-    const r = this.db.prepare("SELECT stream FROM jobs WHERE schedule = ? ORDER BY id DESC LIMIT 1").get(schedule) as { stream: string } | undefined;
+    const names = [schedule, `${schedule}_renamed`];
+    const r = this.db.prepare("SELECT stream FROM jobs WHERE schedule IN (?, ?) ORDER BY id DESC LIMIT 1").get(...names) as { stream: string } | undefined;
     if (r) return r.stream;
-    const archived = [...this.archive.values()].filter((j) => j.schedule === schedule).sort((a, b) => b.id - a.id)[0];
+    const archived = [...this.archive.values()].filter((j) => j.schedule !== null && names.includes(j.schedule)).sort((a, b) => b.id - a.id)[0];
     return archived?.stream;
   }
   cursor(stream: string): { configDiff: unknown; jobId: number | null } | undefined {
