@@ -110,6 +110,15 @@ function setFakeNow(base: string, now: number): Promise<void> {
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
+/** Deletes the schedules a step made against a fake it stops (doctor, at the end, checks every schedule's Iterable). */
+function dropSchedules(...names: string[]): void {
+  for (const name of names) {
+    const r = spawnSync(process.execPath, [ITD, "connector:delete", name], { cwd: DIR, env, stdio: "ignore" });
+    if (r.status !== 0) throw new Error(`itd connector:delete ${name} exited with ${r.status}`);
+  }
+  process.stdout.write(`${bold(`$ ${names.map((n) => `itd connector:delete ${n}`).join("; ")}   # their fake stops here (output left out)`)}\n`);
+}
+
 /** Step 8c: the late-event hole and lookback closing it, then one row per user by upsert (issue 15). */
 async function lateEvents(): Promise<void> {
   const HOUR = 3_600_000;
@@ -153,6 +162,7 @@ async function lateEvents(): Promise<void> {
         `UNION ALL SELECT 'lookback: 3h', count(*), count(DISTINCT message_id) FROM sends_lookback WHERE created_at < '${six}'`,
     );
     itd("connector:show", "sends_lookback");
+    dropSchedules("sends_plain", "sends_lookback");
   } finally {
     f.child.kill("SIGTERM");
   }
@@ -176,6 +186,7 @@ async function lateEvents(): Promise<void> {
     itd("connector:history", "crm_users");
     const shown = spawnSync(process.execPath, [ITD, "connector:show", "crm_users"], { cwd: DIR, env, encoding: "utf8" });
     process.stdout.write(`${bold("$ itd connector:show crm_users | grep 'Last run'")}\n${/^Last run.*$/m.exec(shown.stdout)?.[0] ?? ""}\n`);
+    dropSchedules("crm_users");
   } finally {
     u.child.kill("SIGTERM");
   }
