@@ -84,7 +84,8 @@ async function copying(url: string): Promise<boolean> {
 }
 
 async function inCopy(c: pg.Client): Promise<boolean> {
-  const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'itd load%' AND query LIKE 'COPY%' AND state = 'active'");
+  // This test's database only: the suite's server is shared, and another file's load may be copying meanwhile.
+  const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'itd load%' AND query LIKE 'COPY%' AND state = 'active'");
   return (r.rowCount ?? 0) > 0;
 }
 

@@ -255,7 +255,7 @@ describe("the PostgreSQL engine under review", () => {
       ac.abort(new Error("interrupted"));
       await expect(running).rejects.toThrow(/interrupted/);
       const left = async () =>
-        withPg(url, async (c) => (await c.query("SELECT query FROM pg_stat_activity WHERE application_name = 'itd query' AND state = 'active'")).rows);
+        withPg(url, async (c) => (await c.query("SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'itd query' AND state = 'active'")).rows);
       for (let i = 0; i < 20 && (await left()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await left()).toEqual([]);
     }
