@@ -4,16 +4,21 @@
  * on a million jobs), too long to block the daemon's loop for. So they are
  * read in chunks with a turn of the event loop between them, kept, and read
  * again when older than `maxAgeMs` — in the background: a page is served from
- * the last complete reading (only the very first waits for one). The rows a
- * page shows are read fresh (StatusQueries.recentJobs); only the order and the
- * filter may lag by up to `maxAgeMs`.
+ * the last complete reading (the very first, and any after a quick one, wait
+ * for theirs). The rows a page shows are read fresh (StatusQueries.recentJobs);
+ * on a large home only the order and the filter may lag by up to `maxAgeMs`.
  */
 import type { Clock } from "../../clock.js";
 import type { LastJob, StatusQueries } from "../../store/status.js";
 
+/** A reading this quick (a home of a few hundred schedules) is waited for rather than served from the last one. */
+const QUICK_READ_MS = 50;
+
 export class LastJobs {
   private byId: ReadonlyMap<number, LastJob> = new Map();
   private readAt = Number.NEGATIVE_INFINITY;
+  /** How long the last complete reading took (ms): a quick one is waited for, so a small home's order is fresh. */
+  private readMs = Number.POSITIVE_INFINITY;
   private reading: Promise<void> | undefined;
 
   constructor(
@@ -32,12 +37,13 @@ export class LastJobs {
         // Handled here: a background reading that fails (the store away) leaves the last one in place.
         reading.then(() => (this.reading = undefined), () => (this.reading = undefined));
       }
-      if (this.readAt === Number.NEGATIVE_INFINITY) await this.reading;
+      if (this.readAt === Number.NEGATIVE_INFINITY || this.readMs < QUICK_READ_MS) await this.reading;
     }
     return this.byId;
   }
 
   private async read(): Promise<void> {
+    const started = this.clock.now();
     const next = new Map<number, LastJob>();
     const chunk = this.options.chunk ?? 500;
     let after = 0;
@@ -50,5 +56,6 @@ export class LastJobs {
     }
     this.byId = next;
     this.readAt = this.clock.now();
+    this.readMs = this.readAt - started;
   }
 }
