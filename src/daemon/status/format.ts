@@ -3,6 +3,7 @@
  * twice: in a zone (the schedule's, or UTC) on the server, and as a
  * `<time datetime>` the page's script rewrites into the viewer's zone.
  */
+import { formatBytes } from "../../cli/format-time.js";
 import { describeSlot } from "../../schedule/describe.js";
 import { html, type Safe } from "./html.js";
 
@@ -55,15 +56,5 @@ export function relative(ms: number, now: number): string {
   return d >= 0 ? `in ${duration(d)}` : `${duration(-d)} ago`;
 }
 
-/** Bytes as `12.3 MB`. */
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i] ?? "TB"}`;
-}
+/** Bytes as `job:show` writes them (`12.3 MiB`). */
+export const bytes = formatBytes;
