@@ -292,7 +292,18 @@ describe.concurrent("state a schedule, a daemon or a load owns", () => {
     const stoppedAt = Date.now();
     await sleep(11_000); // its heartbeat (every 2 s) is now older than the 10 s lease
     const second = w.daemon();
-    await until("the second daemon started", () => /"msg":"daemon started"/.test(second.log()) || second.child.exitCode !== null || undefined, 20_000, second.log);
+    // If daemon 1 was stopped holding state.db's write lock, daemon 2 cannot start until it wakes: it says so
+    // after ~10 s of waiting, and then daemon 1 must be woken (below) for either to go on.
+    await until(
+      "the second daemon started (or locked out by the stopped one)",
+      () =>
+        /"msg":"daemon started"/.test(second.log()) ||
+        /state\.db is locked by another process/.test(second.log()) ||
+        second.child.exitCode !== null ||
+        undefined,
+      20_000,
+      second.log,
+    );
     await sleep(Math.max(0, stoppedAt + 12_000 - Date.now()));
     process.kill(pid1, "SIGCONT");
     const woke = Date.now();
