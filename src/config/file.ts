@@ -152,8 +152,9 @@ export const daemonConfigSchema = z
       .min(0)
       .optional()
       .describe(
-        "Warm job processes the daemon keeps ready, each running one job at a time, so a job starts in milliseconds " +
-          "instead of after a Node start-up (about half a second of CPU). 0 = a fresh process for every job. " +
+        "The most warm job processes the daemon keeps, each running one job at a time, so a job starts in milliseconds " +
+          "instead of after a Node start-up (about half a second of CPU); spawned one ahead of need and kept after their jobs. " +
+          "0 = a fresh process for every job. " +
           "Default: max_concurrent_jobs.",
       ),
     job_process_max_jobs: z

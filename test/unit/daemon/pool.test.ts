@@ -319,10 +319,44 @@ describe("warm job processes", () => {
     expect(h.pooled().filter((p) => !p.gone)).toHaveLength(1);
   });
 
-  it("job_processes changes at run time (SIGHUP): more are spawned, fewer leave when idle, 0 sends jobs to fresh processes", async () => {
-    const h = await harness({ settings: { jobProcesses: 1 } });
+  it("spawn one process ahead of need, not job_processes: the pool grows to the most jobs run at once and keeps them warm", async () => {
+    const h = await harness({ settings: { jobProcesses: 4, maxConcurrentJobs: 4 } });
+    expect(h.pooled(), "an idle daemon holds one spare process").toHaveLength(1);
+    const one = h.queue("one").id;
+    await dispatch(h.daemon);
+    expect(h.runner(one).pooled).toBe(true);
+    expect(h.pooled(), "the spare took the job; a new spare is spawned").toHaveLength(2);
+    h.complete(one);
+    await settle();
+    expect(h.pooled().filter((p) => !p.gone), "a job at a time: two processes, both kept").toHaveLength(2);
+    // Three at once: the two idle ones and the next spare take them; one more spare, and the pool is full.
+    const three = ["x", "y", "z"].map((n) => h.queue(n).id);
+    await dispatch(h.daemon);
+    expect(three.every((id) => h.runner(id).pooled)).toBe(true);
+    expect(h.fresh()).toEqual([]);
+    expect(h.pooled().filter((p) => !p.gone)).toHaveLength(4);
+    for (const id of three) h.complete(id);
+    await settle();
+    expect(h.pooled().filter((p) => !p.gone), "kept warm after their jobs, up to job_processes").toHaveLength(4);
+    expect(h.pooled().every((p) => p.signals.length === 0)).toBe(true);
+  });
+
+  it("job_processes changes at run time (SIGHUP): a larger pool grows with need, fewer leave when idle, 0 sends jobs to fresh processes", async () => {
+    const h = await harness({ settings: { jobProcesses: 1, maxConcurrentJobs: 4 } });
     expect(h.pooled()).toHaveLength(1);
+    const [a, b] = [h.queue("a").id, h.queue("b").id];
+    await dispatch(h.daemon);
+    expect([h.runner(a).pooled, h.runner(b).pooled]).toEqual([true, false]); // one warm process: b gets a fresh one
+    h.complete(a);
+    h.complete(b);
+    await settle();
     h.daemon.applySettings({ jobProcesses: 3 });
+    await settle();
+    const [c, d] = [h.queue("c").id, h.queue("d").id];
+    await dispatch(h.daemon);
+    expect([h.runner(c).pooled, h.runner(d).pooled]).toEqual([true, true]);
+    h.complete(c);
+    h.complete(d);
     await settle();
     expect(h.pooled().filter((p) => !p.gone)).toHaveLength(3);
     h.daemon.applySettings({ jobProcesses: 0 });
