@@ -21,7 +21,10 @@ export const jobWorkerCommand: CommandImpl = {
     const { values } = parseCommandArgs(ctx.argv, {}, { min: 0, max: 0, names: "none" });
     // A send that fails means the daemon is gone.
     const link = processLink(() => leave());
-    if (link === undefined || !process.connected) throw new UsageError("itd __jobs runs jobs for the daemon, which starts it; it is not for use by hand");
+    if (link === undefined) throw new UsageError("itd __jobs runs jobs for the daemon, which starts it; it is not for use by hand");
+    // Started by the daemon, which let it go while it loaded (the daemon stopping, or a smaller pool): it had no
+    // job, so it leaves quietly.
+    if (!process.connected) return 0;
     const worker = new JobWorker({
       link,
       terminate: ctx.signal,

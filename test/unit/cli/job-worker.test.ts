@@ -5,6 +5,11 @@
  * already pending when a job comes declines that job, and the process leaves
  * when its job's end is not recorded or the daemon is gone.
  */
+import { fork, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EXIT_DAEMON_GONE, EXIT_TERMINATED_UNRECORDED, EXIT_UNRECORDED, type ChildMessage, type ParentMessage } from "../../../src/daemon/ipc.js";
 import type { HandedJob, JobRun } from "../../../src/cli/job-process.js";
@@ -208,5 +213,44 @@ describe("a warm job process's loop", () => {
     await settle();
     expect(h.done()).toEqual([expect.objectContaining({ jobId: 1, recorded: false, exiting: true })]);
     expect(h.exits).toEqual([EXIT_UNRECORDED]);
+  });
+});
+
+describe("itd __jobs as a process (the built bin)", () => {
+  const bin = fileURLToPath(new URL("../../../bin/itd", import.meta.url));
+  /** Starts `itd __jobs`, with an IPC channel the parent closes at once or none; its exit code and stderr. */
+  async function start(ipc: boolean): Promise<{ code: number | null; stderr: string }> {
+    const home = mkdtempSync(join(tmpdir(), "itd-jobs-"));
+    try {
+      const env = { ...process.env, ITD_HOME: home };
+      const child = ipc
+        ? fork(bin, ["__jobs"], { stdio: ["ignore", "ignore", "pipe", "ipc"], env })
+        : spawn(process.execPath, [bin, "__jobs"], { stdio: ["ignore", "ignore", "pipe"], env });
+      let stderr = "";
+      child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+      if (ipc) child.disconnect(); // let go while it loads, as a stopping daemon does with its spare
+      // Its exit (a disconnected channel can keep "close" from ever coming), then what it wrote to stderr.
+      const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+      await new Promise<void>((r) => {
+        if (child.stderr === null || child.stderr.readableEnded) r();
+        else {
+          child.stderr.once("end", r);
+          setTimeout(r, 1_000);
+        }
+      });
+      return { code, stderr };
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+
+  it("started by the daemon and let go while it loads, it leaves quietly with 0 (no usage error in the daemon's log)", async () => {
+    expect(await start(true)).toEqual({ code: 0, stderr: "" });
+  });
+
+  it("started by hand (no channel to a daemon), it says it is not for use by hand and exits 2", async () => {
+    const r = await start(false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("it is not for use by hand");
   });
 });
