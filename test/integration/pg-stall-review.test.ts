@@ -6,7 +6,7 @@
 import { type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => fake.close());
 
 const children: ChildProcess[] = [];
-afterEach(() => {
+afterAll(() => {
   for (const c of children.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) {
       c.kill("SIGCONT");
@@ -35,7 +35,7 @@ afterEach(() => {
 
 interface JobRow { id: number; scheduled_time: number; status: string; created_at: number; start_at: number | null; host: string; pid: number; error: string | null }
 
-describe("a daemon stopped past its lease on a PostgreSQL state store (review 14)", () => {
+describe.concurrent("a daemon stopped past its lease on a PostgreSQL state store (review 14)", () => {
   it("exits when continued, claiming and starting nothing, and the slots and records stay exactly once", async () => {
     const state = await freshPgDatabase("itd_state_stall");
     const warehouse = await freshPgDatabase("itd_wh_stall");
@@ -109,7 +109,7 @@ describe("a daemon stopped past its lease on a PostgreSQL state store (review 14
   }, 180_000);
 });
 
-describe("a host whose clock is an hour ahead of the shared state store's (review 14)", () => {
+describe.concurrent("a host whose clock is an hour ahead of the shared state store's (review 14)", () => {
   it("connector:run --foreground there imports up to the store's now, never leaving the schedule's cursor in the future", async () => {
     const state = await freshPgDatabase("itd_state_skew");
     const warehouse = await freshPgDatabase("itd_wh_skew");
@@ -142,7 +142,7 @@ describe("a host whose clock is an hour ahead of the shared state store's (revie
 // store's home id in a shared warehouse): an incremental schedule started again at in.start_time and imported,
 // again, everything its state.db's cursor had passed. The first process of the home to open an empty PostgreSQL
 // state store now copies its state.db into it (store/postgres/adopt.ts), and says so.
-describe("a home switched from state.db to a PostgreSQL state store (review 14)", () => {
+describe.concurrent("a home switched from state.db to a PostgreSQL state store (review 14)", () => {
   it("does not import again what its state.db's cursor had passed", async () => {
     const state = await freshPgDatabase("itd_state_switch");
     const warehouse = await freshPgDatabase("itd_wh_switch");
@@ -171,9 +171,10 @@ describe("a home switched from state.db to a PostgreSQL state store (review 14)"
   }, 60_000);
 });
 
-describe("two daemons whose PostgreSQL (state and warehouse) goes away for longer than their leases, mid-import (review 14)", () => {
+describe.concurrent("two daemons whose PostgreSQL (state and warehouse) goes away for longer than their leases, mid-import (review 14)", () => {
   it("exit, are started again (as systemd would), and every slot runs once, every record lands once", async () => {
     const server: PostgresServer = await startPostgres({ settings: { fsync: "off" } });
+    const mine: ChildProcess[] = []; // this test's daemons (the file's tests run at once)
     try {
       const state = await server.createDatabase("itd_state_failover");
       const warehouse = await server.createDatabase("itd_wh_failover");
@@ -200,7 +201,7 @@ describe("two daemons whose PostgreSQL (state and warehouse) goes away for longe
         { cwd: root, env: homes[0]!.env },
       );
       expect(created.code, created.stderr).toBe(0);
-      let daemons = homes.map((h) => spawnDaemon(h.dir, h.env, children));
+      let daemons = homes.map((h) => spawnDaemon(h.dir, h.env, mine));
       const jobs = async (): Promise<JobRow[]> =>
         withPg(state, async (c) => (await c.query(`SELECT id, scheduled_time, status, created_at, start_at, host, pid, error FROM itd_state.jobs ORDER BY scheduled_time, id`)).rows as JobRow[]);
       const logs = (): string => daemons.map((d, i) => `--- daemon ${i}\n${d.log().slice(-3000)}`).join("\n");
@@ -211,7 +212,7 @@ describe("two daemons whose PostgreSQL (state and warehouse) goes away for longe
       await server.start();
       // Past their leases: they exit (code 1); systemd starts them again.
       for (const d of daemons) expect(await exited(d.child)).toBe(1);
-      daemons = homes.map((h) => spawnDaemon(h.dir, h.env, children));
+      daemons = homes.map((h) => spawnDaemon(h.dir, h.env, mine));
       const upAt = Date.now();
       await until("slots after the restart", async () => (await jobs()).filter((j) => j.status === "success" && j.scheduled_time > upAt).length >= 3, 90_000, logs);
       for (const d of daemons) d.child.kill("SIGTERM");
@@ -233,7 +234,7 @@ describe("two daemons whose PostgreSQL (state and warehouse) goes away for longe
       const want = [...exportRecords(generatorConfig(FAKE), "emailSend", { start: Date.parse(start), end: through })].map((r) => r["messageId"] as string);
       expect(new Set(ids)).toEqual(new Set(want));
     } finally {
-      for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      for (const c of mine) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
       await server.close();
     }
   }, 240_000);
