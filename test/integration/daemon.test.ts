@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
-import { runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { runItd, sleep, spawnDaemon, stateJobs, tempDir, until } from "./helpers.js";
 
 const KEY = "daemon-test-key-3c4d5e";
 const FAKE: FakeIterableOptions = { apiKey: KEY, seed: 9, eventsPerDay: 200_000, rateLimits: false };
@@ -57,7 +57,9 @@ function home(httpPort = 0) {
   };
   const jobs = async (name: string) =>
     JSON.parse((await itd("connector:history", name, "-n", "1000", "-f", "json")).stdout) as { JobID: number; Status: string; Records: number; Scheduled: string }[];
-  return { dir, env, itd, start, rows, jobs, load, write: (n: string, t: string) => writeFileSync(join(dir, n), t) };
+  /** Job statuses from state.db, for the waits (no itd process per look). */
+  const polled = (name: string): string[] => stateJobs(env.ITD_HOME, name).map((j) => j.status);
+  return { dir, env, itd, start, rows, jobs, polled, load, write: (n: string, t: string) => writeFileSync(join(dir, n), t) };
 }
 
 function expectedIds(start: number, end: number): Set<string> {
@@ -75,14 +77,10 @@ describe("itd daemon", () => {
     h.write("load.yml", h.load(t0));
     expect((await h.itd("connector:create", "every3", "*/3 * * * * *", "dmn_db", "opens", "load.yml", "--auto-create-table")).code).toBe(0);
     const d = h.start();
-    let runs: Awaited<ReturnType<typeof h.jobs>> = [];
-    for (let i = 0; i < 150 && runs.filter((j) => j.Status === "success").length < 3; i++) {
-      await sleep(200);
-      runs = await h.jobs("every3");
-    }
+    await until("three successes", () => h.polled("every3").filter((s) => s === "success").length >= 3 || undefined, 30_000, d.log);
     d.child.kill("SIGTERM");
     expect(await exited(d.child)).toBe(0);
-    runs = await h.jobs("every3");
+    const runs = await h.jobs("every3");
     const ok = runs.filter((j) => j.Status === "success");
     expect(ok.length).toBeGreaterThanOrEqual(3);
     // Slots claimed but not yet run when it stopped stay queued for the next start (on a busy machine jobs can take
@@ -127,16 +125,10 @@ describe("itd daemon", () => {
     await exited(first.child);
     fake.clearFaults();
     const second = h.start();
-    const runs = await (async () => {
-      for (let i = 0; i < 300; i++) {
-        const r = await h.jobs("big");
-        if (r.some((j) => j.Status === "success")) return r;
-        await sleep(200);
-      }
-      throw new Error(`no success: ${JSON.stringify(await h.jobs("big"))} ${second.log().slice(-3000)}`);
-    })();
+    await until("the retried slot's success", () => h.polled("big").includes("success") || undefined, 60_000, second.log);
     second.child.kill("SIGTERM");
     expect(await exited(second.child)).toBe(0);
+    const runs = await h.jobs("big");
     expect(runs.map((j) => j.Status).sort()).toEqual(["error", "success"]);
     expect(new Set(runs.map((j) => j.Scheduled)).size).toBe(1); // the same slot, retried
     const got = h.rows("kill_db", "opens");
@@ -154,11 +146,7 @@ describe("itd daemon", () => {
     fake.addFaults(["export.json:slow=400@100%"]);
     await h.itd("connector:run", "term");
     const d = h.start();
-    for (let i = 0; i < 100; i++) {
-      const r = await h.jobs("term");
-      if (r[0]?.Status === "running") break;
-      await sleep(100);
-    }
+    for (let i = 0; i < 100 && h.polled("term")[0] !== "running"; i++) await sleep(100);
     await sleep(1500);
     d.child.kill("SIGTERM");
     expect(await exited(d.child)).toBe(0);
@@ -181,12 +169,7 @@ describe("itd daemon", () => {
     await h.itd("connector:create", "from_cli", "*/2 * * * * *", "live_db", "cli_opens", "load.yml", "--auto-create-table");
     h.write("schedules/from_file.yml", "name: from_file\ncron: '*/2 * * * * *'\ndatabase: live_db\ntable: cli_opens\nconfig: ../load.yml\n");
     h.write("schedules/broken.yml", "name: broken\ncron: 'nope'\ndatabase: live_db\ntable: t\nconfig: ../load.yml\n");
-    for (let i = 0; i < 150; i++) {
-      const a = await h.jobs("from_cli");
-      const b = await h.jobs("from_file").catch(() => []);
-      if (a.some((j) => j.Status === "success") && b.some((j) => j.Status === "success")) break;
-      await sleep(200);
-    }
+    for (let i = 0; i < 150 && !(h.polled("from_cli").includes("success") && h.polled("from_file").includes("success")); i++) await sleep(200);
     expect((await h.jobs("from_cli")).some((j) => j.Status === "success")).toBe(true);
     expect((await h.jobs("from_file")).some((j) => j.Status === "success")).toBe(true);
     expect(d.log()).toMatch(/broken\.yml/);
@@ -194,7 +177,7 @@ describe("itd daemon", () => {
     const before = (await h.jobs("from_file")).filter((j) => j.Status === "success").length;
     h.write("schedules/from_file.yml", "name: from_file\ncron: '*/2 * * * * *'\ndatabase: live_db\ntable: cli_opens\ndelay: -1\nconfig: ../load.yml\n");
     await until("the broken edit reported", () => /from_file\.yml: delay/.test(d.log()) || undefined);
-    for (let i = 0; i < 100 && (await h.jobs("from_file")).filter((j) => j.Status === "success").length < before + 2; i++) await sleep(200);
+    for (let i = 0; i < 100 && h.polled("from_file").filter((st) => st === "success").length < before + 2; i++) await sleep(200);
     expect((await h.jobs("from_file")).filter((j) => j.Status === "success").length).toBeGreaterThanOrEqual(before + 2);
     // SIGHUP applies what can change at run time (the README lists it).
     writeFileSync(h.env.ITD_CONFIG, "http_port: 0\nshutdown_grace: 5\nmax_concurrent_jobs: 2\ncatchup_cap: 7\njob_timeout: 90m\n");

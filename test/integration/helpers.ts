@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll } from "vitest";
 import { startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 
@@ -11,6 +12,25 @@ export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const ITD = join(ROOT, "bin", "itd");
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A schedule's jobs (oldest first) read straight from a home's state.db, for polling while a daemon runs: a look
+ * costs a query instead of an itd process (half a second of CPU on a suite that is CPU-bound). Tests assert on
+ * what the CLI prints once the wait is over. Empty while there is no state.db (or it is busy).
+ */
+export function stateJobs(home: string, schedule: string): { id: number; status: string }[] {
+  const file = join(home, "state.db");
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    return db.prepare("SELECT id, status FROM jobs WHERE schedule = ? ORDER BY id").all(schedule) as { id: number; status: string }[];
+  } catch {
+    return [];
+  } finally {
+    db.close();
+  }
+}
 
 /**
  * Polls `fn` (which may be async) every 100 ms until it returns a value (not

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
-import { ITD, runItd, sleep, spawnDaemon, tempDir, until } from "./helpers.js";
+import { ITD, runItd, sleep, spawnDaemon, stateJobs, tempDir, until } from "./helpers.js";
 
 const KEY = "pg-test-key-51";
 const FAKE: FakeIterableOptions = { apiKey: KEY, now: Date.UTC(2026, 5, 10), seed: 13, eventsPerDay: 30_000, rateLimits: false };
@@ -301,19 +301,20 @@ describe("the PostgreSQL warehouse", () => {
       expect((await h.itd("connector:create", "pg_every2", "*/2 * * * * *", "wh_it", "opens", "load.yml", "--auto-create-table")).code).toBe(0);
       await server.stop();
       const d = spawnDaemon(h.dir, h.env, children);
-      const history = async () =>
-        JSON.parse((await h.itd("connector:history", "pg_every2", "-n", "100", "-f", "json")).stdout) as { JobID: number; Status: string }[];
-      const failedJobs = await until("two failed runs", async () => {
-        const jobs = (await history()).filter((j) => j.Status === "error");
+      // Waits read state.db (no itd process per look); what the CLI says is checked once they are over.
+      const failedJobs = await until("two failed runs", () => {
+        const jobs = stateJobs(h.env.ITD_HOME, "pg_every2").filter((j) => j.status === "error");
         return jobs.length >= 2 ? jobs : undefined;
       }, 60_000, d.log);
-      const shown = await h.itd("job:show", String(failedJobs[0]?.JobID));
+      const history = JSON.parse((await h.itd("connector:history", "pg_every2", "-n", "100", "-f", "json")).stdout) as { JobID: number; Status: string }[];
+      expect(history.filter((j) => j.Status === "error").length).toBeGreaterThanOrEqual(2);
+      const shown = await h.itd("job:show", String(failedJobs[0]?.id));
       expect(shown.stdout).toMatch(new RegExp(`Cannot connect to the PostgreSQL warehouse at 127\\.0\\.0\\.1:${server.port} as user 'postgres'`));
       expect(shown.stdout + d.log()).not.toContain("itd-local");
       // The daemon says where its warehouse is, the password as ***.
       expect(d.log()).toMatch(/"warehouse":"postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/daemon_it"/);
       await server.start();
-      await until("a successful run after the warehouse came back", async () => (await history()).some((j) => j.Status === "success"), 60_000, d.log);
+      await until("a successful run after the warehouse came back", () => stateJobs(h.env.ITD_HOME, "pg_every2").some((j) => j.status === "success") || undefined, 60_000, d.log);
       expect(d.child.exitCode).toBeNull();
     } finally {
       await server.close();
