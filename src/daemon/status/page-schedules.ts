@@ -124,7 +124,7 @@ function row(ctx: StatusContext, d: ScheduleDefinition, jobs: readonly JobSummar
   const href = `/schedules/${encodeURIComponent(d.name)}`;
   return html`<tr data-schedule="${d.name}">
 <td><a href="${href}">${d.name}</a><div class="muted">${d.database}.${d.table}</div></td>
-<td>${describeCron(d.cron, d.timezone)}</td>
+<td>${describeCron(d.cron, d.timezone)}${d.delay ? html`<div class="muted">+ ${d.delay} s delay</div>` : ""}</td>
 <td>${next}</td>
 <td>${newest === undefined ? badge("never") : html`<a href="/jobs/${newest.id}">${badge(newest.status)}</a>`}</td>
 <td>${slotStrip(jobs)}</td>

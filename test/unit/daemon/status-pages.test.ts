@@ -200,6 +200,12 @@ describe("the pages", () => {
     expect(page).toContain('class="catchup"');
     // The next run in the schedule's zone (2026-01-06 00:10 JST is 2026-01-05 15:10 UTC), and as UTC for the viewer's script.
     expect(page).toContain('datetime="2026-01-05T15:10:00.000Z" data-zone="Asia/Tokyo" data-local>2026-01-06 00:10:00 (+09:00)');
+    expect(page).not.toContain("s delay");
+    // A delay moves the next run after its slot: the listing says so beside the cron in words.
+    w.defs[0] = { ...ok, delay: 600 };
+    const delayed = (await get(w.pages(), "/")).body;
+    expect(delayed).toContain('every day at 00:10 Asia/Tokyo<div class="muted">+ 600 s delay</div>');
+    expect(delayed).toContain("2026-01-06 00:20:00 (+09:00)");
     const filtered = (await get(w.pages(), "/?status=error")).body;
     expect([...filtered.matchAll(/<tr data-schedule="(\w+)"/g)].map((m) => m[1])).toEqual(["bb_failing"]);
   });
