@@ -162,13 +162,13 @@ export const daemonConfigSchema = z
       .int()
       .min(1)
       .default(100)
-      .describe("A warm job process is replaced by a new one after this many jobs."),
+      .describe("A warm job process leaves after this many jobs (a new one is spawned as jobs need it)."),
     job_process_max_rss_mb: z
       .number()
       .int()
       .min(64)
       .default(512)
-      .describe("A warm job process whose resident memory (RSS) is above this many megabytes after a job is replaced by a new one."),
+      .describe("A warm job process whose resident memory (RSS) is above this many megabytes after a job leaves (a new one is spawned as jobs need it)."),
     shutdown_grace: z
       .union([z.number(), z.string()])
       .transform((v, ctx) => {

@@ -12,7 +12,7 @@
  *   record it (state.db busy), the process is killed: its pid dies and
  *   recovery ends the job;
  * - a job running past `job_timeout` is recorded `killed` and its process
- *   stopped (SIGTERM, SIGKILL if it lingers; a pooled one is replaced).
+ *   stopped (SIGTERM, SIGKILL if it lingers; a pooled one is retired).
  */
 import { thisHost } from "../pid.js";
 import { fork, type ChildProcess } from "node:child_process";
@@ -288,7 +288,7 @@ export class JobLauncher {
 
   /**
    * Stops a job the way shutdown does: SIGTERM to its process (the job ends `killed`, nothing half-written),
-   * SIGKILL if it lingers. A pooled process is retired (it exits after recording, and is replaced).
+   * SIGKILL if it lingers. A pooled process is retired (it exits after recording; a spare is spawned if none is left).
    */
   private async terminate(run: Run, why: string): Promise<void> {
     if (run.gone.signal.aborted) return;

@@ -7,12 +7,12 @@
  * The pool keeps at most `size` processes that are not retiring. It spawns
  * one ahead of need (a spare, idle or still starting) and keeps every process
  * it spawned warm after its job, so it grows to the most jobs that ran at once
- * (up to `size`) and a daemon that runs one job at a time holds two processes,
- * not `size`: each costs half a second of CPU to start and ~100 MB idle. It hands
- * out an idle one (else one still starting); takes it back after its job,
+ * plus the spare (up to `size`): a daemon that runs one job at a time holds two
+ * processes, not `size`; each costs half a second of CPU to start and ~100 MB
+ * idle. It hands out an idle one (else one still starting); takes it back after its job,
  * unless it has run `maxJobs` jobs or grown above `maxRssBytes`, or it is
- * exiting (SIGTERMed): then it is retired and a new one spawned. A process that
- * exits is replaced; processes that die before they are ready hold spawning
+ * exiting (SIGTERMed): then it is retired. A process retired or gone is
+ * replaced when no spare is left; processes that die before they are ready hold spawning
  * back (1 s, doubling up to a minute), and jobs meanwhile get fresh processes.
  * Which job a process runs, and how that job ends, is the launcher's business
  * (launcher.ts); the pool only knows processes.
@@ -23,7 +23,7 @@ import type { Logger } from "../log.js";
 import { EXIT_TERMINATED_UNRECORDED, type ChildMessage, type DoneReport } from "./ipc.js";
 
 export interface PoolSettings {
-  /** Processes kept (idle, starting or busy); 0 = no pool: every job gets a fresh process. */
+  /** The most processes kept (idle, starting or busy), spawned as needed; 0 = no pool: every job gets a fresh process. */
   size: number;
   /** A process is retired after this many jobs. */
   maxJobs: number;
@@ -152,14 +152,18 @@ export class JobPool {
     if (this.stopping || this.deps.settings.size === 0) return undefined;
     let pick: PoolWorker | undefined;
     for (const w of this.workers) {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
+      // Gone, or spawned without a process or a channel (a fork that failed later, EMFILE): never handed a job.
+      if (w.child.exitCode !== null || w.child.signalCode !== null || w.child.pid === undefined || !w.child.connected) continue;
       if (w.state === "idle") {
         pick = w;
         break;
       }
       if (w.state === "starting") pick ??= w;
     }
-    if (pick === undefined) return undefined;
+    if (pick === undefined) {
+      this.fill(); // a pool left empty (its spare died and spawning failed) gets its spare back for the next job
+      return undefined;
+    }
     pick.state = "busy";
     pick.jobId = jobId;
     pick.jobs++;
@@ -195,7 +199,7 @@ export class JobPool {
   /**
    * Lets a process go: `disconnect` (an idle process exits at once), `SIGTERM` (a busy one stops its job,
    * which ends killed, and exits), `SIGKILL`, or `none` (it exits by itself). SIGKILL follows if it is still
-   * there RETIRE_KILL_AFTER_MS later. A replacement is spawned.
+   * there RETIRE_KILL_AFTER_MS later. A replacement is spawned when no spare is left.
    */
   retire(w: PoolWorker, why: string, how: "disconnect" | "SIGTERM" | "SIGKILL" | "none" = "disconnect"): void {
     const first = this.markRetiring(w, why);
@@ -316,6 +320,9 @@ export class JobPool {
     const holdMs = Math.min(MAX_HOLD_MS, 1000 * 2 ** (this.failedStarts - 1));
     this.holdUntil = this.deps.clock.now() + holdMs;
     this.deps.logger.warn({ holdMs }, "job processes fail to start: spawning again later (jobs meanwhile get fresh processes)");
+    // Spawning again when the hold is over, whatever happens meanwhile: with one spare, a pool whose spare died
+    // and whose spawn threw has nothing left whose exit or return would call fill().
+    if (!this.stopping) this.refillAt(this.holdUntil);
   }
 
   private refillAt(at: number): void {

@@ -22,8 +22,8 @@ export const jobWorkerCommand: CommandImpl = {
     // A send that fails means the daemon is gone.
     const link = processLink(() => leave());
     if (link === undefined) throw new UsageError("itd __jobs runs jobs for the daemon, which starts it; it is not for use by hand");
-    // Started by the daemon, which let it go while it loaded (the daemon stopping, or a smaller pool): it had no
-    // job, so it leaves quietly.
+    // Started by the daemon, which let it go while it loaded (the daemon stopping, a smaller pool, a lost lease):
+    // it leaves quietly. A job handed to it meanwhile (only before a lost lease) is recovered as any whose pid died.
     if (!process.connected) return 0;
     const worker = new JobWorker({
       link,

@@ -9,7 +9,11 @@
 import { thisHost } from "../../../src/pid.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../../src/daemon/daemon.js";
-import { MB, poolHarness, settle } from "./pool-helpers.js";
+import type { ChildProcess } from "node:child_process";
+import { FakeClock } from "../../../src/clock.js";
+import { JobPool } from "../../../src/daemon/pool.js";
+import { silentLogger } from "../../../src/log.js";
+import { FakeProcess, MB, poolHarness, settle } from "./pool-helpers.js";
 
 let running: Daemon | undefined;
 afterEach(async () => {
@@ -365,5 +369,53 @@ describe("warm job processes", () => {
     const id = h.queue("after").id;
     await dispatch(h.daemon);
     expect(h.runner(id).pooled).toBe(false);
+  });
+});
+
+describe("the pool alone", () => {
+  /** A pool of fake processes that say ready at once; `failing` makes the next spawns throw (ENOMEM). */
+  function pool(size: number) {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const spawned: FakeProcess[] = [];
+    const state = { failing: false };
+    const p = new JobPool({
+      spawn: () => {
+        if (state.failing) throw new Error("spawn ENOMEM");
+        const child = new FakeProcess(5000 + spawned.length, true);
+        spawned.push(child);
+        setImmediate(() => child.report({ t: "ready" }));
+        return child as unknown as ChildProcess;
+      },
+      clock, logger: silentLogger(), settings: { size, maxJobs: 100, maxRssBytes: 512 * MB },
+    });
+    return { p, clock, spawned, state };
+  }
+
+  it("a spare that dies when spawning fails is spawned again when the hold is over, not only on the next SIGHUP", async () => {
+    const { p, clock, spawned, state } = pool(4);
+    p.fill();
+    await settle();
+    expect(p.counts()).toMatchObject({ idle: 1, starting: 0, busy: 0 });
+    state.failing = true;
+    spawned[0]?.exit(null, "SIGKILL"); // the idle spare is killed (the OOM killer), and its replacement cannot spawn
+    await settle();
+    expect(p.processes).toHaveLength(0);
+    expect(p.take(1)).toBeUndefined(); // this job gets a fresh process
+    state.failing = false;
+    clock.advance(1_000); // the first hold-back
+    await settle();
+    expect(p.processes).toHaveLength(1);
+    await settle();
+    expect(p.take(2)?.pid).toBe(spawned[1]?.pid);
+  });
+
+  it("never hands a job to a process without a channel (a fork that failed after it returned)", async () => {
+    const { p, spawned } = pool(2);
+    p.fill();
+    await settle();
+    const only = spawned[0] as FakeProcess;
+    only.connected = false; // no IPC channel, not exited yet
+    expect(p.take(1)).toBeUndefined();
+    expect(only.handed).toEqual([]);
   });
 });
