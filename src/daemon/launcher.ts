@@ -49,7 +49,8 @@ export interface LauncherDeps {
 }
 
 /** How a job's process let go of it. */
-type Ending = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null } | { kind: "done"; report: DoneReport };
+/** `error`: a fresh process that could not be started at all (it emits `error`, never `exit`). */
+type Ending = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null; error?: string } | { kind: "done"; report: DoneReport };
 
 interface Run {
   job: Job;
@@ -135,7 +136,15 @@ export class JobLauncher {
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => this.end(run, { kind: "exit", code, signal });
     let offGone = (): void => undefined;
     if (worker) offGone = worker.onGone(onExit);
-    else child.once("exit", onExit);
+    else {
+      child.once("exit", onExit);
+      // A fork that fails after it returned (EAGAIN at the process limit, EMFILE) emits `error` and no `exit`;
+      // unheard, that error would end the daemon. Kept after the run ends: a later error must not either.
+      child.on("error", (err: Error) => {
+        logger.error({ jobId: job.id, jobPid: child.pid, err: err.message }, "the job process failed");
+        if (child.pid === undefined) this.end(run, { kind: "exit", code: null, signal: null, error: err.message });
+      });
+    }
     run.cleanup = () => {
       child.off("message", onMessage);
       child.off("exit", onExit);
@@ -235,7 +244,9 @@ export class JobLauncher {
         error: stopped && !stopping
           ? "killed: its process got SIGTERM (job:kill or an operator) before it could record its end"
           : how.kind === "exit"
-            ? `interrupted: the job process exited (${how.signal ?? `code ${how.code}`}) before finishing`
+            ? how.error !== undefined
+              ? `interrupted: its job process could not be started (${how.error})`
+              : `interrupted: the job process exited (${how.signal ?? `code ${how.code}`}) before finishing`
             : "interrupted: the job process let go of the job without recording its end",
       }, { requeue: !stopped });
     }

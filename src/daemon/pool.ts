@@ -291,11 +291,11 @@ export class JobPool {
     });
     child.once("exit", (code, signal) => this.onExit(w, code, signal));
     // A process that could not be spawned at all may never emit `exit`.
-    child.once("error", (err) => {
+    child.on("error", (err) => {
       if (child.pid === undefined) {
         logger.error({ err: err.message }, "could not start a job process");
         this.onExit(w, null, null);
-      }
+      } else logger.warn({ jobPid: child.pid, err: err.message }, "a job process's channel failed");
     });
   }
 

@@ -96,6 +96,8 @@ export interface PoolHarnessOptions {
   settings?: Partial<DaemonSettings>;
   /** Pooled processes say ready as soon as they are spawned (default true). */
   autoReady?: boolean;
+  /** Fresh processes cannot be started: no pid, an `error` (EAGAIN) and no `exit`, as a fork at the process limit. */
+  freshFails?: boolean;
 }
 
 /** A daemon with a pool of fake processes, and the jobs of `schedules` queued (one each). */
@@ -136,6 +138,13 @@ export async function poolHarness(options: PoolHarnessOptions = {}) {
     loadDefinitions: () => ({ schedules: [], problems: [] }),
     configText: () => "",
     spawnJob: () => {
+      if (options.freshFails === true) {
+        const failed = new FakeProcess(undefined as unknown as number, false);
+        failed.connected = false;
+        processes.push(failed);
+        setImmediate(() => failed.emit("error", Object.assign(new Error("spawn EAGAIN"), { code: "EAGAIN" })));
+        return failed as unknown as ChildProcess;
+      }
       const p = new FakeProcess(nextPid++, false);
       behave(p);
       processes.push(p);

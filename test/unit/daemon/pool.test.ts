@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../../src/daemon/daemon.js";
 import type { ChildProcess } from "node:child_process";
 import { FakeClock } from "../../../src/clock.js";
+import { MAX_INTERRUPTIONS } from "../../../src/store/lifecycle.js";
 import { JobPool } from "../../../src/daemon/pool.js";
 import { silentLogger } from "../../../src/log.js";
 import { FakeProcess, MB, poolHarness, settle } from "./pool-helpers.js";
@@ -369,6 +370,22 @@ describe("warm job processes", () => {
     const id = h.queue("after").id;
     await dispatch(h.daemon);
     expect(h.runner(id).pooled).toBe(false);
+  });
+});
+
+describe("a fresh job process that cannot be started", () => {
+  it("ends its job interrupted, naming why, and queues its slot again up to the retry cap; the daemon goes on (an unheard error ended it)", async () => {
+    const h = await harness({ schedules: ["a"], settings: { jobProcesses: 0 }, freshFails: true });
+    await settle();
+    const jobs = h.store.jobs.listJobs({});
+    expect(jobs.map((j) => [j.status, j.error])).toEqual(
+      Array.from({ length: MAX_INTERRUPTIONS }, () => ["error", "interrupted: its job process could not be started (spawn EAGAIN)"]),
+    );
+    expect(new Set(jobs.map((j) => j.scheduledTime)).size, "one slot, tried again").toBe(1);
+    // Still dispatching: a new job gets a process of its own (which fails too here), and nothing throws.
+    const next = h.queue("b").id;
+    await dispatch(h.daemon);
+    expect(h.store.jobs.getJob(next).status).toBe("error");
   });
 });
 
