@@ -6,7 +6,7 @@
 import { type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exportRecords, generatorConfig, startFakeIterable, type FakeIterable, type FakeIterableOptions } from "../../src/fake-iterable/index.js";
 import { startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { freshPgDatabase, withPg } from "../support/postgres.js";
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => fake.close());
 
 const children: ChildProcess[] = [];
-afterAll(() => {
+afterEach(() => {
   for (const c of children.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) {
       c.kill("SIGCONT");
@@ -35,7 +35,7 @@ afterAll(() => {
 
 interface JobRow { id: number; scheduled_time: number; status: string; created_at: number; start_at: number | null; host: string; pid: number; error: string | null }
 
-describe.concurrent("a daemon stopped past its lease on a PostgreSQL state store (review 14)", () => {
+describe("a daemon stopped past its lease on a PostgreSQL state store (review 14)", () => {
   it("exits when continued, claiming and starting nothing, and the slots and records stay exactly once", async () => {
     const state = await freshPgDatabase("itd_state_stall");
     const warehouse = await freshPgDatabase("itd_wh_stall");
@@ -109,7 +109,7 @@ describe.concurrent("a daemon stopped past its lease on a PostgreSQL state store
   }, 180_000);
 });
 
-describe.concurrent("a host whose clock is an hour ahead of the shared state store's (review 14)", () => {
+describe("a host whose clock is an hour ahead of the shared state store's (review 14)", () => {
   it("connector:run --foreground there imports up to the store's now, never leaving the schedule's cursor in the future", async () => {
     const state = await freshPgDatabase("itd_state_skew");
     const warehouse = await freshPgDatabase("itd_wh_skew");
@@ -142,7 +142,7 @@ describe.concurrent("a host whose clock is an hour ahead of the shared state sto
 // store's home id in a shared warehouse): an incremental schedule started again at in.start_time and imported,
 // again, everything its state.db's cursor had passed. The first process of the home to open an empty PostgreSQL
 // state store now copies its state.db into it (store/postgres/adopt.ts), and says so.
-describe.concurrent("a home switched from state.db to a PostgreSQL state store (review 14)", () => {
+describe("a home switched from state.db to a PostgreSQL state store (review 14)", () => {
   it("does not import again what its state.db's cursor had passed", async () => {
     const state = await freshPgDatabase("itd_state_switch");
     const warehouse = await freshPgDatabase("itd_wh_switch");
@@ -171,10 +171,10 @@ describe.concurrent("a home switched from state.db to a PostgreSQL state store (
   }, 60_000);
 });
 
-describe.concurrent("two daemons whose PostgreSQL (state and warehouse) goes away for longer than their leases, mid-import (review 14)", () => {
+describe("two daemons whose PostgreSQL (state and warehouse) goes away for longer than their leases, mid-import (review 14)", () => {
   it("exit, are started again (as systemd would), and every slot runs once, every record lands once", async () => {
     const server: PostgresServer = await startPostgres({ settings: { fsync: "off" } });
-    const mine: ChildProcess[] = []; // this test's daemons (the file's tests run at once)
+    const mine: ChildProcess[] = []; // this test's daemons
     try {
       const state = await server.createDatabase("itd_state_failover");
       const warehouse = await server.createDatabase("itd_wh_failover");

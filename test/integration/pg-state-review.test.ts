@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { thisHost } from "../../src/pid.js";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../../demo/postgres-server.js";
 import { systemClock } from "../../src/clock.js";
 import { PG_MIGRATIONS } from "../../src/store/postgres/schema.js";
@@ -20,7 +20,7 @@ import { exited } from "./procs.js";
 
 const children: ChildProcess[] = [];
 const servers: PostgresServer[] = [];
-afterAll(async () => {
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   for (const s of servers.splice(0)) await s.close();
 });
@@ -32,7 +32,7 @@ function daemonHome(root: string, state: string, name = "host0", port = 0): { di
   return { dir, env: { ITD_HOME: join(dir, "home"), ITD_CONFIG: join(dir, "itd.yml"), ITD_SCHEDULES: join(dir, "schedules"), ITD_STATE: state } };
 }
 
-describe.concurrent("a daemon on a PostgreSQL state store that goes away (review 14)", () => {
+describe("a daemon on a PostgreSQL state store that goes away (review 14)", () => {
   it("lives through a PostgreSQL restart of a few seconds", async () => {
     const server = await startPostgres({ settings: { fsync: "off" } });
     servers.push(server);
@@ -87,7 +87,7 @@ async function cliSchedule(): Promise<{ root: string; state: string; env: NodeJS
   return { root, state, env };
 }
 
-describe.concurrent("a daemon stopped (SIGTERM) while its PostgreSQL state store is away (review 14)", () => {
+describe("a daemon stopped (SIGTERM) while its PostgreSQL state store is away (review 14)", () => {
   it("exits, saying why, instead of hanging with its HTTP server open", async () => {
     const server = await startPostgres({ settings: { fsync: "off" } });
     servers.push(server);
@@ -104,7 +104,7 @@ describe.concurrent("a daemon stopped (SIGTERM) while its PostgreSQL state store
   }, 60_000);
 });
 
-describe.concurrent("a daemon's health on a PostgreSQL state store (review 14)", () => {
+describe("a daemon's health on a PostgreSQL state store (review 14)", () => {
   it("/healthz stops saying ok once the daemon has not renewed its lease on the state store for a lease's length", async () => {
     const server = await startPostgres({ settings: { fsync: "off" } });
     servers.push(server);
@@ -123,7 +123,7 @@ describe.concurrent("a daemon's health on a PostgreSQL state store (review 14)",
   }, 60_000);
 });
 
-describe.concurrent("a daemon starting on a PostgreSQL state store with many schedules (review 14)", () => {
+describe("a daemon starting on a PostgreSQL state store with many schedules (review 14)", () => {
   it("keeps the lease it took: loading 15,000 schedules (each one's mark read, and set when first seen) outlasts a lease", async () => {
     const state = await freshPgDatabase("itd_state_many");
     const root = tempDir("itd-pgrev-many-");
@@ -148,7 +148,7 @@ describe.concurrent("a daemon starting on a PostgreSQL state store with many sch
   }, 180_000);
 });
 
-describe.concurrent("a daemon whose start of a job committed but whose answer was lost (review 14)", () => {
+describe("a daemon whose start of a job committed but whose answer was lost (review 14)", () => {
   // On PostgreSQL a statement's answer can be lost after the server committed it (the connection breaks at COMMIT;
   // the store rightly does not run it again): a start() that committed leaves the job running, its lease naming the
   // daemon's own pid, and nothing launched. The daemon's recovery judges a job of its host by its pid — its own,
@@ -180,7 +180,7 @@ describe.concurrent("a daemon whose start of a job committed but whose answer wa
 // tested at the store (test/unit/store/pg-review.test.ts: the batches); a daemon pruning a million jobs end to end
 // took 80-130 s here and is left out of the suite for its time.
 
-describe.concurrent("CLI commands on a PostgreSQL state store (review 14)", () => {
+describe("CLI commands on a PostgreSQL state store (review 14)", () => {
   it("connector:run -n names only the jobs it queued when its transaction ran again after a serialization failure", async () => {
     const { root, state, env } = await cliSchedule();
     // A serialization failure at the second job's insert (as a daemon's claim of the schedule at that moment gives),
