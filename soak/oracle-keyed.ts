@@ -45,7 +45,7 @@
  */
 import { columnName } from "../src/connector/naming.js";
 import { eventIdentities, exportRecords, keyFieldOf, latestUserProfiles, type EventIdentity, type GeneratorConfig } from "../src/fake-iterable/index.js";
-import { ledgerCursor, slotVerdict, startOf, type JobRow, type LedgerWindow, type SlotVerdict, type StateView, type TableVerdict, type WarehouseReader } from "./oracle.js";
+import { freshVerdict, ledgerCursor, slotVerdict, startOf, type JobRow, type LedgerWindow, type SlotVerdict, type StateView, type TableVerdict, type WarehouseReader } from "./oracle.js";
 import type { Expectation, SoakSchedule } from "./plan.js";
 
 export type KeyedExpectation = Extract<Expectation, { kind: "lookback" | "upsert" }>;
@@ -68,7 +68,7 @@ export async function checkKeyedTable(
   s: Pick<SoakSchedule, "name" | "database" | "table"> & { expect: KeyedExpectation; alsoIn?: readonly string[] },
 ): Promise<TableVerdict> {
   const databases = [s.database, ...(s.alsoIn ?? [])];
-  const v: TableVerdict = { schedule: s.name, table: `${s.database}.${s.table}`, rows: 0, expected: 0, missing: 0, duplicated: 0, extra: 0, cursor: [], notes: [] };
+  const v = freshVerdict(s);
   const jobs = state.jobsNamed(namesOf(s.name));
   v.present = jobs.reduce((a, j) => a + Number(j.present_records), 0);
   v.updated = jobs.reduce((a, j) => a + Number(j.updated_records), 0);

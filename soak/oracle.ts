@@ -339,6 +339,11 @@ export async function ledgerCursor(wh: WarehouseReader, databases: readonly stri
 const FINAL = new Set(["success", "error", "killed", "skipped"]);
 const superseded = (j: JobRow): boolean => j.status === "killed" || (j.status === "error" && (j.error ?? "").startsWith("interrupted"));
 
+/** A table's verdict before any check: nothing counted, nothing wrong. */
+export function freshVerdict(s: Pick<SoakSchedule, "name" | "database" | "table">): TableVerdict {
+  return { schedule: s.name, table: `${s.database}.${s.table}`, rows: 0, expected: 0, missing: 0, duplicated: 0, extra: 0, cursor: [], notes: [] };
+}
+
 /** Checks one table against its expectation. */
 export async function checkTable(
   cfg: GeneratorConfig,
@@ -348,7 +353,7 @@ export async function checkTable(
 ): Promise<TableVerdict> {
   const databases = [s.database, ...(s.alsoIn ?? [])];
   const stream = state.streamOf(s.name) ?? `schedule:${s.name}`;
-  const v: TableVerdict = { schedule: s.name, table: `${s.database}.${s.table}`, rows: 0, expected: 0, missing: 0, duplicated: 0, extra: 0, cursor: [], notes: [] };
+  const v = freshVerdict(s);
   const jobs = state.jobs(s.name);
   const successes = jobs.filter((j) => j.status === "success").length;
   const lastFinal = [...jobs].reverse().find((j) => FINAL.has(j.status) && j.status !== "skipped");
